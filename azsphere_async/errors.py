@@ -1,0 +1,241 @@
+"""The exceptions raised by azsphere_async.
+
+Everything derives from :class:`AzsphereError`. Bad input raises :class:`InvalidArgumentError`
+before any traffic. Anything that went wrong while talking to a board is a :class:`DeviceError`
+and names the board's address; errors that the board itself answered are
+:class:`DeviceHTTPError` subclasses that keep the HTTP status and the device's error code.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any, ClassVar
+
+__all__ = [
+    "AzsphereError",
+    "BadRequestError",
+    "ConflictError",
+    "DeviceError",
+    "DeviceHTTPError",
+    "DeviceInternalError",
+    "DeviceTimeoutError",
+    "DeviceUnreachableError",
+    "ForbiddenError",
+    "ImagePackageError",
+    "InvalidArgumentError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "ResponseTooLargeError",
+    "TLSVerificationError",
+    "UnsupportedMediaTypeError",
+    "UnsupportedVersionError",
+    "describe_error_code",
+    "error_for_status",
+]
+
+
+class AzsphereError(Exception):
+    """Base class of every exception this library raises on purpose."""
+
+
+class InvalidArgumentError(AzsphereError, ValueError):
+    """An argument was rejected before any request was sent.
+
+    ``argument`` names the parameter, ``given`` is a printable form of the value (secrets
+    masked) and ``allowed`` says what would have been accepted.
+    """
+
+    def __init__(self, argument: str, given: str, allowed: str) -> None:
+        self.argument = argument
+        self.given = given
+        self.allowed = allowed
+        super().__init__(f"invalid {argument}: got {given}; expected {allowed}")
+
+
+class ImagePackageError(InvalidArgumentError):
+    """A file or body given for staging is not a usable Azure Sphere image package."""
+
+
+class DeviceError(AzsphereError):
+    """Something went wrong while talking to one device; ``address`` says which."""
+
+    def __init__(self, address: str, message: str) -> None:
+        self.address = address
+        self.detail = message
+        super().__init__(f"{address}: {message}")
+
+
+class DeviceUnreachableError(DeviceError):
+    """The device could not be reached, or the connection was lost before it answered.
+
+    ``bytes_sent`` is how much of a request body had gone out when the connection was
+    lost (``None`` when the request had no body or it is not known).
+    """
+
+    def __init__(self, address: str, message: str, *, bytes_sent: int | None = None) -> None:
+        self.bytes_sent = bytes_sent
+        if bytes_sent is not None:
+            message = f"{message} (after {bytes_sent} bytes of the request body were sent)"
+        super().__init__(address, message)
+
+
+class DeviceTimeoutError(DeviceUnreachableError):
+    """A phase of a request (connect, write, read, pool) or the whole operation timed out."""
+
+    def __init__(
+        self, address: str, message: str, *, phase: str, bytes_sent: int | None = None
+    ) -> None:
+        self.phase = phase
+        super().__init__(address, message, bytes_sent=bytes_sent)
+
+
+class TLSVerificationError(DeviceError):
+    """The device's TLS certificate did not verify against the trusted CA, or TLS failed."""
+
+
+class MalformedResponseError(DeviceError):
+    """The device answered something this library cannot understand (bad JSON, wrong type)."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """The answer's body was larger than the client is willing to hold in memory."""
+
+    def __init__(self, address: str, message: str, *, limit: int) -> None:
+        self.limit = limit
+        super().__init__(address, message)
+
+
+class UnsupportedVersionError(DeviceError):
+    """The device's REST API version is too old for the call that was asked for."""
+
+    def __init__(self, address: str, operation: str, required: str, actual: str) -> None:
+        self.operation = operation
+        self.required = required
+        self.actual = actual
+        super().__init__(
+            address,
+            f"{operation} needs REST API version {required} or later, but the device runs "
+            f"{actual}; update the device's OS or skip this call",
+        )
+
+
+class DeviceHTTPError(DeviceError):
+    """The device answered with an HTTP error status.
+
+    ``status`` is the HTTP status, ``error_code`` the integer the device put in its
+    ``{"error": CODE}`` body (``None`` when the body had none), ``meaning`` the known
+    description of that code (``None`` for codes this library does not know).
+    """
+
+    status_codes: ClassVar[tuple[int, ...]] = ()
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        error_code: int | None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.error_code = error_code
+        self.meaning = describe_error_code(error_code) if error_code is not None else None
+        super().__init__(address, self._compose())
+
+    def _compose(self) -> str:
+        text = f"{self.method} {self.path} failed with HTTP {self.status}"
+        if self.error_code is None:
+            text += " and no device error code"
+        else:
+            text += f", device error {self.error_code}"
+            text += f" ({self.meaning})" if self.meaning else " (a code this library does not know)"
+        hint = self.hint()
+        return f"{text}; {hint}" if hint else text
+
+    def hint(self) -> str:
+        """A short suggestion of what to do next, or an empty string."""
+        return ""
+
+
+class BadRequestError(DeviceHTTPError):
+    """HTTP 400: the device refused the request's content."""
+
+    status_codes = (400,)
+
+
+class ForbiddenError(DeviceHTTPError):
+    """HTTP 403: the device does not allow this call in its current state."""
+
+    status_codes = (403,)
+
+    def hint(self) -> str:
+        """Explain the usual cause of a 403."""
+        return "enable development mode or the appdevelopment capability on the device"
+
+
+class NotFoundError(DeviceHTTPError):
+    """HTTP 404 or 412: the thing asked for does not exist on the device."""
+
+    status_codes = (404, 412)
+
+
+class ConflictError(DeviceHTTPError):
+    """HTTP 409: the request conflicts with the device's current state."""
+
+    status_codes = (409,)
+
+
+class UnsupportedMediaTypeError(DeviceHTTPError):
+    """HTTP 415: the device did not accept the request's content type."""
+
+    status_codes = (415,)
+
+
+class DeviceInternalError(DeviceHTTPError):
+    """HTTP 500: the device failed while handling the request."""
+
+    status_codes = (500,)
+
+    def hint(self) -> str:
+        """Suggest the usual remedy for an internal error."""
+        return "retry, and restart the device if it persists"
+
+
+_BY_STATUS: dict[int, type[DeviceHTTPError]] = {
+    status: cls
+    for cls in (
+        BadRequestError,
+        ForbiddenError,
+        NotFoundError,
+        ConflictError,
+        UnsupportedMediaTypeError,
+        DeviceInternalError,
+    )
+    for status in cls.status_codes
+}
+
+
+def error_for_status(
+    address: str, *, method: str, path: str, status: int, error_code: int | None
+) -> DeviceHTTPError:
+    """Build the exception that matches an HTTP error status (other statuses get the base)."""
+    cls = _BY_STATUS.get(status, DeviceHTTPError)
+    return cls(address, method=method, path=path, status=status, error_code=error_code)
+
+
+@cache
+def _error_codes() -> dict[str, Any]:
+    text = resources.files("azsphere_async").joinpath("data/device-error-codes.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def describe_error_code(code: int) -> str | None:
+    """The known meaning of a device error code, or ``None`` for a code not in the table."""
+    meaning = _error_codes()["codes"].get(str(code))
+    return meaning if isinstance(meaning, str) else None

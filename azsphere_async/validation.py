@@ -1,0 +1,203 @@
+"""Checks on arguments, run before any traffic, following the OpenAPI description's limits.
+
+Each check returns the normalised value or raises :class:`InvalidArgumentError` that names the
+argument, shows what was given (secrets masked) and says what is allowed.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+import uuid
+from collections.abc import Iterable
+from typing import TypeVar
+
+from .errors import InvalidArgumentError
+
+__all__ = [
+    "check_address",
+    "check_bool",
+    "check_cert_id",
+    "check_choice",
+    "check_component_id",
+    "check_hardware_address",
+    "check_interface_name",
+    "check_network_id",
+    "check_port",
+    "check_proxy_secret",
+    "check_psk",
+    "check_ssid",
+    "check_text",
+    "check_wifi_config_name",
+    "mask",
+]
+
+E = TypeVar("E", bound=enum.Enum)
+
+_CERT_ID = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$")
+_INT32_MAX = 2**31 - 1
+
+
+def mask(secret: str | bytes | None) -> str:
+    """A printable stand-in for a secret: its length only, never its content."""
+    if secret is None:
+        return "None"
+    return f"<secret of {len(secret)} characters>"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_address(address: object) -> tuple[str, int | None]:
+    """Split ``"host"``, ``"host:port"`` or ``"[v6]:port"`` into host and port."""
+    allowed = "'host' or 'host:port' (an IP address or DNS name, no scheme or path)"
+    if not isinstance(address, str) or not address or address != address.strip():
+        raise InvalidArgumentError("address", _shown(address), allowed)
+    host, port_text = address, None
+    if address.startswith("["):
+        end = address.find("]")
+        if end < 0:
+            raise InvalidArgumentError("address", _shown(address), allowed)
+        host, rest = address[1:end], address[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise InvalidArgumentError("address", _shown(address), allowed)
+            port_text = rest[1:]
+    elif address.count(":") == 1:
+        host, port_text = address.split(":")
+    port: int | None = None
+    if port_text is not None:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise InvalidArgumentError("address", _shown(address), allowed + "; port 1-65535")
+        port = int(port_text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOSTNAME.match(host):
+            raise InvalidArgumentError("address", _shown(address), allowed) from None
+    return host, port
+
+
+def check_component_id(value: object, argument: str = "component_id") -> str:
+    """A component ID: a UUID such as ``2f074b0f-d99d-4692-82d9-ef93a7d6463c`` (lower-cased)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str) and re.fullmatch(
+        r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", value
+    ):
+        return value.lower()
+    raise InvalidArgumentError(
+        argument, _shown(value), "a UUID such as '2f074b0f-d99d-4692-82d9-ef93a7d6463c'"
+    )
+
+
+def check_choice(value: object, choices: type[E], argument: str) -> E:
+    """One member of ``choices``, given as the member itself or its string value."""
+    if isinstance(value, choices):
+        return value
+    for member in choices:
+        if value == member.value:
+            return member
+    allowed = "one of " + ", ".join(repr(m.value) for m in choices)
+    raise InvalidArgumentError(argument, _shown(value), allowed)
+
+
+def check_text(
+    value: object,
+    argument: str,
+    *,
+    min_length: int = 0,
+    max_length: int | None = None,
+    secret: bool = False,
+    measure: str = "characters",
+) -> str:
+    """A string whose length (in characters, or UTF-8 bytes) lies within the limits."""
+    shown = mask(value) if secret and isinstance(value, str) else _shown(value)
+    bounds = f"{min_length} to {max_length}" if max_length is not None else f"at least {min_length}"
+    allowed = f"a string of {bounds} {measure}"
+    if not isinstance(value, str):
+        raise InvalidArgumentError(argument, shown if not secret else "a non-string", allowed)
+    length = len(value.encode("utf-8")) if measure == "bytes" else len(value)
+    if length < min_length or (max_length is not None and length > max_length):
+        raise InvalidArgumentError(argument, shown if not secret else mask(value), allowed)
+    return value
+
+
+def check_cert_id(value: object, argument: str = "cert_id") -> str:
+    """A certificate identifier: 1 to 16 of ``A-Z a-z 0-9 . _ -``."""
+    if isinstance(value, str) and _CERT_ID.match(value):
+        return value
+    raise InvalidArgumentError(
+        argument, _shown(value), "1 to 16 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
+    )
+
+
+def check_ssid(value: object, argument: str = "ssid") -> str:
+    """A Wi-Fi SSID: 1 to 32 bytes of UTF-8."""
+    return check_text(value, argument, min_length=1, max_length=32, measure="bytes")
+
+
+def check_psk(value: object, argument: str = "psk") -> str:
+    """A WPA2 pre-shared key: 8 to 63 characters (never shown in messages)."""
+    return check_text(value, argument, min_length=8, max_length=63, secret=True)
+
+
+def check_wifi_config_name(value: object, argument: str = "config_name") -> str:
+    """A Wi-Fi configuration name: 1 to 16 characters."""
+    return check_text(value, argument, min_length=1, max_length=16)
+
+
+def check_proxy_secret(value: object, argument: str, *, secret: bool) -> str:
+    """A proxy user name or password: 1 to 63 characters."""
+    return check_text(value, argument, min_length=1, max_length=63, secret=secret)
+
+
+def check_port(value: object, argument: str = "port") -> int:
+    """A TCP port number, 0 to 65535."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
+        return value
+    raise InvalidArgumentError(argument, _shown(value), "an integer from 0 to 65535")
+
+
+def check_network_id(value: object, argument: str = "network_id") -> int:
+    """A Wi-Fi network ID: a non-negative 32-bit integer."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _INT32_MAX:
+        return value
+    raise InvalidArgumentError(argument, _shown(value), f"an integer from 0 to {_INT32_MAX}")
+
+
+def check_interface_name(value: object, argument: str = "name") -> str:
+    """A network interface name such as ``wlan0``: 1 to 15 characters, no '/' or whitespace."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._-]{1,15}", value):
+        return value
+    raise InvalidArgumentError(
+        argument, _shown(value), "an interface name of 1 to 15 letters, digits, '.', '_' or '-'"
+    )
+
+
+def check_hardware_address(value: object, argument: str = "hardware_address") -> str:
+    """A MAC address written ``a1:b2:c3:4d:e5:6f`` (17 characters)."""
+    if isinstance(value, str) and _MAC.match(value):
+        return value
+    raise InvalidArgumentError(argument, _shown(value), "a MAC address like 'a1:b2:c3:4d:e5:6f'")
+
+
+def check_bool(value: object, argument: str) -> bool:
+    """A real ``bool`` (not 0/1 or a string)."""
+    if isinstance(value, bool):
+        return value
+    raise InvalidArgumentError(argument, _shown(value), "True or False")
+
+
+def check_strings(values: Iterable[object], argument: str, *, max_length: int) -> list[str]:
+    """A sequence of strings, each 1 to ``max_length`` characters."""
+    if isinstance(values, str | bytes):
+        raise InvalidArgumentError(argument, _shown(values), "a list of strings, not one string")
+    return [check_text(v, argument, min_length=1, max_length=max_length) for v in values]

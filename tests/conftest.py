@@ -1,0 +1,36 @@
+"""Suite-wide set-up: the loopback-only network rule and shared fixtures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import netguard
+
+netguard.install()
+
+# Subprocesses (the console script, examples) load the same guard through sitecustomize.
+_GUARD_DIR = str(Path(__file__).resolve().parent / "_subprocess_guard")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_GUARD_DIR, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
+# Nothing in the suite may go through a proxy from the environment.
+for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_name, None)
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Fail any test that tried to open a socket to a non-loopback address."""
+    before = len(netguard.VIOLATIONS)
+    yield
+    new = netguard.VIOLATIONS[before:]
+    if new:
+        pytest.fail("network rule broken: " + "; ".join(new), pytrace=False)
