@@ -1,0 +1,156 @@
+"""Typed models of every answer (and the main request bodies) of the device REST API.
+
+Models are frozen attrs classes with snake_case attributes. :data:`converter` turns device
+JSON into models (``converter.structure(data, Model)``) and models back into exactly the
+device's JSON (``converter.unstructure(model)``), leaving out fields that are ``None``.
+Enums keep values they do not know (see :class:`TolerantStrEnum`), and JSON fields the
+models do not know are ignored, so answers from newer devices still parse.
+"""
+
+from __future__ import annotations
+
+from ._converter import make_converter
+from ._wire import TolerantStrEnum
+from .app import (
+    AppControlMode,
+    AppMemoryDetails,
+    AppQuota,
+    AppState,
+    AppStatus,
+    AppStatusChange,
+    AppTrigger,
+    HeapUsage,
+    MemoryStatistics,
+    MemoryStatsDetails,
+    ProcessMemoryDetails,
+)
+from .certificates import (
+    CertificateInfo,
+    CertificateList,
+    CertificateSpace,
+    CertificateType,
+    CertificateUpload,
+)
+from .device import (
+    DeviceCapabilities,
+    DeviceSecurityState,
+    DeviceStatus,
+    ManufacturingState,
+    ManufacturingStatus,
+    OsVersion,
+    SecurityState,
+    SystemRestart,
+)
+from .image import AbiVersions, ComponentDetails, ImageDetails, ImageList
+from .network import (
+    FirewallAction,
+    FirewallConnectionState,
+    FirewallHook,
+    FirewallProtocol,
+    FirewallRule,
+    FirewallRuleset,
+    FirewallRulesets,
+    IpAssignment,
+    NetworkInterface,
+    NetworkInterfaces,
+    NetworkProxy,
+    NetworkStatus,
+    NetworkTimeSync,
+    PortRange,
+    ProxyAuthentication,
+    ProxyConfiguration,
+    ProxyState,
+    TcpFlag,
+)
+from .wifi import (
+    WifiCertificateFailure,
+    WifiCertificateProblem,
+    WifiConfigState,
+    WifiConnectionFailure,
+    WifiConnectionFailures,
+    WifiConnectionState,
+    WifiFailureReason,
+    WifiInterfaceState,
+    WifiKeyManagement,
+    WifiMode,
+    WifiNetwork,
+    WifiNetworkRequest,
+    WifiNetworks,
+    WifiPowerSavingsState,
+    WifiScanResult,
+    WifiScanResults,
+    WifiSecurityState,
+    WpaState,
+)
+
+__all__ = [
+    "AbiVersions",
+    "AppControlMode",
+    "AppMemoryDetails",
+    "AppQuota",
+    "AppState",
+    "AppStatus",
+    "AppStatusChange",
+    "AppTrigger",
+    "CertificateInfo",
+    "CertificateList",
+    "CertificateSpace",
+    "CertificateType",
+    "CertificateUpload",
+    "ComponentDetails",
+    "DeviceCapabilities",
+    "DeviceSecurityState",
+    "DeviceStatus",
+    "FirewallAction",
+    "FirewallConnectionState",
+    "FirewallHook",
+    "FirewallProtocol",
+    "FirewallRule",
+    "FirewallRuleset",
+    "FirewallRulesets",
+    "HeapUsage",
+    "ImageDetails",
+    "ImageList",
+    "IpAssignment",
+    "ManufacturingState",
+    "ManufacturingStatus",
+    "MemoryStatistics",
+    "MemoryStatsDetails",
+    "NetworkInterface",
+    "NetworkInterfaces",
+    "NetworkProxy",
+    "NetworkStatus",
+    "NetworkTimeSync",
+    "OsVersion",
+    "PortRange",
+    "ProcessMemoryDetails",
+    "ProxyAuthentication",
+    "ProxyConfiguration",
+    "ProxyState",
+    "SecurityState",
+    "SystemRestart",
+    "TcpFlag",
+    "TolerantStrEnum",
+    "WifiCertificateFailure",
+    "WifiCertificateProblem",
+    "WifiConfigState",
+    "WifiConnectionFailure",
+    "WifiConnectionFailures",
+    "WifiConnectionState",
+    "WifiFailureReason",
+    "WifiInterfaceState",
+    "WifiKeyManagement",
+    "WifiMode",
+    "WifiNetwork",
+    "WifiNetworkRequest",
+    "WifiNetworks",
+    "WifiPowerSavingsState",
+    "WifiScanResult",
+    "WifiScanResults",
+    "WifiSecurityState",
+    "WpaState",
+    "converter",
+]
+
+#: The shared converter between device JSON and these models (see the module docstring).
+converter = make_converter()

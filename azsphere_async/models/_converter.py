@@ -1,0 +1,144 @@
+"""The one cattrs converter that turns device JSON into models and models back into JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, get_args, get_origin
+
+import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._wire import TolerantStrEnum, wire_layout, wired_classes
+from .app import AppStatus
+
+__all__ = ["make_converter"]
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _structure_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _structure_enum(value: Any, cls: type[TolerantStrEnum]) -> TolerantStrEnum:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string for {cls.__name__}, got {value!r}")
+    return cls(value)
+
+
+def _unstructure_enum(member: TolerantStrEnum) -> str:
+    return str(member.value)
+
+
+def _is_homogeneous_tuple(cls: Any) -> bool:
+    args = get_args(cls)
+    return get_origin(cls) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _make_tuple_hook(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        structure_items = homogenous_tuple_structure_factory(cls, converter)
+
+        def structure_array(value: Any, _: Any) -> tuple[Any, ...]:
+            # cattrs would take any iterable; a string or an object is not a JSON array.
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"expected a JSON array, got {type(value).__name__} {value!r}")
+            return tuple(structure_items(value, cls))
+
+        return structure_array
+
+    return factory
+
+
+def _ignore_type(read: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    def structure_field(value: Any, _: Any) -> Any:
+        return read(value)
+
+    return structure_field
+
+
+def _overrides(cls: type, *, for_structure: bool) -> dict[str, Any]:
+    """cattrs attribute overrides: JSON names, and the codecs of specially encoded fields."""
+    result: dict[str, Any] = {}
+    for name, field in wire_layout(cls).items():
+        codec = field.codec
+        if codec is None:
+            result[name] = override(rename=field.name)
+        elif for_structure:
+            result[name] = override(rename=field.name, struct_hook=_ignore_type(codec.structure))
+        else:
+            result[name] = override(rename=field.name, unstruct_hook=codec.unstructure)
+    return result
+
+
+def _make_model_structure(
+    converter: cattrs.Converter,
+) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        generated = make_dict_structure_fn(cls, converter, **_overrides(cls, for_structure=True))
+        bare_string_field = "state" if cls is AppStatus else None
+
+        def structure_model(value: Any, _: Any) -> Any:
+            if bare_string_field is not None and isinstance(value, str):
+                # The API description types GET /app/status as a bare state string.
+                value = {bare_string_field: value}
+            if not isinstance(value, Mapping):
+                raise TypeError(f"expected a JSON object for {cls.__name__}, got {value!r}")
+            return generated(value, cls)
+
+        return structure_model
+
+    return factory
+
+
+def _make_model_unstructure(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any], Any]:
+        return make_dict_unstructure_fn(
+            cls, converter, _cattrs_omit_if_default=True, **_overrides(cls, for_structure=False)
+        )
+
+    return factory
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the converter: strict JSON types, tolerant enums, device field names, no ``None``s.
+
+    Structuring checks JSON types strictly (a string is never taken for a number or a
+    boolean), ignores fields it does not know, and keeps unknown enum values. Unstructuring
+    writes the device's field names and leaves out fields that are ``None``.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=False)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(TolerantStrEnum, _structure_enum)
+    converter.register_unstructure_hook(TolerantStrEnum, _unstructure_enum)
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, _make_tuple_hook(converter))
+    models = wired_classes()
+    converter.register_structure_hook_factory(
+        lambda cls: cls in models, _make_model_structure(converter)
+    )
+    converter.register_unstructure_hook_factory(
+        lambda cls: cls in models, _make_model_unstructure(converter)
+    )
+    return converter
