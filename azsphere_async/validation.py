@@ -98,14 +98,19 @@ def check_component_id(value: object, argument: str = "component_id") -> str:
     )
 
 
-def check_choice(value: object, choices: type[E], argument: str) -> E:
-    """One member of ``choices``, given as the member itself or its string value."""
-    if isinstance(value, choices):
-        return value
-    for member in choices:
-        if value == member.value:
+def check_choice(
+    value: object, choices: type[E], argument: str, *, among: Iterable[E] | None = None
+) -> E:
+    """One member of ``choices`` (or of its subset ``among``), given as the member or its value.
+
+    Only documented members count: a pseudo-member that a tolerant enum made up for an
+    unknown value is refused like any other unknown value.
+    """
+    accepted = list(choices) if among is None else list(among)
+    for member in accepted:
+        if value is member or (not isinstance(value, enum.Enum) and value == member.value):
             return member
-    allowed = "one of " + ", ".join(repr(m.value) for m in choices)
+    allowed = "one of " + ", ".join(repr(m.value) for m in accepted)
     raise InvalidArgumentError(argument, _shown(value), allowed)
 
 
