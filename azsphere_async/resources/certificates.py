@@ -1,0 +1,171 @@
+"""Certificate store calls: add, list, show, free space and remove."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from typing import Final
+
+import anyio
+
+from ..errors import InvalidArgumentError
+from ..models import (
+    CertificateInfo,
+    CertificateList,
+    CertificateSpace,
+    CertificateType,
+    CertificateUpload,
+    converter,
+)
+from ..validation import check_cert_id, check_choice, check_text, mask
+from ._base import Resource
+
+__all__ = ["CertificatesResource"]
+
+#: The longest PEM text the device takes for a certificate or a key.
+MAX_PEM_CHARACTERS: Final = 8192
+#: The longest password for an encrypted private key.
+MAX_KEY_PASSWORD_CHARACTERS: Final = 256
+
+PemSource = str | os.PathLike[str]
+
+
+def _looks_like_pem(text: str) -> bool:
+    return "-----BEGIN " in text and "-----END " in text
+
+
+async def _read_pem(value: object, argument: str, *, secret: bool) -> str:
+    """PEM text given directly, or read from the path given; checked against the device's limits."""
+    allowed = f"PEM text (at most {MAX_PEM_CHARACTERS} characters) or the path of a file holding it"
+    if isinstance(value, str) and "-----BEGIN " in value:
+        text, shown = value, (mask(value) if secret else repr(value[:40] + "..."))
+    elif isinstance(value, str | os.PathLike) and str(value).strip():
+        path = anyio.Path(os.fspath(value))
+        # A secret that is neither PEM nor a readable path is never echoed back.
+        shown = repr(str(path)) if not secret or await path.is_file() else mask(str(value))
+        try:
+            async with await anyio.open_file(path, "rb") as stream:
+                raw = await stream.read(4 * MAX_PEM_CHARACTERS + 1)
+            text = raw.decode("ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            )
+            raise InvalidArgumentError(argument, f"{shown} ({reason})", allowed) from None
+    else:
+        shown = mask(value) if secret and isinstance(value, str) else repr(type(value).__name__)
+        raise InvalidArgumentError(argument, shown, allowed)
+    if not _looks_like_pem(text):
+        raise InvalidArgumentError(argument, shown, allowed + " (with -----BEGIN/-----END lines)")
+    if len(text) > MAX_PEM_CHARACTERS:
+        raise InvalidArgumentError(argument, f"{shown} of {len(text)} characters", allowed)
+    return text
+
+
+def _check_cert_type(value: object) -> CertificateType:
+    # The API description spells the types "Client" and "RootCA"; devices want lower case.
+    lowered = (
+        value.lower()
+        if isinstance(value, str) and not isinstance(value, CertificateType)
+        else value
+    )
+    try:
+        return check_choice(lowered, CertificateType, "cert_type")
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError("cert_type", repr(value), exc.allowed) from None
+
+
+class CertificatesResource(Resource):
+    """The device's certificate store, with certificates addressed by identifier."""
+
+    async def add(
+        self,
+        cert_id: str,
+        *,
+        cert_type: CertificateType | str,
+        public_cert: PemSource,
+        private_key: PemSource | None = None,
+        password: str | None = None,
+    ) -> None:
+        """Install a certificate under ``cert_id``.
+
+        ``public_cert`` and ``private_key`` are PEM text or paths of PEM files. A ``client``
+        certificate needs its ``private_key`` (and ``password`` if the key is encrypted); a
+        ``rootca`` certificate takes neither.
+        """
+        identifier = check_cert_id(cert_id)
+        kind = _check_cert_type(cert_type)
+        if kind is CertificateType.CLIENT and private_key is None:
+            raise InvalidArgumentError(
+                "private_key", "None", "the client certificate's private key (PEM text or path)"
+            )
+        if kind is CertificateType.ROOT_CA:
+            if private_key is not None:
+                raise InvalidArgumentError(
+                    "private_key",
+                    "a private key (not shown)",
+                    "None: a rootca certificate is installed without a private key",
+                )
+            if password is not None:
+                raise InvalidArgumentError(
+                    "password",
+                    mask(password) if isinstance(password, str) else "a password (not shown)",
+                    "None: a rootca certificate is installed without a key password",
+                )
+        if password is not None:
+            check_text(
+                password,
+                "password",
+                min_length=1,
+                max_length=MAX_KEY_PASSWORD_CHARACTERS,
+                secret=True,
+            )
+        public_text = await _read_pem(public_cert, "public_cert", secret=False)
+        key_text = (
+            None
+            if private_key is None
+            else await _read_pem(private_key, "private_key", secret=True)
+        )
+        body = CertificateUpload(
+            cert_type=kind, public_cert=public_text, private_key=key_text, password=password
+        )
+        await self._session.call_json(
+            "POST",
+            f"/certstore/certs/{identifier}",
+            json=converter.unstructure(body),
+            operation="certificates.add",
+            allow_empty=True,
+        )
+
+    async def list(self) -> builtins.list[str]:
+        """The identifiers of every installed certificate."""
+        data = await self._session.call_json(
+            "GET", "/certstore/certs", operation="certificates.list"
+        )
+        listing = self._session.structure(data, CertificateList, what="certificate list")
+        return list(listing.identifiers or ())
+
+    async def get(self, cert_id: str) -> CertificateInfo:
+        """One certificate's identifier, validity period, subject and issuer."""
+        identifier = check_cert_id(cert_id)
+        data = await self._session.call_json(
+            "GET", f"/certstore/certs/{identifier}", operation="certificates.get"
+        )
+        return self._session.structure(data, CertificateInfo, what="certificate information")
+
+    async def get_space(self) -> CertificateSpace:
+        """How many bytes are free in the certificate store."""
+        data = await self._session.call_json(
+            "GET", "/certstore/space", operation="certificates.get_space"
+        )
+        return self._session.structure(data, CertificateSpace, what="certificate space")
+
+    async def remove(self, cert_id: str) -> None:
+        """Delete the certificate installed under ``cert_id``."""
+        identifier = check_cert_id(cert_id)
+        await self._session.call_json(
+            "DELETE",
+            f"/certstore/certs/{identifier}",
+            operation="certificates.remove",
+            allow_empty=True,
+        )

@@ -1,0 +1,145 @@
+"""Device-wide calls: status, versions, security state, diagnostics and restart."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final, Literal, overload
+
+import anyio
+
+from ..errors import (
+    DeviceTimeoutError,
+    DeviceUnreachableError,
+    InvalidArgumentError,
+    MalformedResponseError,
+)
+from ..models import DeviceStatus, OsVersion, SecurityState, SystemRestart
+from ..versions import RestApiVersion
+from ._base import V3_1, V4_5, Resource
+
+__all__ = ["DeviceResource"]
+
+logger = logging.getLogger("azsphere_async")
+
+#: ``GET /log`` appeared in REST API 1.2.0.
+V1_2: Final = RestApiVersion(1, 2, 0)
+
+
+def _check_seconds(value: object, argument: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidArgumentError(argument, repr(value), "a positive number of seconds")
+    return float(value)
+
+
+class DeviceResource(Resource):
+    """The device as a whole."""
+
+    async def get_status(self) -> DeviceStatus:
+        """The device's uptime in seconds (``GET /status``; answers on any device)."""
+        data = await self._session.call_json("GET", "/status", operation="device.get_status")
+        return self._session.structure(data, DeviceStatus, what="device status")
+
+    async def get_rest_api_version(self) -> RestApiVersion:
+        """The device's REST API version; asks ``GET /status`` only if no answer has told it yet."""
+        return await self._session.get_rest_api_version()
+
+    async def get_os_version(self) -> OsVersion:
+        """The Azure Sphere OS release, such as ``22.11`` (REST API 4.5.0 and later)."""
+        data = await self._session.call_json(
+            "GET", "/osversion", min_version=V4_5, operation="device.get_os_version"
+        )
+        return self._session.structure(data, OsVersion, what="OS version")
+
+    async def get_security_state(self) -> SecurityState:
+        """The device's security state and identifier."""
+        data = await self._session.call_json(
+            "GET", "/device/security_state", operation="device.get_security_state"
+        )
+        return self._session.structure(data, SecurityState, what="security state")
+
+    async def get_diagnostic_log(self) -> bytes:
+        """The diagnostic log as raw bytes (only Microsoft's tools decode it)."""
+        return await self._session.call_bytes(
+            "GET", "/log", min_version=V1_2, operation="device.get_diagnostic_log"
+        )
+
+    async def get_error_report_data(self) -> bytes:
+        """The error report (telemetry) data as raw bytes."""
+        return await self._session.call_bytes(
+            "GET", "/telemetry", min_version=V3_1, operation="device.get_error_report_data"
+        )
+
+    async def clear_error_report_data(self) -> None:
+        """Delete the error report data kept on the device."""
+        await self._session.call_json(
+            "DELETE", "/telemetry", operation="device.clear_error_report_data", allow_empty=True
+        )
+
+    @overload
+    async def restart(
+        self, *, wait: Literal[False] = False, timeout: float = ..., poll_interval: float = ...
+    ) -> SystemRestart: ...
+
+    @overload
+    async def restart(
+        self, *, wait: Literal[True], timeout: float = ..., poll_interval: float = ...
+    ) -> DeviceStatus: ...
+
+    @overload
+    async def restart(
+        self, *, wait: bool, timeout: float = ..., poll_interval: float = ...
+    ) -> SystemRestart | DeviceStatus: ...
+
+    async def restart(
+        self, *, wait: bool = False, timeout: float = 120.0, poll_interval: float = 0.5
+    ) -> SystemRestart | DeviceStatus:
+        """Restart the device (``POST /restart``, sent without a body).
+
+        Without ``wait``, return the device's answer as soon as it accepted the request. With
+        ``wait=True``, poll ``GET /status`` every ``poll_interval`` seconds, riding out the time
+        the device is unreachable, until it reports an uptime shorter than the time since the
+        restart was sent; return that status. Raise :class:`DeviceTimeoutError` (phase
+        ``"restart"``) if it is not back within ``timeout`` seconds of the request.
+        """
+        if not isinstance(wait, bool):
+            raise InvalidArgumentError("wait", repr(wait), "True or False")
+        limit = _check_seconds(timeout, "timeout")
+        interval = _check_seconds(poll_interval, "poll_interval")
+        started = anyio.current_time()
+        data = await self._session.call_json(
+            "POST", "/restart", operation="device.restart", allow_empty=True
+        )
+        answer = self._session.structure(data, SystemRestart, what="restart answer")
+        if not wait:
+            return answer
+        return await self._wait_until_restarted(started, limit, interval)
+
+    async def _wait_until_restarted(
+        self, started: float, limit: float, interval: float
+    ) -> DeviceStatus:
+        deadline = started + limit
+        while True:
+            remaining = deadline - anyio.current_time()
+            if remaining <= 0:
+                break
+            with anyio.move_on_after(remaining):
+                try:
+                    status = await self.get_status()
+                except DeviceUnreachableError as exc:
+                    logger.debug(
+                        "%s: not back from restart yet (%s)", self._session.address, exc.detail
+                    )
+                else:
+                    if status.uptime is None:
+                        raise MalformedResponseError(
+                            self._session.address,
+                            "GET /status answered no uptime; the restart cannot be confirmed",
+                        )
+                    if status.uptime < anyio.current_time() - started:
+                        return status
+                await anyio.sleep(min(interval, max(0.0, deadline - anyio.current_time())))
+        raise DeviceTimeoutError(
+            self._session.address,
+            f"the device did not come back from its restart within {limit:g} s",
+            phase="restart",
+        )

@@ -1,0 +1,226 @@
+"""Wi-Fi calls: configured networks, the interface, and scans."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ..errors import InvalidArgumentError
+from ..models import (
+    WifiConfigState,
+    WifiInterfaceState,
+    WifiNetwork,
+    WifiNetworkRequest,
+    WifiNetworks,
+    WifiScanResult,
+    WifiScanResults,
+    WifiSecurityState,
+    converter,
+)
+from ..validation import (
+    check_bool,
+    check_cert_id,
+    check_choice,
+    check_network_id,
+    check_psk,
+    check_ssid,
+    check_text,
+    check_wifi_config_name,
+    mask,
+)
+from ._base import V3_0, V4_6, Resource
+
+__all__ = ["WifiResource"]
+
+#: The longest EAP-TLS client identity the device takes.
+MAX_CLIENT_IDENTITY_CHARACTERS: Final = 254
+
+_ADDABLE_SECURITY = (WifiSecurityState.OPEN, WifiSecurityState.PSK, WifiSecurityState.EAPTLS)
+_SETTABLE_CONFIG_STATES = (WifiConfigState.ENABLED, WifiConfigState.DISABLED)
+
+
+def _refuse_secret(argument: str, value: object, allowed: str) -> InvalidArgumentError:
+    shown = mask(value) if isinstance(value, str) else "a value (not shown)"
+    return InvalidArgumentError(argument, shown, allowed)
+
+
+class WifiResource(Resource):
+    """The device's Wi-Fi: configured networks (by ID), the interface, and scans."""
+
+    async def add_network(
+        self,
+        *,
+        ssid: str,
+        security_state: WifiSecurityState | str,
+        psk: str | None = None,
+        config_name: str | None = None,
+        config_state: WifiConfigState | str | None = None,
+        targeted_scan: bool | None = None,
+        client_identity: str | None = None,
+        client_cert_store_identifier: str | None = None,
+        root_ca_cert_store_identifier: str | None = None,
+    ) -> WifiNetwork:
+        """Add a Wi-Fi network configuration and return it (with its new ``id``).
+
+        ``security_state`` is ``open``, ``psk`` (needs ``psk``) or ``eaptls`` (needs
+        ``client_cert_store_identifier``; ``client_identity`` and
+        ``root_ca_cert_store_identifier`` are optional). ``targeted_scan`` finds hidden networks.
+        """
+        checked_ssid = check_ssid(ssid)
+        security = check_choice(
+            security_state, WifiSecurityState, "security_state", among=_ADDABLE_SECURITY
+        )
+        if security is WifiSecurityState.PSK:
+            if psk is None:
+                raise InvalidArgumentError(
+                    "psk", "None", "the network's pre-shared key (8 to 63 characters)"
+                )
+            check_psk(psk)
+        elif psk is not None:
+            raise _refuse_secret(
+                "psk", psk, f"None: a {security.value} network takes no pre-shared key"
+            )
+        eaptls_only = {
+            "client_identity": client_identity,
+            "client_cert_store_identifier": client_cert_store_identifier,
+            "root_ca_cert_store_identifier": root_ca_cert_store_identifier,
+        }
+        if security is WifiSecurityState.EAPTLS:
+            if client_cert_store_identifier is None:
+                raise InvalidArgumentError(
+                    "client_cert_store_identifier",
+                    "None",
+                    "the store identifier of the client certificate (eaptls needs one)",
+                )
+            check_cert_id(client_cert_store_identifier, "client_cert_store_identifier")
+            if root_ca_cert_store_identifier is not None:
+                check_cert_id(root_ca_cert_store_identifier, "root_ca_cert_store_identifier")
+            if client_identity is not None:
+                check_text(
+                    client_identity,
+                    "client_identity",
+                    min_length=1,
+                    max_length=MAX_CLIENT_IDENTITY_CHARACTERS,
+                )
+        else:
+            for argument, value in eaptls_only.items():
+                if value is not None:
+                    raise InvalidArgumentError(
+                        argument,
+                        repr(value),
+                        f"None: only eaptls networks take it, not {security.value}",
+                    )
+        body = WifiNetworkRequest(
+            ssid=checked_ssid,
+            security_state=security,
+            psk=psk,
+            config_name=None if config_name is None else check_wifi_config_name(config_name),
+            config_state=None
+            if config_state is None
+            else check_choice(
+                config_state, WifiConfigState, "config_state", among=_SETTABLE_CONFIG_STATES
+            ),
+            targeted_scan=None
+            if targeted_scan is None
+            else check_bool(targeted_scan, "targeted_scan"),
+            client_identity=client_identity,
+            client_cert_store_identifier=client_cert_store_identifier,
+            root_ca_cert_store_identifier=root_ca_cert_store_identifier,
+        )
+        data = await self._session.call_json(
+            "POST",
+            "/wifi/config/networks",
+            json=converter.unstructure(body),
+            operation="wifi.add_network",
+        )
+        return self._session.structure(data, WifiNetwork, what="added Wi-Fi network")
+
+    async def change_network(
+        self,
+        network_id: int,
+        *,
+        config_state: WifiConfigState | str | None = None,
+        psk: str | None = None,
+    ) -> WifiNetwork:
+        """Enable or disable a configured network and/or change its pre-shared key."""
+        checked_id = check_network_id(network_id)
+        body: dict[str, Any] = {}
+        if config_state is not None:
+            state = check_choice(
+                config_state, WifiConfigState, "config_state", among=_SETTABLE_CONFIG_STATES
+            )
+            body["configState"] = state.value
+        if psk is not None:
+            body["psk"] = check_psk(psk)
+        if not body:
+            raise InvalidArgumentError(
+                "config_state/psk", "neither", "at least one of them to change"
+            )
+        data = await self._session.call_json(
+            "PATCH",
+            f"/wifi/config/networks/{checked_id}",
+            json=body,
+            operation="wifi.change_network",
+        )
+        return self._session.structure(data, WifiNetwork, what="changed Wi-Fi network")
+
+    async def remove_network(self, network_id: int) -> None:
+        """Forget a configured network."""
+        checked_id = check_network_id(network_id)
+        await self._session.call_json(
+            "DELETE",
+            f"/wifi/config/networks/{checked_id}",
+            min_version=V3_0,
+            operation="wifi.remove_network",
+            allow_empty=True,
+        )
+
+    async def get_networks(self) -> list[WifiNetwork]:
+        """Every configured network."""
+        data = await self._session.call_json(
+            "GET", "/wifi/config/networks", operation="wifi.get_networks"
+        )
+        answer = self._session.structure(data, WifiNetworks, what="Wi-Fi networks")
+        return list(answer.values or ())
+
+    async def get_network(self, network_id: int) -> WifiNetwork:
+        """One configured network."""
+        checked_id = check_network_id(network_id)
+        data = await self._session.call_json(
+            "GET", f"/wifi/config/networks/{checked_id}", operation="wifi.get_network"
+        )
+        return self._session.structure(data, WifiNetwork, what="Wi-Fi network")
+
+    async def get_interface_state(self) -> WifiInterfaceState:
+        """The Wi-Fi interface and the network it is connected to."""
+        data = await self._session.call_json(
+            "GET", "/wifi/interface", operation="wifi.get_interface_state"
+        )
+        return self._session.structure(data, WifiInterfaceState, what="Wi-Fi interface state")
+
+    async def set_interface_state(
+        self, *, reload_config: bool | None = None, enable_power_savings: bool | None = None
+    ) -> None:
+        """Reload the Wi-Fi configuration and/or switch power savings (the latter needs 4.6.0)."""
+        body: dict[str, Any] = {}
+        if reload_config is not None:
+            body["reloadConfig"] = check_bool(reload_config, "reload_config")
+        if enable_power_savings is not None:
+            body["enablePowerSavings"] = check_bool(enable_power_savings, "enable_power_savings")
+        if not body:
+            raise InvalidArgumentError(
+                "reload_config/enable_power_savings", "neither", "at least one of them to change"
+            )
+        await self._session.call_json(
+            "PATCH",
+            "/wifi/interface",
+            json=body,
+            min_version=V4_6 if enable_power_savings is not None else None,
+            operation="wifi.set_interface_state",
+            allow_empty=True,
+        )
+
+    async def scan(self) -> list[WifiScanResult]:
+        """The networks the device can see now."""
+        data = await self._session.call_json("GET", "/wifi/scan", operation="wifi.scan")
+        answer = self._session.structure(data, WifiScanResults, what="Wi-Fi scan")
+        return list(answer.values or ())
