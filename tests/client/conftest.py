@@ -1,0 +1,40 @@
+"""Fixtures of the client tests: a respx-mocked device at 192.168.35.2 and a client for it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import respx
+
+# The tests import their shared helpers as ``client_helpers``, whatever pytest's import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from client_helpers import BASE_URL, reply
+
+from azsphere_async.client import DeviceClient
+from azsphere_async.transport import RetryPolicy
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    """Every request to the device goes here; a request with no route fails the test."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=False, assert_all_mocked=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+async def fresh_device(router: respx.MockRouter) -> AsyncIterator[DeviceClient]:
+    """A client that has not yet learned the device's REST API version."""
+    async with DeviceClient(retry=RetryPolicy(attempts=1)) as client:
+        yield client
+
+
+@pytest.fixture
+async def device(router: respx.MockRouter, fresh_device: DeviceClient) -> DeviceClient:
+    """A client that already knows the device runs REST API 4.6.0; no calls are recorded yet."""
+    router.get("/status").mock(return_value=reply({"uptime": 1}))
+    await fresh_device.device.get_rest_api_version()
+    router.reset()
+    return fresh_device
