@@ -771,7 +771,7 @@ class DeviceState:
         """``GET /wifi/interface``."""
         wlan = self.interfaces["wlan0"]
         body: dict[str, Any]
-        network = self.wifi_networks.get(self.connected_network or -1)
+        network = self._connected()
         entry = self._scan_entry(network.ssid) if network is not None else None
         if network is not None and entry is not None:
             body = {
@@ -863,10 +863,15 @@ class DeviceState:
                 "error": error,
             }
 
+    def _connected(self) -> WifiNetwork | None:
+        if self.connected_network is None:
+            return None
+        return self.wifi_networks.get(self.connected_network)
+
     @property
     def internet(self) -> bool:
         """Whether the joined Wi-Fi network reaches the internet."""
-        network = self.wifi_networks.get(self.connected_network or -1)
+        network = self._connected()
         entry = self._scan_entry(network.ssid) if network is not None else None
         return entry is not None and entry.internet
 
