@@ -203,6 +203,6 @@ def check_bool(value: object, argument: str) -> bool:
 
 def check_strings(values: Iterable[object], argument: str, *, max_length: int) -> list[str]:
     """A sequence of strings, each 1 to ``max_length`` characters."""
-    if isinstance(values, str | bytes):
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise InvalidArgumentError(argument, _shown(values), "a list of strings, not one string")
     return [check_text(v, argument, min_length=1, max_length=max_length) for v in values]

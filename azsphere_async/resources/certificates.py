@@ -41,16 +41,20 @@ async def _read_pem(value: object, argument: str, *, secret: bool) -> str:
         text, shown = value, (mask(value) if secret else repr(value[:40] + "..."))
     elif isinstance(value, str | os.PathLike) and str(value).strip():
         path = anyio.Path(os.fspath(value))
-        # A secret that is neither PEM nor a readable path is never echoed back.
-        shown = repr(str(path)) if not secret or await path.is_file() else mask(str(value))
+        try:
+            is_file = await path.is_file()
+        except (OSError, ValueError):  # for example a name too long to be a path
+            is_file = False
+        # A secret that is neither PEM nor the path of a file is never echoed back.
+        shown = repr(str(path)) if is_file or not secret else mask(str(value))
         try:
             async with await anyio.open_file(path, "rb") as stream:
                 raw = await stream.read(4 * MAX_PEM_CHARACTERS + 1)
             text = raw.decode("ascii")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = (
-                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            )
+        except UnicodeDecodeError:
+            raise InvalidArgumentError(argument, f"{shown} (not ASCII text)", allowed) from None
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
             raise InvalidArgumentError(argument, f"{shown} ({reason})", allowed) from None
     else:
         shown = mask(value) if secret and isinstance(value, str) else repr(type(value).__name__)

@@ -174,14 +174,29 @@ async def test_a_missing_file_is_refused_naming_the_path(
     assert not router.calls
 
 
+@pytest.mark.parametrize(
+    "key", ["MHcCAQEEIBareKeyBody", "MHcCAQEEIBareKeyBody" * 300, "BareKeyBody\x00with a NUL"]
+)
 async def test_a_private_key_that_is_neither_pem_nor_a_file_is_not_echoed(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, device: DeviceClient, key: str
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.certificates.add(
-            "c", cert_type="client", public_cert=CERT, private_key="MHcCAQEEIBareKeyBody"
-        )
+        await device.certificates.add("c", cert_type="client", public_cert=CERT, private_key=key)
     assert caught.value.argument == "private_key"
+    assert "BareKeyBody" not in str(caught.value)
+    assert not router.calls
+
+
+async def test_a_private_key_file_that_is_not_pem_is_named_but_not_shown(
+    router: respx.MockRouter, device: DeviceClient, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "device.key"
+    key_file.write_text("MHcCAQEEIBareKeyBody\n")
+    with pytest.raises(InvalidArgumentError) as caught:
+        await device.certificates.add(
+            "c", cert_type="client", public_cert=CERT, private_key=key_file
+        )
+    assert str(key_file) in str(caught.value)
     assert "BareKeyBody" not in str(caught.value)
     assert not router.calls
 

@@ -165,6 +165,7 @@ async def test_configure_basic_proxy(router: respx.MockRouter, device: DeviceCli
         ({"authentication_type": "digest"}, "authentication_type"),
         ({"no_proxy_addresses": "contoso.local"}, "no_proxy_addresses"),
         ({"no_proxy_addresses": [""]}, "no_proxy_addresses"),
+        ({"no_proxy_addresses": 10}, "no_proxy_addresses"),
         ({"authentication_type": "basic", "password": "pr0xy-pass"}, "username"),
         ({"authentication_type": "basic", "username": "operator"}, "password"),
         ({"authentication_type": "basic", "username": "", "password": "pr0xy-pass"}, "username"),
