@@ -1,0 +1,133 @@
+"""Small formatting and parsing helpers shared by the commands (no click, no rich)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "format_bytes",
+    "format_duration",
+    "format_rate",
+    "format_uptime",
+    "parse_rate",
+    "safe_filename",
+    "short_id",
+    "to_jsonable",
+]
+
+_RATE = re.compile(
+    r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>b|kb|kib|mb|mib|gb|gib)?\s*(?:/\s*s|ps)?\s*$",
+    re.IGNORECASE,
+)
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+
+
+def parse_rate(text: str) -> float:
+    """Bytes per second from ``"64KB/s"``, ``"1.5 MB/s"``, ``"512KiB/s"`` or ``"2000"``.
+
+    KB, MB and GB are powers of 1000; KiB, MiB and GiB powers of 1024. Raises ``ValueError``.
+    """
+    match = _RATE.match(text)
+    if match is None:
+        raise ValueError(f"not a transfer rate: {text!r} (try 64KB/s, 1.5MB/s or 512KiB/s)")
+    value = float(match["number"]) * _UNITS[(match["unit"] or "b").lower()]
+    if value <= 0:
+        raise ValueError(f"a transfer rate must be more than zero, got {text!r}")
+    return value
+
+
+def format_bytes(count: float | None) -> str:
+    """``16.6 kB``-style sizes (powers of 1000, as rich's progress columns show them)."""
+    if count is None:
+        return "-"
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(count) < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_rate(rate: float | None) -> str:
+    """A transfer rate such as ``3.2 kB/s``."""
+    return "-" if rate is None else f"{format_bytes(rate)}/s"
+
+
+def format_duration(seconds: float | None) -> str:
+    """``0.4 s``, ``12.0 s``, ``3 min 05 s``, ``2 h 01 min`` or ``-`` for unknown."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours:02d} h"
+
+
+def short_id(device_id: str | None, length: int = 12) -> str:
+    """The start of a 128-hex-digit device ID, enough to tell boards apart on a bench."""
+    if not device_id:
+        return "-"
+    return device_id if len(device_id) <= length else device_id[:length] + "…"
+
+
+def safe_filename(address: str) -> str:
+    """A board address made safe as a file name: ``127.0.0.2:4430`` -> ``127.0.0.2_4430``."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", address).strip("_") or "board"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Models and values as plain JSON data: attrs classes become dicts of their field names.
+
+    Enums become their values, datetimes ISO 8601 text, tuples and sets lists. Fields that
+    hold secrets are never part of an answer model, so nothing is masked here.
+    """
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if attrs.has(type(value)):
+        return {
+            field.name: to_jsonable(getattr(value, field.name))
+            for field in attrs.fields(type(value))
+        }
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def format_uptime(seconds: int | None) -> str:
+    """A compact uptime: ``42s``, ``3m05s``, ``2h07m`` or ``5d03h``."""
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

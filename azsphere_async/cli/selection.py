@@ -1,0 +1,142 @@
+"""Choosing boards: ``--device``, ``--devices-file``, ``AZSPHERE_DEVICES``, or ``--all``.
+
+Explicit choices win: ``--device`` and ``--devices-file`` combine. Without them the
+comma-separated ``AZSPHERE_DEVICES`` variable is used, and without that the first attached
+board's address, ``192.168.35.2``. ``--all`` asks the Device Communication Service instead
+and cannot be combined with explicit boards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+import attrs
+
+from ..discovery import DEFAULT_DCS_URL, list_attached_devices
+from ..errors import InvalidArgumentError
+from ..transport import DEFAULT_ADDRESS
+from ..validation import check_address
+
+__all__ = [
+    "ENV_DEVICES",
+    "BoardSelection",
+    "SelectionError",
+    "parse_device_list",
+    "read_devices_file",
+    "resolve_boards",
+]
+
+#: The environment variable that names the default boards, comma-separated.
+ENV_DEVICES: Final = "AZSPHERE_DEVICES"
+
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
+class SelectionError(ValueError):
+    """The boards could not be chosen (bad address, unreadable file, nothing attached)."""
+
+
+@attrs.frozen
+class BoardSelection:
+    """The chosen boards' addresses, in order, and where they came from (for messages)."""
+
+    addresses: tuple[str, ...]
+    source: str
+
+
+def parse_device_list(text: str, *, what: str) -> list[str]:
+    """Addresses separated by commas, spaces or lines; ``#`` starts a comment."""
+    addresses: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        for item in _SEPARATORS.split(line):
+            if item:
+                try:
+                    check_address(item)
+                except InvalidArgumentError as exc:
+                    raise SelectionError(
+                        f"{what}: {exc.given} is not a board address ({exc.allowed})"
+                    ) from None
+                addresses.append(item)
+    return addresses
+
+
+def read_devices_file(path: str | os.PathLike[str]) -> list[str]:
+    """The addresses in a devices file.
+
+    Either text with one or more addresses a line (``#`` comments, blanks ignored), or a
+    JSON list of addresses (as the mock fleet writes with ``--addresses-file``) or of
+    Device Communication Service entries (``{"IpAddress": ...}``).
+    """
+    what = f"devices file {str(path)!r}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SelectionError(
+            f"cannot read the devices file {str(path)!r}: {exc.strerror or exc}"
+        ) from None
+    if text.lstrip().startswith("["):
+        try:
+            entries = json.loads(text)
+        except ValueError as exc:
+            raise SelectionError(f"{what} looks like JSON but is not: {exc}") from None
+        items = []
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("IpAddress"), str):
+                entry = entry["IpAddress"]
+            if not isinstance(entry, str):
+                raise SelectionError(f"{what}: {entry!r} is not a board address")
+            items.append(entry)
+        return parse_device_list("\n".join(items), what=what)
+    return parse_device_list(text, what=what)
+
+
+def _unique(addresses: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(addresses))
+
+
+async def resolve_boards(
+    *,
+    devices: Sequence[str] = (),
+    devices_file: str | os.PathLike[str] | None = None,
+    all_boards: bool = False,
+    dcs_url: str = DEFAULT_DCS_URL,
+    environ: Mapping[str, str] | None = None,
+) -> BoardSelection:
+    """Work out which boards a command acts on (see the module docstring for the order)."""
+    environ = os.environ if environ is None else environ
+    explicit: list[str] = []
+    sources: list[str] = []
+    if devices:
+        explicit += parse_device_list(",".join(devices), what="--device")
+        sources.append("--device")
+    if devices_file is not None:
+        explicit += read_devices_file(devices_file)
+        sources.append(f"--devices-file {os.fspath(devices_file)}")
+    if all_boards:
+        if sources:
+            raise SelectionError("--all cannot be combined with --device or --devices-file")
+        attached = await list_attached_devices(dcs_url=dcs_url)
+        if not attached:
+            raise SelectionError(
+                f"the Device Communication Service at {dcs_url} lists no attached boards; "
+                "check the cables, then run `azsphere-async devices --rescan`"
+            )
+        return BoardSelection(
+            _unique(d.address for d in attached), f"every board listed by {dcs_url}"
+        )
+    if sources:
+        if not explicit:
+            raise SelectionError(f"{' and '.join(sources)} named no boards")
+        return BoardSelection(_unique(explicit), " and ".join(sources))
+    from_env = environ.get(ENV_DEVICES, "").strip()
+    if from_env:
+        return BoardSelection(
+            _unique(parse_device_list(from_env, what=ENV_DEVICES)), f"${ENV_DEVICES}"
+        )
+    return BoardSelection((DEFAULT_ADDRESS,), f"the default address {DEFAULT_ADDRESS}")
