@@ -35,7 +35,6 @@ __all__ = ["WifiResource"]
 MAX_CLIENT_IDENTITY_CHARACTERS: Final = 254
 
 _ADDABLE_SECURITY = (WifiSecurityState.OPEN, WifiSecurityState.PSK, WifiSecurityState.EAPTLS)
-_SETTABLE_CONFIG_STATES = (WifiConfigState.ENABLED, WifiConfigState.DISABLED)
 
 
 def _refuse_secret(argument: str, value: object, allowed: str) -> InvalidArgumentError:
@@ -109,19 +108,20 @@ class WifiResource(Resource):
                         repr(value),
                         f"None: only eaptls networks take it, not {security.value}",
                     )
+        if config_name is not None:
+            check_wifi_config_name(config_name)
+        chosen_state = None
+        if config_state is not None:
+            chosen_state = check_choice(config_state, WifiConfigState, "config_state")
+        if targeted_scan is not None:
+            check_bool(targeted_scan, "targeted_scan")
         body = WifiNetworkRequest(
             ssid=checked_ssid,
             security_state=security,
             psk=psk,
-            config_name=None if config_name is None else check_wifi_config_name(config_name),
-            config_state=None
-            if config_state is None
-            else check_choice(
-                config_state, WifiConfigState, "config_state", among=_SETTABLE_CONFIG_STATES
-            ),
-            targeted_scan=None
-            if targeted_scan is None
-            else check_bool(targeted_scan, "targeted_scan"),
+            config_name=config_name,
+            config_state=chosen_state,
+            targeted_scan=targeted_scan,
             client_identity=client_identity,
             client_cert_store_identifier=client_cert_store_identifier,
             root_ca_cert_store_identifier=root_ca_cert_store_identifier,
@@ -145,9 +145,7 @@ class WifiResource(Resource):
         checked_id = check_network_id(network_id)
         body: dict[str, Any] = {}
         if config_state is not None:
-            state = check_choice(
-                config_state, WifiConfigState, "config_state", among=_SETTABLE_CONFIG_STATES
-            )
+            state = check_choice(config_state, WifiConfigState, "config_state")
             body["configState"] = state.value
         if psk is not None:
             body["psk"] = check_psk(psk)

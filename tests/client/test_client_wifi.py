@@ -116,7 +116,7 @@ async def test_add_eaptls_network(router: respx.MockRouter, device: DeviceClient
         ({"client_identity": "device@contoso.com"}, "client_identity"),
         ({"config_name": "n" * 17}, "config_name"),
         ({"config_name": ""}, "config_name"),
-        ({"config_state": "temp-disabled"}, "config_state"),
+        ({"config_state": "paused"}, "config_state"),
         ({"targeted_scan": "yes"}, "targeted_scan"),
     ],
 )
