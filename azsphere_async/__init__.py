@@ -17,6 +17,7 @@ from .errors import (
     AzsphereError,
     BadRequestError,
     ConflictError,
+    DeploymentError,
     DeviceError,
     DeviceHTTPError,
     DeviceInternalError,
@@ -35,6 +36,7 @@ from .errors import (
 from .fleet import BoardResult, Fleet
 from .models import converter
 from .pool import SessionPool
+from .resources.sideload import Deployment
 from .staging import (
     ImagePackageInfo,
     ImageStream,
@@ -54,6 +56,8 @@ __all__ = [
     "BadRequestError",
     "BoardResult",
     "ConflictError",
+    "Deployment",
+    "DeploymentError",
     "DeviceClient",
     "DeviceError",
     "DeviceHTTPError",

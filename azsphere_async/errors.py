@@ -17,6 +17,7 @@ __all__ = [
     "AzsphereError",
     "BadRequestError",
     "ConflictError",
+    "DeploymentError",
     "DeviceError",
     "DeviceHTTPError",
     "DeviceInternalError",
@@ -89,6 +90,10 @@ class DeviceTimeoutError(DeviceUnreachableError):
     ) -> None:
         self.phase = phase
         super().__init__(address, message, bytes_sent=bytes_sent)
+
+
+class DeploymentError(DeviceError):
+    """An install went through, but the device does not show what was deployed."""
 
 
 class TLSVerificationError(DeviceError):

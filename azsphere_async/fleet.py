@@ -24,7 +24,8 @@ from .client import DeviceClient
 from .discovery import DEFAULT_DCS_URL, list_attached_devices
 from .errors import DeviceTimeoutError, InvalidArgumentError
 from .pool import SessionPool
-from .staging import ProgressCallback, StageProgress
+from .resources.sideload import Deployment
+from .staging import ProgressCallback, StageProgress, inspect_image
 from .tls import CAInput
 from .transport import RetryPolicy, Timeouts
 from .validation import check_address
@@ -239,17 +240,15 @@ class Fleet:
         concurrency: int | None = None,
         timeout: float | None = None,
         only: Sequence[str] | None = None,
-    ) -> list[BoardResult[Any]]:
+    ) -> list[BoardResult[Deployment]]:
         """Stage and install one image package on every board at once, with per-board progress.
 
         The package is checked once, before any board is contacted. Each result's value is
         that board's :class:`~azsphere_async.resources.sideload.Deployment`.
         """
-        from .staging import inspect_image
-
         inspect_image(image)
 
-        async def deploy_one(device: DeviceClient) -> Any:
+        async def deploy_one(device: DeviceClient) -> Deployment:
             board_progress: ProgressCallback | None = None
             if progress is not None:
                 callback = progress

@@ -24,8 +24,8 @@ from azuresphere_imagemetadata.image_metadata import ImageMetadata
 from azuresphere_imagemetadata.metadata_sections.identity import ImageType
 
 from .errors import ImagePackageError, InvalidArgumentError
-from .resources._base import V3_0
 from .transport import DeviceSession
+from .versions import RestApiVersion
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -51,6 +51,8 @@ _TAIL_BYTES: Final = 64 * 1024
 _READ_BLOCK: Final = 1024 * 1024
 # Progress is reported at most this often, and always at the end.
 _PROGRESS_INTERVAL: Final = 0.05
+# PUT /update/stage appeared in REST API 3.0.0.
+_STAGE_VERSION: Final = RestApiVersion(3, 0, 0)
 
 
 @attrs.frozen
@@ -69,7 +71,7 @@ class ImagePackageInfo:
     @property
     def is_application(self) -> bool:
         """Whether this is an application image (image type 10)."""
-        return self.image_type == ImageType.Applications
+        return self.image_type == int(ImageType.Applications)
 
 
 @attrs.frozen
@@ -315,7 +317,7 @@ async def stage_image(
         content=meter.count(body),
         content_length=size,
         content_type="application/octet-stream",
-        min_version=V3_0,
+        min_version=_STAGE_VERSION,
         operation="sideload.stage",
         bytes_sent=lambda: meter.sent,
     )

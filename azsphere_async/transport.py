@@ -119,13 +119,17 @@ class DeviceResponse:
 
 
 def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error somewhere in ``exc``'s chain of causes and contexts, if any."""
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, ssl.SSLError):
             return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
     return None
 
 

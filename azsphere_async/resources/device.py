@@ -112,11 +112,18 @@ class DeviceResource(Resource):
         answer = self._session.structure(data, SystemRestart, what="restart answer")
         if not wait:
             return answer
-        return await self._wait_until_restarted(started, limit, interval)
+        return await self.wait_until_restarted(started, limit, interval)
 
-    async def _wait_until_restarted(
-        self, started: float, limit: float, interval: float
+    async def wait_until_restarted(
+        self, started: float, timeout: float = 120.0, poll_interval: float = 0.5
     ) -> DeviceStatus:
+        """Wait for a device restarted at ``started`` (``anyio.current_time()``) to be back.
+
+        Polls ``GET /status``, riding out the time the device is unreachable, until it
+        reports an uptime shorter than the time since ``started``.
+        """
+        limit = _check_seconds(timeout, "timeout")
+        interval = _check_seconds(poll_interval, "poll_interval")
         deadline = started + limit
         while True:
             remaining = deadline - anyio.current_time()
