@@ -9,7 +9,7 @@ from ..versions import RestApiVersion
 if TYPE_CHECKING:
     from ..transport import DeviceSession
 
-__all__ = ["Resource", "V2_0", "V3_0", "V3_1", "V4_1", "V4_3", "V4_5", "V4_6"]
+__all__ = ["V2_0", "V3_0", "V3_1", "V4_1", "V4_3", "V4_5", "V4_6", "Resource"]
 
 # REST API versions at which calls appeared (see the history in the OpenAPI description).
 V2_0 = RestApiVersion(2, 0, 0)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
 import ssl
+from collections.abc import AsyncIterator, Iterator
 
 import anyio
 import httpcore
