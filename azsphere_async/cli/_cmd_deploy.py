@@ -1,7 +1,199 @@
-"""Placeholder, replaced below."""
+"""``deploy IMAGE``: stage and install one image package on every chosen board at once."""
 
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
 import click
+
+from ..client import DeviceClient
+from ..errors import ImagePackageError
+from ..fleet import BoardResult
+from ..staging import ImagePackageInfo, StageProgress, inspect_image
+from ._context import EXIT_USAGE, AppContext, BoardRows, Collected, board_options, pass_app
+from ._errors import describe
+from ._format import format_bytes, format_duration, format_rate
+from .output import Column, styled
+from .progress import DeployDisplay
+
+__all__ = ["DEPLOY_TIMEOUT", "DeployOutcome", "deploy_rows", "describe_package", "register"]
+
+#: The default limit on one board's whole deploy, in seconds.
+DEPLOY_TIMEOUT = 600.0
+
+
+@attrs.frozen
+class DeployOutcome:
+    """One board's deploy as the command reports it."""
+
+    component_id: str
+    name: str
+    bytes_sent: int
+    elapsed: float
+    started: bool
+    detail: dict[str, Any]
+
+    @property
+    def rate(self) -> float | None:
+        """Average bytes per second over the whole deploy."""
+        return self.bytes_sent / self.elapsed if self.elapsed > 0 else None
+
+
+def deploy_rows(package: ImagePackageInfo) -> BoardRows[DeployOutcome]:
+    """How deploy results are shown (the demo uses it too)."""
+    return BoardRows[DeployOutcome](
+        columns=[
+            Column("Result", "result", no_wrap=True),
+            Column("Sent", "sent", justify="right", no_wrap=True),
+            Column("Time", "time", justify="right", no_wrap=True),
+            Column("Rate", "rate", justify="right", no_wrap=True),
+            Column("App", "app", no_wrap=True),
+        ],
+        rows=lambda o: [
+            {
+                "result": styled("installed", "bold green"),
+                "sent": format_bytes(o.bytes_sent),
+                "time": format_duration(o.elapsed),
+                "rate": format_rate(o.rate),
+                "app": "started" if o.started else "manual start",
+            }
+        ],
+        data=lambda o: {
+            "component_id": o.component_id,
+            "name": o.name,
+            "bytes_sent": o.bytes_sent,
+            "seconds": round(o.elapsed, 3),
+            "started": o.started,
+            **o.detail,
+        },
+    )
+
+
+def describe_package(package: ImagePackageInfo) -> str:
+    """``AzureSphereBlinkTest (application 2f074b0f-…, 16.6 kB)``."""
+    kind = "application" if package.is_application else package.image_type_name
+    return f"{package.name or '?'} ({kind} {package.component_id}, {format_bytes(package.size)})"
+
+
+def _deployment_detail(deployment: Any) -> dict[str, Any]:
+    """Whatever the library's Deployment tells, as JSON data."""
+    from ._format import to_jsonable
+
+    data = to_jsonable(deployment)
+    return data if isinstance(data, dict) else {}
+
+
+def deploy_operation(
+    image: str | os.PathLike[str],
+    package: ImagePackageInfo,
+    display: DeployDisplay,
+    *,
+    start: bool,
+) -> Callable[[DeviceClient], Awaitable[DeployOutcome]]:
+    """The per-board deploy, reporting to ``display``."""
+
+    async def operation(device: DeviceClient) -> DeployOutcome:
+        address = device.address
+
+        def progress(update: StageProgress) -> None:
+            display.update(address, update)
+
+        started = _now()
+        deployment = await device.sideload.deploy(image, start=start, progress=progress)
+        return DeployOutcome(
+            component_id=package.component_id,
+            name=package.name,
+            bytes_sent=package.size,
+            elapsed=_now() - started,
+            started=start,
+            detail=_deployment_detail(deployment),
+        )
+
+    return operation
+
+
+def _now() -> float:
+    import time
+
+    return time.monotonic()
+
+
+def finish_callback(display: DeployDisplay) -> Callable[[BoardResult[DeployOutcome]], None]:
+    """Tell the display each board's outcome as it arrives."""
+
+    def on_result(result: BoardResult[DeployOutcome]) -> None:
+        detail = describe(result.error) if result.error is not None else ""
+        display.finished(result.address, result.ok, detail)
+
+    return on_result
 
 
 def register(cli: click.Group) -> None:
-    """Nothing yet."""
+    """Add ``deploy`` to the group."""
+    cli.add_command(deploy)
+
+
+@click.command()
+@click.argument("image", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--manual",
+    is_flag=True,
+    help="Install without starting the application (app control mode Manual).",
+)
+@board_options
+@pass_app
+def deploy(app: AppContext, image: Path, manual: bool) -> None:
+    """Stage and install IMAGE (an image package) on every chosen board at once.
+
+    Shows a progress bar per board and a total, then a result table. Exit status 0 only
+    when every board succeeded.
+    """
+    out = app.output
+    try:
+        package = inspect_image(image)
+    except ImagePackageError as exc:
+        out.error(f"{exc}; nothing was sent")
+        sys.exit(EXIT_USAGE)
+    collected: Collected[DeployOutcome] = Collected()
+
+    async def main() -> int:
+        selection = await app.select()
+        count = len(selection.addresses)
+        out.message(
+            f"Deploying [bold]{describe_package(package)}[/] to {count} "
+            f"{'board' if count == 1 else 'boards'}"
+        )
+        with DeployDisplay(out, selection.addresses, package.size) as display:
+            await app.gather(
+                deploy_operation(image, package, display, start=not manual),
+                collected,
+                timeout=DEPLOY_TIMEOUT,
+                on_result=finish_callback(display),
+                selection=selection,
+            )
+        return 0
+
+    status = app.run(main)
+    if status == 130:
+        collected.interrupted = True
+    elif status != 0:
+        sys.exit(status)
+    sys.exit(
+        app.report(
+            "deploy",
+            collected,
+            deploy_rows(package),
+            extra={
+                "image": str(image),
+                "component_id": package.component_id,
+                "name": package.name,
+                "size": package.size,
+                "start": not manual,
+            },
+        )
+    )

@@ -1,7 +1,483 @@
-"""Placeholder, replaced below."""
+"""``mock`` (serve a mock fleet) and ``demo`` (the whole tour on mock boards, no hardware).
 
+Both import the mock package lazily: the rest of the command line never needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
 import click
+import httpx
+
+from ..discovery import AttachedDevice, list_attached_devices
+from ..staging import inspect_image
+from ..tls import make_ssl_context
+from ._context import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    AppContext,
+    BoardRows,
+    Collected,
+    pass_app,
+)
+from ._format import format_bytes, format_duration, format_rate, parse_rate
+from .output import Column, styled
+from .readiness import ReadinessCriteria, ReadinessReport, check_readiness
+
+if TYPE_CHECKING:
+    from ..mock import MockFleet
+
+__all__ = ["DEMO_IMAGE", "SlowLinkTransport", "demo_image_path", "register"]
+
+#: Where the demo's image package lives inside the package.
+DEMO_IMAGE: Final = "data/demo/azure_sphere_blink.imagepackage"
+
+_DEFAULT_LINK: Final = "2KB/s"
+
+
+def demo_image_path(stack: ExitStack) -> Path:
+    """A file path of the shipped blink image package (valid while ``stack`` is open)."""
+    resource = resources.files("azsphere_async").joinpath(DEMO_IMAGE)
+    return stack.enter_context(resources.as_file(resource))
 
 
 def register(cli: click.Group) -> None:
-    """Nothing yet."""
+    """Add ``mock`` and ``demo`` to the group."""
+    cli.add_command(mock)
+    cli.add_command(demo)
+
+
+def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_rate(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+# -- mock ---------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--devices", "count", type=click.IntRange(1, 253), default=1, show_default=True)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the fleet's CA certificate (PEM) here; give it to --ca.",
+)
+@click.option(
+    "--addresses-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the boards' addresses (a JSON list) here; give it to --devices-file.",
+)
+@click.option(
+    "--dcs-port",
+    type=click.IntRange(0, 65535),
+    default=48938,
+    show_default=True,
+    help="Port of the mock Device Communication Service (0: any free port).",
+)
+@click.option("--no-dcs", is_flag=True, help="Do not start a Device Communication Service.")
+@click.option("--rest-api-version", default="4.6.0", show_default=True, metavar="V")
+@click.option("--latency-ms", type=float, default=0.0, help="Added to every request.")
+@click.option(
+    "--link-speed",
+    callback=_rate,
+    metavar="RATE",
+    help="Cap each board's link, each way, e.g. 64KB/s or 1MB/s (default: no cap).",
+)
+@click.option("--restart-downtime", type=float, metavar="S", help="Seconds off the link.")
+@pass_app
+def mock(
+    app: AppContext,
+    count: int,
+    ca_file: Path | None,
+    addresses_file: Path | None,
+    dcs_port: int,
+    no_dcs: bool,
+    rest_api_version: str,
+    latency_ms: float,
+    link_speed: float | None,
+    restart_downtime: float | None,
+) -> None:
+    """Serve a fleet of mock boards on loopback until Ctrl-C.
+
+    \b
+    In another terminal:
+      azsphere-async --devices-file ADDRESSES --ca CA status
+    """
+    from ..mock import serve_fleet
+
+    async def main() -> None:
+        await serve_fleet(
+            count,
+            ca_file,
+            addresses_file,
+            None if no_dcs else dcs_port,
+            rest_api_version,
+            latency_ms=latency_ms,
+            bandwidth=link_speed,
+            restart_downtime=restart_downtime,
+        )
+
+    try:
+        anyio.run(main)
+    except KeyboardInterrupt:
+        pass
+    except (OSError, ValueError) as exc:
+        app.output.error(f"cannot serve the mock fleet: {exc}")
+        sys.exit(EXIT_FAILED)
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+class _Pacer:
+    """Lets bytes through one board's link at ``rate`` bytes per second."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._free_at = 0.0
+
+    async def pace(self, nbytes: int) -> None:
+        now = time.monotonic()
+        self._free_at = max(now, self._free_at) + nbytes / self.rate
+        await anyio.sleep(self._free_at - now)
+
+
+class _PacedStream(httpx.AsyncByteStream):
+    def __init__(
+        self,
+        inner: httpx.AsyncByteStream,
+        pacer: _Pacer,
+        on_sent: Callable[[int], None] | None,
+        piece: int,
+    ) -> None:
+        self._inner = inner
+        self._pacer = pacer
+        self._on_sent = on_sent
+        self._piece = piece
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        sent = 0
+        async for chunk in self._inner:
+            view = memoryview(chunk)
+            for start in range(0, len(view), self._piece):
+                piece = bytes(view[start : start + self._piece])
+                await self._pacer.pace(len(piece))
+                yield piece
+                sent += len(piece)
+                if self._on_sent is not None:
+                    self._on_sent(sent)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class SlowLinkTransport(httpx.AsyncBaseTransport):
+    """The client's end of a simulated slow link: uploads leave at ``rate`` bytes per second.
+
+    A bandwidth cap on the mock board alone slows the board's reading, but a small image
+    package still vanishes into the socket buffers at once, so the client could not show
+    honest progress. Pacing the upload where it leaves the client shows the link as a person
+    would see it on real hardware with a large package. ``on_sent(bytes)`` hears each piece.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        rate: float,
+        on_sent: Callable[[int], None] | None = None,
+        *,
+        piece: int = 512,
+    ) -> None:
+        self._inner = inner
+        self._pacer = _Pacer(rate)
+        self._on_sent = on_sent
+        self._piece = piece
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request, pacing an image upload's body."""
+        if request.method == "PUT" and request.url.path == "/update/stage":
+            stream = request.stream
+            assert isinstance(stream, httpx.AsyncByteStream)
+            request.stream = _PacedStream(stream, self._pacer, self._on_sent, self._piece)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        await self._inner.aclose()
+
+
+@click.command()
+@click.option(
+    "--devices",
+    "count",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="How many mock boards.",
+)
+@click.option(
+    "--link-speed",
+    default=_DEFAULT_LINK,
+    show_default=True,
+    metavar="RATE",
+    help="Each board's simulated link, e.g. 2KB/s, 64KB/s or 1MB/s.",
+)
+@pass_app
+def demo(app: AppContext, count: int, link_speed: str) -> None:
+    """The tour, with no hardware: start mock boards, find them, show their status, deploy
+    the blink application to all of them at once over slow links, check readiness.
+
+    Everything runs in this process on loopback addresses (127.0.0.x).
+    """
+    try:
+        rate = parse_rate(link_speed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--link-speed") from None
+    with ExitStack() as stack:
+        image = demo_image_path(stack)
+        tour = _Demo(app, count, rate, image)
+        try:
+            code = anyio.run(tour.run)
+        except KeyboardInterrupt:
+            tour.interrupted()
+            code = EXIT_INTERRUPTED
+    sys.exit(code)
+
+
+class _Demo:
+    """The demo's steps, in one event loop with the mock fleet."""
+
+    def __init__(self, app: AppContext, count: int, rate: float, image: Path) -> None:
+        self.app = app
+        self.out = app.output
+        self.count = count
+        self.rate = rate
+        self.image = image
+        self.package = inspect_image(image)
+        self.pause = 1.0 if self.out.mode == "rich" else 0.0
+        self.documents: list[dict[str, Any]] = []
+        self.step = 0
+        self.started = time.monotonic()
+
+    def heading(self, text: str) -> None:
+        self.step += 1
+        self.out.heading(f"{self.step}. {text}")
+
+    async def breathe(self) -> None:
+        if self.pause:
+            await anyio.sleep(self.pause)
+
+    def interrupted(self) -> None:
+        self.out.message(
+            f"[yellow]Demo interrupted at step {self.step}; the mock boards are gone.[/]"
+        )
+
+    async def run(self) -> int:
+        from ..mock import MockFleet
+
+        self.heading(f"Start {self.count} mock Azure Sphere boards")
+        async with MockFleet(self.count, dcs_port=0) as fleet:
+            assert fleet.dcs is not None
+            for device in fleet:
+                device.link.set(bandwidth=self.rate)
+            self.out.message(
+                f"{self.count} boards on {fleet[0].host} to {fleet[-1].host} (HTTPS, own CA), "
+                f"each behind a {format_rate(self.rate)} link; "
+                f"Device Communication Service at {fleet.dcs.url}"
+            )
+            return await self._tour(fleet)
+
+    def _transport_factory(
+        self, fleet: MockFleet, on_sent: Callable[[str, int], None]
+    ) -> Callable[[str], httpx.AsyncBaseTransport]:
+        context = make_ssl_context(fleet.ca_pem)
+
+        def factory(address: str) -> httpx.AsyncBaseTransport:
+            inner = httpx.AsyncHTTPTransport(
+                verify=context,
+                http1=True,
+                http2=False,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            )
+            return SlowLinkTransport(inner, self.rate, lambda sent: on_sent(address, sent))
+
+        return factory
+
+    async def _tour(self, fleet: MockFleet) -> int:
+        from ._cmd_board import _STATUS, read_status
+        from ._cmd_deploy import (
+            DEPLOY_TIMEOUT,
+            deploy_operation,
+            deploy_rows,
+            describe_package,
+            finish_callback,
+        )
+        from ._cmd_ready import READINESS_ROWS
+        from .progress import DeployDisplay
+
+        assert fleet.dcs is not None
+        app, out = self.app, self.out
+        app.all_boards, app.devices, app.devices_file = True, [], None
+        app.dcs_url = fleet.dcs.url
+        app.ca = fleet.ca_pem
+        display: DeployDisplay | None = None
+
+        def on_sent(address: str, sent: int) -> None:
+            if display is not None:
+                display.sent(address, sent)
+
+        app.transport_factory = self._transport_factory(fleet, on_sent)
+        await self.breathe()
+
+        # 2. Discovery
+        self.heading("Find them through the Device Communication Service")
+        attached = await list_attached_devices(dcs_url=fleet.dcs.url)
+        self._devices_table(attached)
+        await self.breathe()
+
+        # 3. Status
+        self.heading("Status of every board")
+        status: Collected[Any] = Collected()
+        await app.gather(read_status, status)
+        app.report("status", status, _STATUS, json_sink=self.documents)
+        await self.breathe()
+
+        # 4. Deploy
+        self.heading(
+            f"Deploy {self.package.name} to all {self.count} boards at once "
+            f"over {format_rate(self.rate)} links"
+        )
+        out.message(
+            f"Image package: {self.package.name}, {format_bytes(self.package.size)}, "
+            f"component {self.package.component_id}"
+        )
+        deployed: Collected[Any] = Collected()
+        deploy_started = time.monotonic()
+        selection = await app.select()
+        with DeployDisplay(out, selection.addresses, self.package.size) as shown:
+            display = shown
+            await app.gather(
+                deploy_operation(self.image, self.package, shown, start=True),
+                deployed,
+                timeout=DEPLOY_TIMEOUT,
+                on_result=finish_callback(shown),
+                selection=selection,
+            )
+        display = None
+        deploy_seconds = time.monotonic() - deploy_started
+        deploy_code = app.report(
+            "deploy", deployed, deploy_rows(self.package), json_sink=self.documents
+        )
+        await self.breathe()
+
+        # 5. Applications
+        self.heading("The application on every board")
+        cid = self.package.component_id
+        apps: Collected[Any] = Collected()
+        await app.gather(lambda d: d.app.get_status(cid), apps)
+        app.report(
+            "app status",
+            apps,
+            BoardRows[Any](
+                columns=[Column("Application", "name"), Column("State", "state")],
+                rows=lambda s: [
+                    {"name": self.package.name, "state": styled(str(s.state.value), "green")}
+                ],
+                data=lambda s: {"component_id": cid, "state": str(s.state.value)},
+            ),
+            json_sink=self.documents,
+        )
+        await self.breathe()
+
+        # 6. Readiness
+        config = fleet[0].config
+        criteria = ReadinessCriteria(
+            os_versions=(config.os_version,),
+            images=(self.package.component_id,),
+            manufacturing_state="Blank",
+            allowed_capabilities=(11,),
+        )
+        self.heading("Readiness check on every board")
+        out.message(
+            f"Criteria: OS {config.os_version}; {self.package.name} installed and no other app; "
+            "manufacturing state Blank; only capability 11 (appDevelopment, a development "
+            "board); no Wi-Fi networks."
+        )
+        readiness: Collected[ReadinessReport] = Collected()
+        await app.gather(lambda d: check_readiness(d, criteria), readiness)
+        ready_code = app.report(
+            "ready",
+            readiness,
+            READINESS_ROWS,
+            failed=lambda r: r.value is not None and not r.value.ready,
+            json_sink=self.documents,
+        )
+
+        # 7. Summary
+        ready = sum(1 for r in readiness.finished() if r.ok and r.value and r.value.ready)
+        installed = sum(1 for r in deployed.finished() if r.ok)
+        total_bytes = installed * self.package.size
+        self.heading("Summary")
+        lines = [
+            f"Boards found:    {len(attached)} of {self.count}",
+            f"Deployed:        {installed} of {self.count} in {format_duration(deploy_seconds)} "
+            f"({format_bytes(total_bytes)} at {format_rate(total_bytes / deploy_seconds)} "
+            "in all)",
+            f"Ready:           {ready} of {self.count}",
+            f"Demo took:       {format_duration(time.monotonic() - self.started)}",
+        ]
+        for line in lines:
+            out.message(line)
+        ok = len(attached) == self.count and installed == self.count and ready == self.count
+        out.message(
+            "[bold green]Every board deployed and ready.[/]"
+            if ok
+            else "[bold red]Some boards failed; see the tables above.[/]"
+        )
+        out.message("Next, with mock boards served from another terminal:")
+        out.message(
+            "  azsphere-async mock --devices 4 --ca-file ca.pem --addresses-file boards.json"
+        )
+        out.message("  azsphere-async --devices-file boards.json --ca ca.pem status")
+        if out.json_mode:
+            out.json(
+                {
+                    "command": "demo",
+                    "devices": [d.to_json() for d in attached],
+                    "steps": self.documents,
+                    "summary": {
+                        "boards": self.count,
+                        "found": len(attached),
+                        "deployed": installed,
+                        "ready": ready,
+                        "deploy_seconds": round(deploy_seconds, 3),
+                        "ok": ok,
+                    },
+                }
+            )
+        if not ok or deploy_code or ready_code:
+            return EXIT_FAILED
+        return EXIT_OK
+
+    def _devices_table(self, attached: list[AttachedDevice]) -> None:
+        if self.out.json_mode:
+            return
+        self.out.table(
+            [Column("Address", "address", no_wrap=True), Column("Connection path", "path")],
+            [{"address": d.address, "path": d.connection_path or "-"} for d in attached],
+        )
+        self.out.message(f"{len(attached)} attached boards")

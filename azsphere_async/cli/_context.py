@@ -18,11 +18,13 @@ from typing import Any, Final, Generic, TypeVar
 import anyio
 import attrs
 import click
+import httpx
 
 from ..client import DeviceClient
 from ..discovery import DEFAULT_DCS_URL
 from ..errors import AzsphereError
 from ..fleet import BoardResult, Fleet
+from ..tls import CAInput
 from ._errors import describe, error_json
 from .output import Cell, Column, Output, styled
 from .selection import BoardSelection, SelectionError, resolve_boards
@@ -100,7 +102,9 @@ class AppContext:
         self.dcs_url = DEFAULT_DCS_URL
         self.concurrency = 64
         self.timeout: float | None = None
-        self.ca: Path | None = None
+        self.ca: CAInput | None = None
+        #: Replaces the network for every board (the demo's simulated slow links).
+        self.transport_factory: Callable[[str], httpx.AsyncBaseTransport] | None = None
         self.json = False
         self.debug = False
         self._output: Output | None = None
@@ -124,7 +128,12 @@ class AppContext:
 
     def fleet(self, addresses: Sequence[str]) -> Fleet:
         """A fleet of the chosen boards with the command line's TLS and concurrency options."""
-        return Fleet(addresses, ca=self.ca, concurrency=self.concurrency)
+        return Fleet(
+            addresses,
+            ca=self.ca,
+            concurrency=self.concurrency,
+            transport_factory=self.transport_factory,
+        )
 
     def time_limit(self, default: float | None = DEFAULT_TIMEOUT) -> float | None:
         """The per-board time limit: ``--timeout``, else the command's default."""
@@ -143,6 +152,38 @@ class AppContext:
             self.output.failure(exc)
             return EXIT_FAILED
 
+    async def gather(
+        self,
+        operation: Callable[[DeviceClient], Awaitable[T]],
+        collected: Collected[T],
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        before: Callable[[BoardSelection], Awaitable[None] | None] | None = None,
+        on_result: Callable[[BoardResult[T]], None] | None = None,
+        selection: BoardSelection | None = None,
+    ) -> None:
+        """Choose the boards and run ``operation`` on each, filling ``collected`` as they finish.
+
+        The coroutine behind :meth:`run_boards`, for callers already in an event loop (the
+        demo). ``before`` sees the selection first (and may raise to stop); a ``selection``
+        made earlier is used as it is.
+        """
+        if selection is None:
+            selection = await self.select()
+        collected.addresses = selection.addresses
+        if before is not None:
+            pending = before(selection)
+            if pending is not None:
+                await pending
+        async with (
+            self.fleet(selection.addresses) as fleet,
+            fleet.as_completed(operation, timeout=self.time_limit(timeout)) as results,
+        ):
+            async for result in results:
+                collected.results[result.address] = result
+                if on_result is not None:
+                    on_result(result)
+
     def run_boards(
         self,
         operation: Callable[[DeviceClient], Awaitable[T]],
@@ -151,28 +192,17 @@ class AppContext:
         before: Callable[[BoardSelection], Awaitable[None] | None] | None = None,
         on_result: Callable[[BoardResult[T]], None] | None = None,
     ) -> tuple[Collected[T], int | None]:
-        """Choose the boards and run ``operation`` on each, collecting results as they finish.
+        """Run :meth:`gather` in a new event loop.
 
-        ``before`` sees the selection first (and may raise to stop). Returns the results and
-        ``None``, or the exit status of a run that could not start or was interrupted.
+        Returns the results and ``None``, or the exit status of a run that could not start.
+        After Ctrl-C the results so far come back marked ``interrupted``.
         """
         collected: Collected[T] = Collected()
 
         async def main() -> int:
-            selection = await self.select()
-            collected.addresses = selection.addresses
-            if before is not None:
-                pending = before(selection)
-                if pending is not None:
-                    await pending
-            async with (
-                self.fleet(selection.addresses) as fleet,
-                fleet.as_completed(operation, timeout=self.time_limit(timeout)) as results,
-            ):
-                async for result in results:
-                    collected.results[result.address] = result
-                    if on_result is not None:
-                        on_result(result)
+            await self.gather(
+                operation, collected, timeout=timeout, before=before, on_result=on_result
+            )
             return EXIT_OK
 
         status = self.run(main)
@@ -192,10 +222,13 @@ class AppContext:
         title: str | None = None,
         extra: Mapping[str, Any] | None = None,
         failed: Callable[[BoardResult[T]], bool] | None = None,
+        json_sink: list[dict[str, Any]] | None = None,
     ) -> int:
         """Show every board's result (table, plain lines or JSON) and return the exit status.
 
         A board counts as failed when its operation raised, or when ``failed`` says so.
+        Under ``--json`` the document goes to ``json_sink`` when one is given (the demo
+        prints one document for all its steps), else to stdout.
         """
         out = self.output
         finished = collected.finished()
@@ -224,7 +257,11 @@ class AppContext:
                 boards.append(entry)
             for address in unfinished:
                 boards.append({"address": address, "ok": False, "error": _interrupted_json()})
-            out.json({"command": command, **(extra or {}), "boards": boards, "summary": summary})
+            document = {"command": command, **(extra or {}), "boards": boards, "summary": summary}
+            if json_sink is not None:
+                json_sink.append(document)
+            else:
+                out.json(document)
         else:
             self._table(collected, shape, title)
             out.message(_summary_line(summary))
