@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import attrs
 import click
@@ -14,10 +14,11 @@ import click
 from ..client import DeviceClient
 from ..errors import ImagePackageError
 from ..fleet import BoardResult
+from ..resources.sideload import Deployment
 from ..staging import ImagePackageInfo, StageProgress, inspect_image
 from ._context import EXIT_USAGE, AppContext, BoardRows, Collected, board_options, pass_app
 from ._errors import describe
-from ._format import format_bytes, format_duration, format_rate
+from ._format import format_bytes, format_duration, format_rate, to_jsonable
 from .output import Column, styled
 from .progress import DeployDisplay
 
@@ -29,19 +30,16 @@ DEPLOY_TIMEOUT = 600.0
 
 @attrs.frozen
 class DeployOutcome:
-    """One board's deploy as the command reports it."""
+    """One board's deploy as the command reports it, from the library's Deployment."""
 
-    component_id: str
-    name: str
-    bytes_sent: int
+    deployment: Deployment
     elapsed: float
-    started: bool
-    detail: dict[str, Any]
 
     @property
-    def rate(self) -> float | None:
-        """Average bytes per second over the whole deploy."""
-        return self.bytes_sent / self.elapsed if self.elapsed > 0 else None
+    def state(self) -> str:
+        """The application's state afterwards (``-`` for a system image)."""
+        state = self.deployment.app_state
+        return "-" if state is None else str(state.value)
 
 
 def deploy_rows(package: ImagePackageInfo) -> BoardRows[DeployOutcome]:
@@ -51,25 +49,31 @@ def deploy_rows(package: ImagePackageInfo) -> BoardRows[DeployOutcome]:
             Column("Result", "result", no_wrap=True),
             Column("Sent", "sent", justify="right", no_wrap=True),
             Column("Time", "time", justify="right", no_wrap=True),
-            Column("Rate", "rate", justify="right", no_wrap=True),
+            Column("Upload", "rate", justify="right", no_wrap=True),
             Column("App", "app", no_wrap=True),
         ],
         rows=lambda o: [
             {
-                "result": styled("installed", "bold green"),
-                "sent": format_bytes(o.bytes_sent),
+                "result": styled(
+                    "installed, restarted" if o.deployment.restarted else "installed",
+                    "bold green",
+                ),
+                "sent": format_bytes(o.deployment.staged.bytes_sent),
                 "time": format_duration(o.elapsed),
-                "rate": format_rate(o.rate),
-                "app": "started" if o.started else "manual start",
+                "rate": format_rate(o.deployment.staged.rate),
+                "app": o.state,
             }
         ],
         data=lambda o: {
-            "component_id": o.component_id,
-            "name": o.name,
-            "bytes_sent": o.bytes_sent,
+            "component_id": o.deployment.package.component_id,
+            "name": o.deployment.package.name,
+            "bytes_sent": o.deployment.staged.bytes_sent,
+            "stage_seconds": round(o.deployment.staged.elapsed, 3),
+            "stage_rate": round(o.deployment.staged.rate, 1),
             "seconds": round(o.elapsed, 3),
-            "started": o.started,
-            **o.detail,
+            "app_state": None if o.deployment.app_state is None else o.state,
+            "restarted": o.deployment.restarted,
+            "component": to_jsonable(o.deployment.component),
         },
     )
 
@@ -78,14 +82,6 @@ def describe_package(package: ImagePackageInfo) -> str:
     """``AzureSphereBlinkTest (application 2f074b0f-…, 16.6 kB)``."""
     kind = "application" if package.is_application else package.image_type_name
     return f"{package.name or '?'} ({kind} {package.component_id}, {format_bytes(package.size)})"
-
-
-def _deployment_detail(deployment: Any) -> dict[str, Any]:
-    """Whatever the library's Deployment tells, as JSON data."""
-    from ._format import to_jsonable
-
-    data = to_jsonable(deployment)
-    return data if isinstance(data, dict) else {}
 
 
 def deploy_operation(
@@ -103,24 +99,11 @@ def deploy_operation(
         def progress(update: StageProgress) -> None:
             display.update(address, update)
 
-        started = _now()
+        started = time.monotonic()
         deployment = await device.sideload.deploy(image, start=start, progress=progress)
-        return DeployOutcome(
-            component_id=package.component_id,
-            name=package.name,
-            bytes_sent=package.size,
-            elapsed=_now() - started,
-            started=start,
-            detail=_deployment_detail(deployment),
-        )
+        return DeployOutcome(deployment, time.monotonic() - started)
 
     return operation
-
-
-def _now() -> float:
-    import time
-
-    return time.monotonic()
 
 
 def finish_callback(display: DeployDisplay) -> Callable[[BoardResult[DeployOutcome]], None]:

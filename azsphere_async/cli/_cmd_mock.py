@@ -323,7 +323,6 @@ class _Demo:
             DEPLOY_TIMEOUT,
             deploy_operation,
             deploy_rows,
-            describe_package,
             finish_callback,
         )
         from ._cmd_ready import READINESS_ROWS

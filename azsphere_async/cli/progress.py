@@ -131,16 +131,17 @@ class DeployDisplay:
             assert self._total is not None
             self._progress.update(self._total, completed=sum(self._sent.values()))
         percent = int(100 * sent / total) if total else 100
-        for milestone in _MILESTONES:
-            if percent >= milestone > self._milestone[address]:
-                self._milestone[address] = milestone
-                elapsed = time.monotonic() - self._started[address]
-                rate = sent / elapsed if elapsed > 0 else None
-                self._line(
-                    address,
-                    f"staging   {milestone:>3d}%  {format_bytes(sent)} of {format_bytes(total)}"
-                    f"  {format_rate(rate)}",
-                )
+        crossed = [m for m in _MILESTONES if self._milestone[address] < m <= percent]
+        if crossed and sent < total:
+            # One line for the highest quarter passed: a fast upload prints no burst.
+            self._milestone[address] = crossed[-1]
+            elapsed = time.monotonic() - self._started[address]
+            rate = sent / elapsed if elapsed > 0 else None
+            self._line(
+                address,
+                f"staging   {crossed[-1]:>3d}%  {format_bytes(sent)} of {format_bytes(total)}"
+                f"  {format_rate(rate)}",
+            )
         if sent >= total:
             self.installing(address)
 
