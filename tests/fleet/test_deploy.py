@@ -1,0 +1,124 @@
+"""Streamed staging and deployment against mock devices over HTTPS."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from azsphere_async import (
+    DeviceClient,
+    DeviceUnreachableError,
+    Fleet,
+    ImagePackageError,
+    StageProgress,
+)
+from azsphere_async.mock import MockDevice, MockDeviceConfig, MockFleet
+from azsphere_async.models import AppState
+
+ROOT = Path(__file__).resolve().parents[2]
+BLINK = ROOT / "azsphere_async" / "data" / "demo" / "azure_sphere_blink.imagepackage"
+MUTABLE = ROOT / "tests" / "data" / "MutableStorage.imagepackage"
+BLINK_ID = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
+BIG_STORAGE = MockDeviceConfig(storage_capacity=256 * 1024 * 1024)
+
+
+def big_package(tmp_path: Path, payload_size: int) -> Path:
+    """A large package the device accepts: random payload, then blink's metadata tail."""
+    path = tmp_path / "big.imagepackage"
+    with path.open("wb") as handle:
+        handle.write(os.urandom(payload_size))
+        handle.write(BLINK.read_bytes())
+    return path
+
+
+@pytest.mark.parametrize("package", [BLINK, MUTABLE], ids=["blink", "mutable-storage"])
+async def test_deploy_real_packages_and_confirm(package: Path) -> None:
+    async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
+        updates: list[StageProgress] = []
+        deployment = await dev.sideload.deploy(package, progress=updates.append)
+        assert deployment.app_state == AppState.RUNNING
+        assert deployment.component.uid == deployment.package.component_id
+        assert deployment.staged.bytes_sent == package.stat().st_size
+        assert updates[-1].bytes_sent == package.stat().st_size
+        status = await dev.app.get_status(deployment.package.component_id)
+        assert status.state == AppState.RUNNING
+        assert mock.stats.requests_by_operation["PUT /update/stage"] == 1
+        assert mock.stats.requests_by_operation["POST /update/install"] == 1
+
+
+async def test_deploy_manual_leaves_the_app_stopped_and_it_can_start() -> None:
+    async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
+        deployment = await dev.sideload.deploy(BLINK, start=False)
+        assert deployment.app_state == AppState.STOPPED
+        change = await dev.app.set_status(BLINK_ID, "start")
+        assert change.state == AppState.RUNNING
+        await dev.sideload.delete_image(BLINK_ID)
+        images = await dev.image.get_images()
+        assert BLINK_ID not in {c.uid for c in images.components or ()}
+
+
+async def test_large_generated_image_streams_with_progress(tmp_path: Path) -> None:
+    path = big_package(tmp_path, 32 * 1024 * 1024)
+    async with (
+        MockDevice(BIG_STORAGE) as mock,
+        DeviceClient(mock.address, ca=mock.ssl_context()) as dev,
+    ):
+        updates: list[StageProgress] = []
+        staged = await dev.sideload.stage(path, progress=updates.append)
+        assert staged.bytes_sent == path.stat().st_size
+        assert mock.stats.body_bytes_received == path.stat().st_size
+        assert len(updates) >= 2
+        assert updates[-1].fraction == 1.0
+        images = await dev.image.get_images()
+        assert images.has_staged_updates
+
+
+async def test_wrong_file_is_rejected_before_upload(tmp_path: Path) -> None:
+    junk = tmp_path / "firmware.bin"
+    junk.write_bytes(os.urandom(200_000))
+    async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
+        with pytest.raises(ImagePackageError, match="firmware.bin"):
+            await dev.sideload.stage(junk)
+        assert mock.stats.requests == 0
+
+
+async def test_dropped_upload_names_the_board_and_bytes_then_recovers(tmp_path: Path) -> None:
+    path = big_package(tmp_path, 4 * 1024 * 1024)
+    async with (
+        MockDevice(BIG_STORAGE) as mock,
+        DeviceClient(mock.address, ca=mock.ssl_context()) as dev,
+    ):
+        await dev.device.get_status()
+        mock.faults.drop_upload_after(1024 * 1024)
+        with pytest.raises(DeviceUnreachableError) as caught:
+            await dev.sideload.stage(path)
+        error = caught.value
+        assert error.address == mock.address
+        assert error.bytes_sent is not None
+        assert 1024 * 1024 <= error.bytes_sent < path.stat().st_size
+        assert mock.stats.requests_by_operation["PUT /update/stage"] == 1  # never re-sent
+        status = await dev.device.get_status()  # next call works on a fresh connection
+        assert status.uptime is not None
+        assert mock.stats.connections_accepted == 2
+
+
+async def test_fleet_deploy_flashes_every_board_with_per_board_progress() -> None:
+    async with MockFleet(4) as mock, Fleet(mock.addresses, ca=mock.ssl_context()) as fleet:
+        for device in mock:
+            device.link.set(bandwidth=2 * 1024 * 1024)
+        seen: dict[str, list[int]] = defaultdict(list)
+
+        def progress(address: str, update: StageProgress) -> None:
+            seen[address].append(update.bytes_sent)
+
+        results = await fleet.deploy(BLINK, progress=progress)
+    assert all(r.ok for r in results), [r.error for r in results]
+    size = BLINK.stat().st_size
+    assert set(seen) == set(mock.addresses)
+    assert all(values[-1] == size for values in seen.values())
+    for result in results:
+        assert result.value is not None
+        assert result.value.app_state == AppState.RUNNING
