@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Literal
@@ -32,6 +32,7 @@ __all__ = [
     "DEMO_PACKAGE",
     "RESULTS_DIR",
     "ROOT",
+    "RUN_ID_VARIABLE",
     "BenchError",
     "BenchResult",
     "Context",
@@ -45,6 +46,7 @@ __all__ = [
     "machine_info",
     "make_image",
     "median",
+    "mock_fleet",
     "run_job",
     "write_result",
     "write_summary",
@@ -237,9 +239,11 @@ def run_job(ctx: Context, job: str, params: Mapping[str, Any], *, timeout: float
 class ServerProcess:
     """A server in its own process: started, waited for, and always stopped.
 
-    The server prints a JSON line with ``"ready": true`` when it listens (its other keys are
-    kept in :attr:`info`) and exits when its standard input closes, optionally printing
-    ``{"stats": ...}`` first (kept in :attr:`stats`).
+    Two ways to tell readiness: the server prints a JSON line with ``"ready": true`` (its
+    other keys are kept in :attr:`info`) and exits when its standard input closes, printing
+    ``{"stats": ...}`` first (kept in :attr:`stats`); or, with ``ready_file``, the server
+    writes that file (JSON, kept in :attr:`info` as ``"ready_file"``) and stops on SIGTERM.
+    Whatever it prints is kept in :attr:`output`.
     """
 
     def __init__(
@@ -249,27 +253,53 @@ class ServerProcess:
         args: Sequence[str],
         *,
         name: str,
-        start_timeout: float = 30.0,
+        start_timeout: float = 60.0,
+        ready_file: Path | None = None,
     ) -> None:
         self.ctx = ctx
         self.module = module
         self.args = list(args)
         self.name = name
         self.start_timeout = start_timeout
+        self.ready_file = ready_file
         self.info: dict[str, Any] = {}
         self.stats: dict[str, Any] = {}
+        self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._proc: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
+        self._log_path = ctx.work_dir / f"{name}.log"
 
     def _pump(self, stream: IO[str]) -> None:
         for line in stream:
             self._lines.put(line)
         self._lines.put(None)
 
+    def _take(self, line: str) -> None:
+        self.output.append(line.rstrip("\n"))
+        with contextlib.suppress(ValueError):
+            message = json.loads(line)
+            if isinstance(message, dict) and message.get("ready"):
+                self.info = message
+            if isinstance(message, dict) and "stats" in message:
+                self.stats = message["stats"]
+
+    def _failure(self, why: str) -> BenchError:
+        if self._log is not None:
+            self._log.flush()
+        tail = self._log_path.read_text(errors="replace").strip().splitlines()[-15:]
+        return BenchError(f"{self.name} {why}:\n" + "\n".join(tail))
+
+    def _ready(self) -> bool:
+        if self.ready_file is None:
+            return bool(self.info)
+        if not self.ready_file.exists():
+            return False
+        self.info = {"ready": True, "ready_file": json.loads(self.ready_file.read_text())}
+        return True
+
     def __enter__(self) -> ServerProcess:
-        log_path = self.ctx.work_dir / f"{self.name}.log"
-        self._log = log_path.open("w")
+        self._log = self._log_path.open("w")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", self.module, *self.args],
             cwd=ROOT,
@@ -284,23 +314,20 @@ class ServerProcess:
         threading.Thread(target=self._pump, args=(self._proc.stdout,), daemon=True).start()
         deadline = time.monotonic() + self.start_timeout
         try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise BenchError(f"{self.name} did not start within {self.start_timeout} s")
+            while not self._ready():
+                if time.monotonic() > deadline:
+                    raise self._failure(f"did not start within {self.start_timeout} s")
                 try:
-                    line = self._lines.get(timeout=left)
+                    line = self._lines.get(timeout=0.02)
                 except queue.Empty:
                     continue
                 if line is None:
-                    self._log.flush()
-                    tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
-                    raise BenchError(f"{self.name} exited before it was ready:\n" + "\n".join(tail))
-                with contextlib.suppress(ValueError):
-                    message = json.loads(line)
-                    if isinstance(message, dict) and message.get("ready"):
-                        self.info = message
-                        return self
+                    self._proc.wait(timeout=5)
+                    if not self._ready():
+                        raise self._failure("exited before it was ready")
+                    break
+                self._take(line)
+            return self
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -311,11 +338,13 @@ class ServerProcess:
             return
         self._proc = None
         try:
+            if self.ready_file is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
             if proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             deadline = time.monotonic() + 2
             while time.monotonic() < deadline:
                 try:
@@ -324,14 +353,54 @@ class ServerProcess:
                     break
                 if line is None:
                     break
-                with contextlib.suppress(ValueError):
-                    message = json.loads(line)
-                    if isinstance(message, dict) and "stats" in message:
-                        self.stats = message["stats"]
+                self._take(line)
         finally:
             _kill_group(proc)
             if self._log is not None:
                 self._log.close()
+
+
+@contextlib.contextmanager
+def mock_fleet(
+    ctx: Context,
+    devices: int,
+    *,
+    latency_ms: float = 0.0,
+    bandwidth: str | None = None,
+    storage_capacity: str = "2G",
+) -> Iterator[tuple[list[str], Path]]:
+    """Serve mock boards as users run them (``python -m azsphere_async.mock``), in a process.
+
+    Yields the boards' ``host:port`` addresses (127.0.0.2 onwards, each checked to be
+    loopback) and the path of the fleet's CA. No Device Communication Service is started.
+    ``storage_capacity`` is raised from the 1 MiB default so that large images fit.
+    """
+    from ._loopback import require_loopback
+
+    tag = f"mock-{devices}-{time.monotonic_ns()}"
+    ca_file = ctx.work_dir / f"{tag}-ca.pem"
+    addresses_file = ctx.work_dir / f"{tag}.json"
+    args = [
+        "--devices",
+        str(devices),
+        "--ca-file",
+        str(ca_file),
+        "--addresses-file",
+        str(addresses_file),
+        "--no-dcs",
+        "--latency-ms",
+        str(latency_ms),
+        "--storage-capacity",
+        storage_capacity,
+    ]
+    if bandwidth is not None:
+        args += ["--bandwidth", bandwidth]
+    server = ServerProcess(ctx, "azsphere_async.mock", args, name=tag, ready_file=addresses_file)
+    with server:
+        addresses = [require_loopback(str(a)) for a in server.info["ready_file"]]
+        if len(addresses) != devices:
+            raise BenchError(f"the mock serves {len(addresses)} boards, not {devices}")
+        yield addresses, ca_file
 
 
 # -- targets and results ---------------------------------------------------------------------
@@ -415,13 +484,45 @@ class BenchResult:
             "elapsed_seconds": self.elapsed,
             "targets": [t.as_dict() for t in self.targets],
             "tables": [
-                {"title": t.title, "columns": [k for k, _ in t.columns], "rows": t.rows}
+                {"title": t.title, "columns": [list(c) for c in t.columns], "rows": t.rows}
                 for t in self.tables
             ],
             "notes": self.notes,
             "charts": self.charts,
             "data": self.data,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BenchResult:
+        """Rebuild a result from its JSON form (as :meth:`as_dict` wrote it)."""
+        tables = [
+            Table(t["title"], [(k, h) for k, h in t["columns"]], list(t["rows"]))
+            for t in data.get("tables", [])
+        ]
+        targets = [
+            Target(
+                t["name"],
+                t["requirement"],
+                t["value"],
+                t["limit"],
+                t["higher_is_better"],
+                t.get("unit", "x"),
+                t.get("note", ""),
+            )
+            for t in data.get("targets", [])
+        ]
+        return cls(
+            name=data["name"],
+            title=data["title"],
+            mode=data["mode"],
+            description=data["description"],
+            tables=tables,
+            targets=targets,
+            notes=list(data.get("notes", [])),
+            data=dict(data.get("data", {})),
+            charts=list(data.get("charts", [])),
+            elapsed=float(data.get("elapsed_seconds", 0.0)),
+        )
 
     def targets_markdown(self) -> str:
         """The targets as a Markdown table."""
@@ -446,6 +547,7 @@ class BenchResult:
             parts += [table.markdown(), ""]
         for chart in self.charts:
             parts += [f"![{Path(chart).stem}]({Path(chart).name})", ""]
+        parts += [f"_Mode {self.mode}; took {self.elapsed:.0f} s._", ""]
         if self.notes:
             parts += ["Notes:", ""] + [f"- {note}" for note in self.notes] + [""]
         return "\n".join(parts)
@@ -460,31 +562,49 @@ def write_result(result: BenchResult, out_dir: Path, machine: Mapping[str, Any])
     (out_dir / f"{result.name}.md").write_text(result.markdown() + "\n")
 
 
-def write_summary(
-    results: Sequence[BenchResult], out_dir: Path, machine: Mapping[str, Any], argv: Sequence[str]
-) -> Path:
-    """Write ``summary.md``: the machine, every target with PASS/MISS, every table."""
+def write_summary(results: Sequence[tuple[BenchResult, Mapping[str, Any]]], out_dir: Path) -> Path:
+    """Write ``summary.md``: the machine, every target with PASS/MISS, every table.
+
+    ``results`` pairs each result with the machine record of the run that produced it (the
+    summary may gather results of several runs, e.g. after ``--only``).
+    """
     lines = ["# Benchmark summary", ""]
     lines += [
-        f"Run: `python -m benchmarks {' '.join(argv)}`".rstrip() + f", {machine['date']}.",
+        "Produced by `python -m benchmarks` (`nox -s bench`). Every ratio compares figures "
+        "measured in the same run; targets are from the issue. Per-benchmark details, raw "
+        "samples and charts are in the `<name>.json` / `<name>.md` files beside this one.",
         "",
-        "| machine | |",
-        "| --- | --- |",
     ]
-    for key in ("cpu_model", "cores", "memory_gib", "python", "platform", "openssl", "commit"):
-        lines.append(f"| {key} | {fmt(machine.get(key))} |")
-    packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
-    lines += [f"| packages | {packages} |", ""]
-    lines += ["## Targets", "", "| benchmark | target | requirement | measured | status |"]
-    lines.append("| --- | --- | --- | --- | --- |")
-    for result in results:
+    machines: dict[str, Mapping[str, Any]] = {}
+    for _, machine in results:
+        machines.setdefault(json.dumps(machine, sort_keys=True, default=str), machine)
+    for machine in machines.values():
+        lines += ["| machine | |", "| --- | --- |"]
+        for key in (
+            "date",
+            "cpu_model",
+            "cores",
+            "memory_gib",
+            "python",
+            "platform",
+            "openssl",
+            "curl",
+            "commit",
+        ):
+            lines.append(f"| {key} | {fmt(machine.get(key))} |")
+        packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
+        lines += [f"| packages | {packages} |", ""]
+    lines += ["## Targets", "", "| benchmark | mode | target | requirement | measured | status |"]
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    for result, _ in results:
         for t in result.targets:
             measured = "n/a" if t.value is None else f"{fmt(t.value)} {t.unit}".strip()
             lines.append(
-                f"| {result.name} | {t.name} | {t.requirement} | {measured} | {t.status} |"
+                f"| {result.name} | {result.mode} | {t.name} | {t.requirement} | {measured} "
+                f"| {t.status} |"
             )
     lines.append("")
-    for result in results:
+    for result, _ in results:
         lines += [result.markdown(level=2), ""]
     path = out_dir / "summary.md"
     path.write_text("\n".join(lines))
@@ -608,7 +728,7 @@ def bar_chart(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return str(path)
+    return path.name
 
 
 def line_chart(
@@ -646,7 +766,7 @@ def line_chart(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-    return str(path)
+    return path.name
 
 
 Runner = Callable[[Context], BenchResult]

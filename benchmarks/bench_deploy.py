@@ -1,0 +1,198 @@
+"""Benchmark 3: flashing a fleet over slow links.
+
+A mock fleet (``python -m azsphere_async.mock --bandwidth 1M``, its own process) whose every
+board's link is capped at 1 MB/s (10^6 bytes/s) each way. The client (its own process) deploys
+one image to every board at once (``Fleet.deploy``: stage, then install), timed from the
+first byte to the last board's answer, once with a per-board progress callback and once
+without; the two runs alternate so that drift affects both alike.
+
+Aggregate throughput = boards x image bytes / wall time; the target compares it with the sum
+of the links. The progress callbacks' cost is the difference in client CPU between the runs,
+as a share of the CPU with callbacks; the time spent inside the callback is also counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from .harness import (
+    BenchResult,
+    Context,
+    KiB,
+    MiB,
+    Table,
+    Target,
+    bar_chart,
+    make_image,
+    median,
+    mock_fleet,
+    run_job,
+)
+
+__all__ = ["run"]
+
+LINK_BYTES_PER_SECOND: Final = 1_000_000
+MB: Final = 1_000_000
+
+
+def _aggregate(rows: list[dict[str, Any]], boards: int, progress: bool) -> float | None:
+    for row in rows:
+        if row["boards"] == boards and row["progress"] == progress:
+            return float(row["aggregate_mb_s"])
+    return None
+
+
+def run(ctx: Context) -> BenchResult:
+    """Deploy to 8 and 32 capped boards, with and without progress callbacks."""
+    fleets: list[int] = ctx.pick([2], [8, 32], [8, 32])
+    size: int = ctx.pick(256 * KiB, 1 * MiB, 4 * MiB)
+    repeats: int = ctx.pick(1, 1, 3)
+    image = make_image(ctx.work_dir, size, name=f"deploy-{size}.imagepackage")
+    result = BenchResult(
+        name="deploy",
+        title="3. Flashing a fleet over slow links (1 MB/s per board)",
+        mode=ctx.mode,
+        description=(
+            f"`Fleet.deploy` of a {size / MiB:g} MiB image ({size:,} bytes) to every board at "
+            "once, each board's link capped at 1 MB/s (10^6 B/s) by the mock. Medians of "
+            f"{repeats} run(s) with and {repeats} without a progress callback, alternating."
+        ),
+    )
+    rows: list[dict[str, Any]] = []
+    raw: dict[str, Any] = {}
+    for n in fleets:
+        with mock_fleet(ctx, n, bandwidth="1M") as (addresses, ca_path):
+            samples: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+            for attempt in range(repeats):
+                for progress in (True, False) if attempt % 2 == 0 else (False, True):
+                    ctx.log(f"deploy: {n} boards, progress={progress}, run {attempt + 1}")
+                    deadline = 60 + 4 * size / LINK_BYTES_PER_SECOND
+                    params: dict[str, Any] = {
+                        "addresses": addresses,
+                        "ca": str(ca_path),
+                        "image": str(image),
+                        "progress": progress,
+                        "timeout": deadline,
+                    }
+                    try:
+                        out = run_job(ctx, "deploy_library", params, timeout=deadline + 60)
+                    except Exception as exc:
+                        result.notes.append(f"{n} boards, progress={progress}: failed: {exc}")
+                        continue
+                    sample = out["samples"][0]
+                    sample.update(
+                        {
+                            k: out[k]
+                            for k in (
+                                "progress_calls",
+                                "progress_callback_seconds",
+                                "stage_seconds",
+                                "used_fleet_deploy",
+                                "rss_growth_kib",
+                            )
+                        }
+                    )
+                    samples[progress].append(sample)
+            raw[str(n)] = {"with_progress": samples[True], "without_progress": samples[False]}
+        for progress in (True, False):
+            runs = samples[progress]
+            if not runs:
+                continue
+            wall = median([s["wall"] for s in runs])
+            cpu = median([s["cpu"] for s in runs])
+            aggregate = n * size / wall / MB
+            rows.append(
+                {
+                    "boards": n,
+                    "progress": progress,
+                    "wall_s": wall,
+                    "aggregate_mb_s": aggregate,
+                    "links_mb_s": n * LINK_BYTES_PER_SECOND / MB,
+                    "x_links": aggregate / (n * LINK_BYTES_PER_SECOND / MB),
+                    "cpu_s": cpu,
+                    "progress_calls": median([s["progress_calls"] for s in runs]),
+                    "callback_us": median([s["progress_callback_seconds"] for s in runs]) * 1e6,
+                    "fleet_deploy": all(s["used_fleet_deploy"] for s in runs),
+                }
+            )
+    for n in fleets:
+        with_cb = next((r for r in rows if r["boards"] == n and r["progress"]), None)
+        without = next((r for r in rows if r["boards"] == n and not r["progress"]), None)
+        if with_cb and without:
+            with_cb["cpu_overhead_pct"] = (with_cb["cpu_s"] - without["cpu_s"]) / with_cb["cpu_s"]
+            with_cb["cpu_overhead_pct"] *= 100
+    result.tables.append(
+        Table(
+            "Deploy to N boards at once",
+            [
+                ("boards", "boards"),
+                ("progress", "progress callback"),
+                ("wall_s", "wall s"),
+                ("aggregate_mb_s", "aggregate MB/s"),
+                ("links_mb_s", "sum of links MB/s"),
+                ("x_links", "vs sum of links"),
+                ("cpu_s", "client CPU s"),
+                ("progress_calls", "callbacks"),
+                ("callback_us", "us inside callbacks"),
+                ("cpu_overhead_pct", "CPU cost of callbacks %"),
+            ],
+            rows,
+        )
+    )
+    for n in fleets:
+        without = next((r for r in rows if r["boards"] == n and not r["progress"]), None)
+        with_cb = next((r for r in rows if r["boards"] == n and r["progress"]), None)
+        result.targets.append(
+            Target(
+                f"aggregate throughput, {n} boards",
+                ">= 0.95x the sum of the links",
+                without["x_links"] if without else None,
+                0.95,
+                higher_is_better=True,
+                note="run without progress callbacks",
+            )
+        )
+        result.targets.append(
+            Target(
+                f"progress callbacks' CPU, {n} boards",
+                "< 2% of client CPU",
+                with_cb.get("cpu_overhead_pct") if with_cb else None,
+                2.0,
+                higher_is_better=False,
+                unit="%",
+                note=f"median of {repeats} alternating pair(s); noisy at this CPU scale",
+            )
+        )
+    if rows and not all(r["fleet_deploy"] for r in rows):
+        result.notes.append(
+            "The library has no `SideloadResource.deploy` yet: each board ran `stage_image` "
+            "then `sideload.install` through `Fleet.run` (the same two requests)."
+        )
+    chart = bar_chart(
+        ctx.out_dir / "deploy.png",
+        "Aggregate deploy throughput vs the sum of the links",
+        "MB/s",
+        [f"{n} boards" for n in fleets],
+        {
+            "sum of links": [float(n) for n in fleets],
+            "library, no callback": [
+                next(
+                    (r["aggregate_mb_s"] for r in rows if r["boards"] == n and not r["progress"]),
+                    None,
+                )
+                for n in fleets
+            ],
+            "library, with callback": [
+                next(
+                    (r["aggregate_mb_s"] for r in rows if r["boards"] == n and r["progress"]), None
+                )
+                for n in fleets
+            ],
+        },
+    )
+    if chart:
+        result.charts.append(chart)
+    result.data["rows"] = rows
+    result.data["jobs"] = raw
+    result.data["image_bytes"] = size
+    return result

@@ -1,0 +1,309 @@
+"""Benchmark 1: staging throughput to one board over HTTPS on loopback.
+
+Each client uploads the same image file (random payload + the demo package's metadata tail, so
+it is a valid package) as ``PUT /update/stage``, from a process of its own, into:
+
+- a bare TLS sink (``benchmarks._sink``, its own process): what the client itself costs;
+- the mock device as users run it (``python -m azsphere_async.mock``, its own process).
+
+Clients: the library (``stage_image`` through ``DeviceClient``'s session, default 64 KiB
+chunks), a raw asyncio TLS socket writing 256 KiB chunks (the limit of one Python TLS
+connection), ``curl -T``, and Microsoft's ``azuresphere-device-api`` (reads the whole file).
+A chunk-size sweep runs the library (and the raw pump) from 64 KiB to 4 MiB into the sink.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from typing import Any, Final
+
+from .harness import (
+    BenchResult,
+    Context,
+    KiB,
+    MiB,
+    ServerProcess,
+    Table,
+    Target,
+    bar_chart,
+    line_chart,
+    make_image,
+    median,
+    mock_fleet,
+    run_job,
+)
+
+__all__ = ["run"]
+
+GiB: Final = 1024 * MiB
+MB: Final = 1_000_000
+SWEEP_CHUNKS: Final = (64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB, 1 * MiB, 2 * MiB, 4 * MiB)
+
+
+def _label(size: int) -> str:
+    return f"{size // MiB} MiB" if size >= MiB else f"{size // KiB} KiB"
+
+
+def _figures(result: dict[str, Any]) -> dict[str, Any]:
+    """MB/s and CPU s/GiB (medians over repetitions), RSS growth, from one job's result."""
+    samples = result["samples"]
+    rates = [s["bytes"] / s["wall"] / MB for s in samples]
+    cpu = [s["cpu"] / (s["bytes"] / GiB) for s in samples if s["cpu"] is not None]
+    return {
+        "mb_s": median(rates),
+        "cpu_s_per_gib": median(cpu) if cpu else None,
+        "rss_growth_mib": result["rss_growth_kib"] / 1024,
+        "samples_mb_s": rates,
+        "samples_cpu_s_per_gib": cpu,
+    }
+
+
+def run(ctx: Context) -> BenchResult:
+    """Measure every client into the sink and into the mock, at every image size."""
+    sizes: list[int] = ctx.pick([1 * MiB], [1 * MiB, 64 * MiB], [1 * MiB, 64 * MiB, 512 * MiB])
+    repeats: int = ctx.pick(1, 2, 3)
+    sweep_size: int = ctx.pick(4 * MiB, 64 * MiB, 128 * MiB)
+    sweep_chunks: list[int] = ctx.pick([64 * KiB, 1 * MiB], list(SWEEP_CHUNKS), list(SWEEP_CHUNKS))
+    has_curl = shutil.which("curl") is not None
+    has_official = importlib.util.find_spec("azuresphere_device_api") is not None
+
+    result = BenchResult(
+        name="staging",
+        title="1. Staging throughput, one board, HTTPS on loopback",
+        mode=ctx.mode,
+        description=(
+            "`PUT /update/stage` of one image file per client, each client in its own process "
+            "(CPU = user+system of that process, RSS growth = its peak `VmHWM` over its peak "
+            "after imports). MB = 10^6 bytes. Medians of "
+            f"{repeats} upload(s) per client and size after a warm-up upload on the same "
+            "connection. Targets compare the library with the raw pump in the same run."
+        ),
+    )
+    warm = make_image(ctx.work_dir, 0, name="warmup.imagepackage")  # the 16 KiB demo package
+    images = {size: make_image(ctx.work_dir, size) for size in sizes}
+    sweep_image = images.get(sweep_size) or make_image(ctx.work_dir, sweep_size)
+    timeout = 120 + repeats * max(sizes) / (20 * MB)
+    rows: list[dict[str, Any]] = []
+    raw: dict[str, Any] = {"sink": {}, "mock": {}, "sweep": {}}
+
+    def measure(server: str, client: str, job: str, size: int, params: dict[str, Any]) -> None:
+        ctx.log(f"staging: {client} -> {server}, {_label(size)}")
+        base = {"path": str(images[size]), "warmup_path": str(warm), "repeats": repeats}
+        try:
+            out = run_job(ctx, job, {**base, **params}, timeout=timeout)
+        except Exception as exc:
+            result.notes.append(f"{client} -> {server} at {_label(size)} failed: {exc}")
+            return
+        figures = _figures(out)
+        raw[server][f"{client}@{size}"] = out
+        rows.append({"server": server, "client": client, "size": _label(size), **figures})
+
+    certs = ctx.sink_certs()
+    sink_args = ["--cert", str(certs["cert"]), "--key", str(certs["key"])]
+    with ServerProcess(ctx, "benchmarks._sink", sink_args, name="staging-sink") as sink:
+        address = f"{sink.info['host']}:{sink.info['port']}"
+        ca = str(certs["ca"])
+        for size in sizes:
+            measure("sink", "raw pump 256 KiB", "stage_raw", size, {"address": address, "ca": ca})
+            measure("sink", "library", "stage_library", size, {"address": address, "ca": ca})
+            if has_curl:
+                url = f"https://{address}/update/stage"
+                measure("sink", "curl", "stage_curl", size, {"url": url, "ca": ca})
+            if has_official:
+                target = {"address": address, "ca": ca}
+                measure("sink", "azuresphere-device-api", "stage_official", size, target)
+        # The chunk-size sweep: the library, and the raw pump for comparison.
+        for job, client in (("stage_library", "library"), ("stage_raw", "raw pump")):
+            ctx.log(f"staging: chunk sweep, {client}")
+            for chunk in sweep_chunks:
+                params: dict[str, Any] = {
+                    "address": address,
+                    "ca": ca,
+                    "path": str(sweep_image),
+                    "warmup_path": str(warm),
+                    "repeats": repeats,
+                    "chunk_size": chunk,
+                }
+                try:
+                    out = run_job(ctx, job, params, timeout=timeout)
+                except Exception as exc:
+                    result.notes.append(f"sweep {client} {_label(chunk)} failed: {exc}")
+                    continue
+                raw["sweep"][f"{client}@{chunk}"] = out
+                figures = _figures(out)
+                rows.append(
+                    {"server": "sink", "client": f"{client} (sweep)", "chunk": chunk, **figures}
+                )
+        result.data["sink_server_stats"] = sink.stats
+
+    with mock_fleet(ctx, 1) as (addresses, ca_path):
+        address = addresses[0]
+        ca = str(ca_path)
+        for size in sizes:
+            measure("mock", "raw pump 256 KiB", "stage_raw", size, {"address": address, "ca": ca})
+            measure("mock", "library", "stage_library", size, {"address": address, "ca": ca})
+            if has_curl:
+                url = f"https://{address}/update/stage"
+                measure("mock", "curl", "stage_curl", size, {"url": url, "ca": ca})
+            if has_official:
+                target = {"address": address, "ca": ca}
+                measure("mock", "azuresphere-device-api", "stage_official", size, target)
+
+    if not has_curl:
+        result.notes.append("curl is not installed: its baseline was skipped.")
+    if not has_official:
+        result.notes.append(
+            "azuresphere-device-api is not installed: Microsoft's client was skipped "
+            "(pip install azuresphere-device-api)."
+        )
+
+    def find(server: str, client: str, size: int) -> dict[str, Any] | None:
+        for row in rows:
+            if row["server"] == server and row["client"] == client and row["size"] == _label(size):
+                return row
+        return None
+
+    # Ratios to the baselines, per server and size.
+    for row in rows:
+        if "size" not in row:
+            continue
+        size_rows = [
+            r for r in rows if r.get("size") == row["size"] and r["server"] == row["server"]
+        ]
+        by_client: dict[str, dict[str, Any]] = {r["client"]: r for r in size_rows}
+        pump = by_client.get("raw pump 256 KiB")
+        ms_row = by_client.get("azuresphere-device-api")
+        if pump is not None:
+            row["x_pump_mb_s"] = row["mb_s"] / pump["mb_s"]
+            if row["cpu_s_per_gib"] is not None and pump["cpu_s_per_gib"]:
+                row["x_pump_cpu"] = row["cpu_s_per_gib"] / pump["cpu_s_per_gib"]
+        if ms_row is not None:
+            row["x_official_mb_s"] = row["mb_s"] / ms_row["mb_s"]
+
+    main_columns = [
+        ("client", "client"),
+        ("size", "image"),
+        ("mb_s", "MB/s"),
+        ("cpu_s_per_gib", "CPU s/GiB"),
+        ("rss_growth_mib", "RSS growth MiB"),
+        ("x_pump_mb_s", "MB/s vs raw pump"),
+        ("x_pump_cpu", "CPU vs raw pump"),
+        ("x_official_mb_s", "MB/s vs Microsoft's client"),
+    ]
+    for server, title in (
+        ("sink", "Into the bare TLS sink (separate process)"),
+        ("mock", "Into the mock device (`python -m azsphere_async.mock`, separate process)"),
+    ):
+        server_rows = [r for r in rows if r["server"] == server and "size" in r]
+        result.tables.append(Table(title, main_columns, server_rows))
+    sweep_rows = [r for r in rows if "chunk" in r]
+    for row in sweep_rows:
+        row["chunk_label"] = _label(row["chunk"])
+    result.tables.append(
+        Table(
+            f"Chunk-size sweep into the sink ({_label(sweep_size)} image)",
+            [
+                ("client", "client"),
+                ("chunk_label", "chunk"),
+                ("mb_s", "MB/s"),
+                ("cpu_s_per_gib", "CPU s/GiB"),
+                ("rss_growth_mib", "RSS growth MiB"),
+            ],
+            sweep_rows,
+        )
+    )
+
+    # Targets.
+    for size in sizes:
+        lib, pump = find("sink", "library", size), find("sink", "raw pump 256 KiB", size)
+        result.targets.append(
+            Target(
+                f"sink throughput, {_label(size)}",
+                ">= 0.9x raw pump MB/s",
+                lib["x_pump_mb_s"] if lib and pump else None,
+                0.9,
+                higher_is_better=True,
+            )
+        )
+        result.targets.append(
+            Target(
+                f"sink CPU per GiB, {_label(size)}",
+                "<= 1.5x raw pump CPU/GiB",
+                lib.get("x_pump_cpu") if lib and pump else None,
+                1.5,
+                higher_is_better=False,
+            )
+        )
+    largest = max(sizes)
+    lib_sink = find("sink", "library", largest)
+    result.targets.append(
+        Target(
+            f"peak RSS growth, {_label(largest)} image",
+            "< 32 MiB (for the 512 MiB image)",
+            lib_sink["rss_growth_mib"] if lib_sink else None,
+            32.0,
+            higher_is_better=False,
+            unit="MiB",
+            note="" if largest == 512 * MiB else "a smaller image in this mode",
+        )
+    )
+    for size in sizes:
+        lib = find("mock", "library", size)
+        official_row = find("mock", "azuresphere-device-api", size)
+        result.targets.append(
+            Target(
+                f"mock throughput, {_label(size)}",
+                ">= 1.0x Microsoft's client MB/s",
+                lib["x_official_mb_s"] if lib and official_row else None,
+                1.0,
+                higher_is_better=True,
+                note="" if has_official else "azuresphere-device-api not installed",
+            )
+        )
+
+    # Charts (optional).
+    groups = [_label(s) for s in sizes]
+    for server in ("sink", "mock"):
+        clients = sorted({r["client"] for r in rows if r["server"] == server and "size" in r})
+        series = {
+            client: [(find(server, client, s) or {}).get("mb_s") for s in sizes]
+            for client in clients
+        }
+        chart = bar_chart(
+            ctx.out_dir / f"staging-{server}.png",
+            f"Staging into the {server}: MB/s by image size",
+            "MB/s",
+            groups,
+            series,
+        )
+        if chart:
+            result.charts.append(chart)
+    sweep_series: dict[str, tuple[list[float], list[float | None]]] = {}
+    for client in ("library", "raw pump"):
+        points = [r for r in sweep_rows if r["client"] == f"{client} (sweep)"]
+        sweep_series[f"{client} MB/s"] = (
+            [r["chunk"] / KiB for r in points],
+            [r["mb_s"] for r in points],
+        )
+    chart = line_chart(
+        ctx.out_dir / "staging-chunk-sweep.png",
+        f"Chunk-size sweep into the sink ({_label(sweep_size)})",
+        "chunk (KiB)",
+        "MB/s",
+        sweep_series,
+        log_x=True,
+    )
+    if chart:
+        result.charts.append(chart)
+
+    result.data["rows"] = rows
+    result.data["jobs"] = raw
+    result.data["sizes"] = sizes
+    result.data["repeats"] = repeats
+    result.notes.append(
+        "glibc maps buffers of 128 KiB and more afresh on each allocation (until its dynamic "
+        "mmap threshold rises), so chunk sizes at or above 128 KiB can switch between two "
+        "speeds within a run; see the sweep."
+    )
+    return result
