@@ -80,7 +80,7 @@ async def test_wrong_file_is_rejected_before_upload(tmp_path: Path) -> None:
     junk = tmp_path / "firmware.bin"
     junk.write_bytes(os.urandom(200_000))
     async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
-        with pytest.raises(ImagePackageError, match="firmware.bin"):
+        with pytest.raises(ImagePackageError, match=r"firmware\.bin"):
             await dev.sideload.stage(junk)
         assert mock.stats.requests == 0
 
