@@ -368,12 +368,14 @@ def mock_fleet(
     latency_ms: float = 0.0,
     bandwidth: str | None = None,
     storage_capacity: str = "2G",
+    output: list[str] | None = None,
 ) -> Iterator[tuple[list[str], Path]]:
     """Serve mock boards as users run them (``python -m azsphere_async.mock``), in a process.
 
     Yields the boards' ``host:port`` addresses (127.0.0.2 onwards, each checked to be
     loopback) and the path of the fleet's CA. No Device Communication Service is started.
     ``storage_capacity`` is raised from the 1 MiB default so that large images fit.
+    ``output``, when given, receives what the mock printed (its accounting comes on exit).
     """
     from ._loopback import require_loopback
 
@@ -396,11 +398,15 @@ def mock_fleet(
     if bandwidth is not None:
         args += ["--bandwidth", bandwidth]
     server = ServerProcess(ctx, "azsphere_async.mock", args, name=tag, ready_file=addresses_file)
-    with server:
-        addresses = [require_loopback(str(a)) for a in server.info["ready_file"]]
-        if len(addresses) != devices:
-            raise BenchError(f"the mock serves {len(addresses)} boards, not {devices}")
-        yield addresses, ca_file
+    try:
+        with server:
+            addresses = [require_loopback(str(a)) for a in server.info["ready_file"]]
+            if len(addresses) != devices:
+                raise BenchError(f"the mock serves {len(addresses)} boards, not {devices}")
+            yield addresses, ca_file
+    finally:
+        if output is not None:
+            output.extend(server.output)
 
 
 # -- targets and results ---------------------------------------------------------------------
