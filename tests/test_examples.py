@@ -1,0 +1,131 @@
+"""The examples, run as a developer would (subprocesses, each starting its own mock boards)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_flash_many(tmp_path: Path) -> None:
+    done = run_example("flash_many.py", "--boards", "3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "3 of 3 boards flashed" in done.stdout
+    assert len(re.findall(r" 100% ", done.stdout)) >= 3
+
+
+def test_factory_line_without_finalizing(tmp_path: Path) -> None:
+    done = run_example("factory_line.py", "--boards", "2", "--report-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 of 2 boards passed" in done.stdout
+    reports = [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")]
+    assert len(reports) == 2
+    for report in reports:
+        assert report["passed"]
+        assert list(report["stations"]) == ["pre-check", "flash", "verify"]
+        assert report["stations"]["flash"]["app_state"] == "running"
+        assert report["device_id"]
+
+
+def test_factory_line_finalizes_only_when_told(tmp_path: Path) -> None:
+    done = run_example(
+        "factory_line.py",
+        "--boards",
+        "2",
+        "--report-dir",
+        "out",
+        "--os",
+        "24.03",
+        "--set-mfg-state",
+        "Module1Complete",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    for path in (tmp_path / "out").glob("*.json"):
+        finalize = json.loads(path.read_text())["stations"]["finalize"]
+        assert finalize["ok"]
+        assert finalize["state"] == "Module1Complete"
+
+
+def test_factory_line_stops_a_board_at_the_failing_station(tmp_path: Path) -> None:
+    done = run_example(
+        "factory_line.py", "--boards", "1", "--report-dir", "out", "--os", "99.1", cwd=tmp_path
+    )
+    assert done.returncode == 1
+    (report,) = [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")]
+    assert report["failed_at"] == "pre-check"
+    assert list(report["stations"]) == ["pre-check"]
+
+
+def test_service_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "service.py"), "--port", "0", "--boards", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert match, line
+        base = match.group(0)
+        with httpx.Client(base_url=base, timeout=10, trust_env=False) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            status = client.get("/boards").json()
+            assert len(status) == 2
+            assert all(board["os_version"] == "24.03" for board in status.values())
+            started = client.post("/deployments", json={"image": "blink"})
+            assert started.status_code == 202
+            url = started.json()["url"]
+            for _ in range(100):
+                deployment = client.get(url).json()
+                if deployment["state"] != "running":
+                    break
+                time.sleep(0.05)
+            assert deployment["state"] == "done"
+            assert all(
+                b["ok"] and b["app_state"] == "running" for b in deployment["boards"].values()
+            )
+            assert client.post("/deployments", json={"image": "nope"}).status_code == 400
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "closed every board's connection" in out
+    assert out.rstrip().endswith("stopped")
+    assert "Traceback" not in err
+
+
+def test_examples_need_no_network_beyond_loopback() -> None:
+    # The guard in tests/_subprocess_guard reaches the examples through PYTHONPATH.
+    assert "_subprocess_guard" in os.environ.get("PYTHONPATH", "")
