@@ -151,6 +151,11 @@ class AppContext:
         except AzsphereError as exc:
             self.output.failure(exc)
             return EXIT_FAILED
+        except Exception as exc:
+            if self.debug:
+                raise
+            self.output.failure(exc)
+            return EXIT_FAILED
 
     async def gather(
         self,
@@ -245,6 +250,10 @@ class AppContext:
             "unfinished": len(unfinished),
             "interrupted": collected.interrupted,
         }
+        if out.debug:
+            for result in finished:
+                if result.error is not None:
+                    out.failure(result.error, result.address)
         if out.json_mode:
             boards: list[dict[str, Any]] = []
             for result in finished:
