@@ -24,6 +24,7 @@ from ._context import (
     BoardRows,
     board_options,
     pass_app,
+    state_choice,
 )
 from ._format import format_bytes, format_uptime, safe_filename, short_id, to_jsonable
 from .output import Cell, Column, styled
@@ -354,7 +355,9 @@ def _plan(current: ManufacturingState, target: ManufacturingState) -> _Plan:
 
 @manufacturing_state.command("set")
 @click.argument(
-    "state", type=click.Choice(["Module1Complete", "DeviceComplete"], case_sensitive=False)
+    "state",
+    metavar="STATE",
+    callback=state_choice(["Module1Complete", "DeviceComplete"]),
 )
 @click.option(
     "--yes-irreversible",
@@ -364,14 +367,14 @@ def _plan(current: ManufacturingState, target: ManufacturingState) -> _Plan:
 @board_options
 @pass_app
 def mfg_set(app: AppContext, state: str, yes_irreversible: bool) -> None:
-    """Move every chosen board to STATE. THIS CAN NEVER BE UNDONE.
+    """Move every chosen board to STATE (Module1Complete or DeviceComplete).
+
+    THIS CAN NEVER BE UNDONE.
 
     First reads every board and shows which ones would change. Nothing is sent unless
     --yes-irreversible is given; there is no prompt to answer by accident.
     """
-    target = ManufacturingState(
-        next(s.value for s in ManufacturingState if s.value.lower() == state.lower())
-    )
+    target = ManufacturingState(state)
     out = app.output
     collected, code = app.run_boards(lambda d: d.manufacturing.get_state())
     if code is not None:

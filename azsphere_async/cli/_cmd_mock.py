@@ -267,7 +267,7 @@ class _Demo:
         self.rate = rate
         self.image = image
         self.package = inspect_image(image)
-        self.pause = 1.0 if self.out.mode == "rich" else 0.0
+        self.pause = 1.5 if self.out.mode == "rich" else 0.0
         self.documents: list[dict[str, Any]] = []
         self.step = 0
         self.started = time.monotonic()
@@ -361,8 +361,8 @@ class _Demo:
             f"over {format_rate(self.rate)} links"
         )
         out.message(
-            f"Image package: {self.package.name}, {format_bytes(self.package.size)}, "
-            f"component {self.package.component_id}"
+            f"Image package: {self.package.name}, {format_bytes(self.package.size)} "
+            f"(component {self.package.component_id[:8]}…)"
         )
         deployed: Collected[Any] = Collected()
         deploy_started = time.monotonic()

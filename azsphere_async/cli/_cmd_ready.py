@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._context import AppContext, BoardRows, board_options, pass_app
+from ._context import AppContext, BoardRows, board_options, pass_app, state_choice
 from .output import Cell, Column, styled
 from .readiness import CHECKS, CheckStatus, ReadinessCriteria, ReadinessReport, check_readiness
 
@@ -81,7 +81,8 @@ def register(cli: click.Group) -> None:
 @click.option("--allow-other-apps", is_flag=True, help="Allow applications not in --images.")
 @click.option(
     "--mfg-state",
-    type=click.Choice(["Blank", "Module1Complete", "DeviceComplete"], case_sensitive=False),
+    metavar="[Blank|Module1Complete|DeviceComplete]",
+    callback=state_choice(["Blank", "Module1Complete", "DeviceComplete"]),
     help="The manufacturing state every board must be in.",
 )
 @click.option(

@@ -39,6 +39,7 @@ __all__ = [
     "Collected",
     "board_options",
     "pass_app",
+    "state_choice",
 ]
 
 T = TypeVar("T")
@@ -505,6 +506,22 @@ def board_options(function: F) -> F:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def state_choice(
+    choices: Sequence[str],
+) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A callback that accepts one of ``choices`` in any case and returns its own spelling."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for choice in choices:
+            if choice.lower() == value.lower():
+                return choice
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
+
+    return callback
 
 
 def env_flag(name: str) -> bool:
