@@ -94,7 +94,7 @@ _STATUS = BoardRows[BoardStatus](
         Column("OS", "os", no_wrap=True),
         Column("REST", "rest", no_wrap=True),
         Column("Security", "security", no_wrap=True),
-        Column("Mfg state", "mfg"),
+        Column("Mfg state", "mfg", no_wrap=True),
         Column("Uptime", "uptime", justify="right", no_wrap=True),
     ],
     rows=lambda s: [

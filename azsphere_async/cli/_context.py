@@ -280,31 +280,50 @@ class AppContext:
         return EXIT_FAILED if bad or unfinished else EXIT_OK
 
     def _table(self, collected: Collected[T], shape: BoardRows[T], title: str | None) -> None:
-        any_error = bool(collected.failed or collected.unfinished())
+        """The results table; failures go in an Error column (plain) or beneath it (terminal).
+
+        On a terminal a long error in a column would squeeze every other column, so each
+        failed row says ``failed`` and its error follows the table on a line of its own.
+        """
+        rich = self.output.mode == "rich"
+        problems: list[tuple[str, str]] = []
+        for result in collected.failed:
+            assert result.error is not None
+            problems.append((result.address, describe(result.error)))
+        problems += [(a, "interrupted before it finished") for a in collected.unfinished()]
         columns = [Column("Board", "address", no_wrap=True), *shape.columns]
-        if any_error:
+        if problems and not rich:
             columns.append(Column("Error", "error", min_width=16))
-        rows: list[dict[str, Cell | None]] = []
         first_key = shape.columns[0].key if shape.columns else "error"
+        marker = first_key if rich else "error"
+        rows: list[dict[str, Cell | None]] = []
         for result in collected.finished():
             if result.error is not None:
-                rows.append(
-                    {"address": result.address, "error": styled(describe(result.error), "red")}
-                )
+                text = "failed" if rich else describe(result.error)
+                rows.append({"address": result.address, marker: styled(text, "red")})
                 continue
             board_rows = shape.rows(result.value)  # type: ignore[arg-type]
             if not board_rows:
                 board_rows = [{first_key: styled(shape.empty, "dim")}]
             # A terminal shows the address once per board; plain lines repeat it, for grep.
-            repeat = self.output.mode != "rich"
             for index, row in enumerate(board_rows):
-                shown = result.address if index == 0 or repeat else ""
+                shown = result.address if index == 0 or not rich else ""
                 rows.append({"address": shown, **row})
         for address in collected.unfinished():
-            rows.append(
-                {"address": address, "error": styled("interrupted before it finished", "yellow")}
-            )
+            text = "interrupted" if rich else "interrupted before it finished"
+            rows.append({"address": address, marker: styled(text, "yellow")})
         self.output.table(columns, rows, title=title)
+        if rich:
+            for address, text in problems:
+                self.output.message(
+                    f"[bold red]✗[/] [bold]{_markup_escape(address)}[/]: {_markup_escape(text)}"
+                )
+
+
+def _markup_escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def _interrupted_json() -> dict[str, str]:

@@ -55,6 +55,15 @@ def hint_for(exc: BaseException) -> str:
     return "this is unexpected; run with --debug for the traceback and report it"
 
 
+_ADVICE = ("check ", "enable ", "retry", "update ", "raise ", "pass ", "run ", "give ", "use ")
+
+
+def _advises(text: str) -> bool:
+    """Whether a message already says what to do (the library's messages often do)."""
+    lowered = text.lower()
+    return any(f"; {word}" in lowered or f"({word}" in lowered for word in _ADVICE)
+
+
 def describe(exc: BaseException) -> str:
     """The failure without the board's address (for an error column), with the next step."""
     if isinstance(exc, DeviceError):
@@ -65,7 +74,7 @@ def describe(exc: BaseException) -> str:
         text = f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    hint = hint_for(exc)
+    hint = "" if _advises(text) else hint_for(exc)
     return f"{text}; {hint}" if hint else text
 
 
