@@ -28,6 +28,8 @@ __all__ = ["describe", "error_json", "hint_for", "one_line", "traceback_text"]
 
 def hint_for(exc: BaseException) -> str:
     """What an operator can do next about this failure, or ``""`` when the message says it."""
+    if isinstance(exc, DeviceError) and exc.address.startswith(("http://", "https://")):
+        return "otherwise point --dcs-url at the service, or name the boards with --device"
     if isinstance(exc, DeviceTimeoutError):
         return (
             "the board did not answer in time: check that it is powered and attached, "
@@ -75,7 +77,11 @@ def describe(exc: BaseException) -> str:
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     hint = "" if _advises(text) else hint_for(exc)
-    return f"{text}; {hint}" if hint else text
+    if not hint:
+        return text
+    if text.rstrip().endswith(("?", ".")):
+        return f"{text} {hint[0].upper()}{hint[1:]}."
+    return f"{text}; {hint}"
 
 
 def one_line(exc: BaseException, address: str | None = None) -> str:
