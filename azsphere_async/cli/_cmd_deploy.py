@@ -79,9 +79,11 @@ def deploy_rows(package: ImagePackageInfo) -> BoardRows[DeployOutcome]:
 
 
 def describe_package(package: ImagePackageInfo) -> str:
-    """``AzureSphereBlinkTest (application 2f074b0f-…, 16.6 kB)``."""
+    """``AzureSphereBlinkTest (16.6 kB, application 2f074b0f…)``; ``--json`` has the full ID."""
     kind = "application" if package.is_application else package.image_type_name
-    return f"{package.name or '?'} ({kind} {package.component_id}, {format_bytes(package.size)})"
+    return (
+        f"{package.name or '?'} ({format_bytes(package.size)}, {kind} {package.component_id[:8]}…)"
+    )
 
 
 def deploy_operation(
