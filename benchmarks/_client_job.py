@@ -119,7 +119,10 @@ def stage_library(p: Params) -> Result:
     probe = _Probe()
     path = Path(p["path"])
     size = path.stat().st_size
-    chunk_sizes: list[int] = p.get("chunk_sizes") or [p.get("chunk_size", 64 * 1024)]
+    from azsphere_async.staging import DEFAULT_CHUNK_SIZE
+
+    # Without a chunk size the library's own default is used (and recorded).
+    chunk_sizes: list[int] = p.get("chunk_sizes") or [p.get("chunk_size") or DEFAULT_CHUNK_SIZE]
     calls = 0
 
     def on_progress(update: StageProgress) -> None:
@@ -143,7 +146,7 @@ def stage_library(p: Params) -> Result:
                 raise RuntimeError("an upload sent a different number of bytes than the file")
 
     asyncio.run(run())
-    return probe.result(progress_calls=calls)
+    return probe.result(progress_calls=calls, default_chunk_size=DEFAULT_CHUNK_SIZE)
 
 
 # -- staging: a raw asyncio TLS socket (the physical limit) ----------------------------------

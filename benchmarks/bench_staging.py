@@ -147,6 +147,15 @@ def run(ctx: Context) -> BenchResult:
         else:
             rows.append({"server": server, "client": client, "size": _label(key), **figures})
     raw = {f"{server} {client} {key}": outs for (server, client, key), outs in outputs.items()}
+    defaults = {
+        out["default_chunk_size"]
+        for (server, client, _), outs in outputs.items()
+        if client == "library" and server != "sweep"
+        for out in outs
+    }
+    if defaults:
+        shown = ", ".join(_label(d) for d in sorted(defaults))
+        result.notes.append(f"'library' rows use the library's default chunk size ({shown}).")
 
     if not has_curl:
         result.notes.append("curl is not installed: its baseline was skipped.")
