@@ -138,6 +138,11 @@ def _with_param_and_body(
     return handler
 
 
+async def _restart_later(state: DeviceState) -> None:
+    # A coroutine, so Starlette runs it on the event loop once the answer is out.
+    state.request_restart()
+
+
 async def _get_log(request: Request, state: DeviceState) -> Response:
     return Response(state.get_log(), media_type=_OCTETS)
 
@@ -154,7 +159,7 @@ async def _restart(request: Request, state: DeviceState) -> Response:
     async for _ in request.stream():
         pass
     return _json_response(
-        {"restartingSystem": True}, background=BackgroundTask(state.request_restart)
+        {"restartingSystem": True}, background=BackgroundTask(_restart_later, state)
     )
 
 
@@ -173,7 +178,7 @@ async def _install(request: Request, state: DeviceState) -> Response:
     body = await _read_json(request, state, required=False)
     answer, restart = state.install(body)
     return _json_response(
-        answer, background=BackgroundTask(state.request_restart) if restart else None
+        answer, background=BackgroundTask(_restart_later, state) if restart else None
     )
 
 
