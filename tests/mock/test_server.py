@@ -39,7 +39,7 @@ async def test_certificate_names_and_chain(device: MockDevice, tmp_path: Path) -
     async with httpx.AsyncClient(verify=context) as client:
         assert (await client.get(f"{device.url}/status")).status_code == 200
     # The wildcard name verifies too (the way clients that send Host: *.devices... check it).
-    reader, writer = await asyncio.open_connection(
+    _, writer = await asyncio.open_connection(
         device.host, device.port, ssl=context, server_hostname="a.devices.sphere.azure.local"
     )
     writer.close()
