@@ -71,7 +71,7 @@ class MockDevice:
         self._host = ""
         self._port = 0
         self._listener: Listener | None = None
-        self._up = anyio.Event()
+        self._up = asyncio.Event()
         self._restarts: set[asyncio.Task[None]] = set()
         self.state.restart_handler = self._on_restart
 
@@ -196,7 +196,7 @@ class MockDevice:
             return
         if not self._up.is_set():
             return  # already restarting
-        self._up = anyio.Event()
+        self._up.clear()
         task = asyncio.get_running_loop().create_task(self._restart_cycle(downtime))
         self._restarts.add(task)
         task.add_done_callback(self._restarts.discard)

@@ -21,10 +21,6 @@ MUTABLE = REFERENCE_IMAGES / "MutableStorage.imagepackage"
 MUTABLE_ID = "ae4714aa-03aa-492b-9663-962f966a9cc3"
 OCTETS = {"content-type": "application/octet-stream"}
 
-SEEN: list[tuple[str, str, int]] = []
-"""Every (method, path, status) the checking clients saw, for the coverage test."""
-
-
 async def check_answer(response: httpx.Response) -> None:
     """Response hook: every answer must carry the version header and match the spec."""
     await response.aread()
@@ -37,7 +33,6 @@ async def check_answer(response: httpx.Response) -> None:
         response.content,
         content_type=response.headers.get("content-type"),
     )
-    SEEN.append((request.method, request.url.path, response.status_code))
 
 
 def checking_client(app_or_device: Any, **kwargs: Any) -> httpx.AsyncClient:

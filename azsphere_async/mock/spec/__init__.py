@@ -293,13 +293,18 @@ def _format_checker() -> Any:
     return checker
 
 
-def _check_schema(schema: dict[str, Any], body: Any, where: str) -> None:
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
     from openapi_schema_validator import OAS30Validator
 
-    root = dict(schema)
+    root = json.loads(schema_json)
     # References in the OpenAPI file point at "#/components/...": embed them at the root.
     root["components"] = openapi()["components"]
-    validator = OAS30Validator(root, format_checker=_format_checker())
+    return OAS30Validator(root, format_checker=_format_checker())
+
+
+def _check_schema(schema: dict[str, Any], body: Any, where: str) -> None:
+    validator = _validator(json.dumps(schema, sort_keys=True))
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         details = "; ".join(
