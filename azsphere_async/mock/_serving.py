@@ -63,6 +63,11 @@ class _Connection(H11Protocol):
         """Close the TCP connection at once."""
         self.transport.abort()
 
+    @property
+    def idle(self) -> bool:
+        """Whether no request is being handled on this connection."""
+        return self.cycle is None or self.cycle.response_complete
+
 
 class Listener:
     """One listening socket served by uvicorn's h11 protocol; can stop and listen again."""
@@ -144,6 +149,18 @@ class Listener:
     def abort_connections(self) -> None:
         for connection in list(self.connections.values()):
             connection.abort()
+
+    async def drop_connections(self, grace: float = 0.2) -> None:
+        """Close every connection: idle ones cleanly (a sent answer is not lost to a reset),
+        busy ones at once; whatever is still open after ``grace`` seconds is aborted."""
+        for connection in list(self.connections.values()):
+            if connection.idle:
+                connection.transport.close()
+            else:
+                connection.abort()
+        if self.connections:
+            await asyncio.sleep(grace)
+            self.abort_connections()
 
     async def close(self) -> None:
         """Stop listening, close every connection, and wait for request tasks to end."""

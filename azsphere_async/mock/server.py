@@ -204,11 +204,9 @@ class MockDevice:
     async def _restart_cycle(self, downtime: float) -> None:
         listener = self._listener
         assert listener is not None
-        # The answer to POST /restart is out; give the transport a moment to flush it.
-        await asyncio.sleep(0.01)
         listener.stop_listening()
-        listener.abort_connections()
         self.state.reboot()
+        await listener.drop_connections()
         await anyio.sleep(downtime)
         for attempt in range(50):
             try:
