@@ -21,6 +21,7 @@ MUTABLE = REFERENCE_IMAGES / "MutableStorage.imagepackage"
 MUTABLE_ID = "ae4714aa-03aa-492b-9663-962f966a9cc3"
 OCTETS = {"content-type": "application/octet-stream"}
 
+
 async def check_answer(response: httpx.Response) -> None:
     """Response hook: every answer must carry the version header and match the spec."""
     await response.aread()
