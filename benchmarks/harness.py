@@ -598,6 +598,8 @@ def write_summary(results: Sequence[tuple[BenchResult, Mapping[str, Any]]], out_
             "commit",
         ):
             lines.append(f"| {key} | {fmt(machine.get(key))} |")
+        changed = machine.get("uncommitted") or []
+        lines.append(f"| uncommitted changes | {', '.join(changed) if changed else 'none'} |")
         packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
         lines += [f"| packages | {packages} |", ""]
     lines += ["## Targets", "", "| benchmark | mode | target | requirement | measured | status |"]
@@ -651,6 +653,23 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def _uncommitted() -> list[str]:
+    """Tracked files changed but not committed (outside benchmarks/), as the run saw them."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    paths = [line[3:] for line in out.stdout.splitlines() if len(line) > 3]
+    return [p for p in paths if not p.startswith("benchmarks/")]
+
+
 def _curl_version() -> str | None:
     try:
         out = subprocess.run(
@@ -692,6 +711,7 @@ def machine_info() -> dict[str, Any]:
         "openssl": ssl.OPENSSL_VERSION,
         "curl": _curl_version(),
         "commit": _git_commit(),
+        "uncommitted": _uncommitted(),
         "packages": packages,
     }
 
