@@ -12,6 +12,32 @@ the device error codes), so a mistake in the client cannot hide in the mock.
   ``stats`` (:class:`DeviceStats`).
 * :func:`serve_fleet` and ``python -m azsphere_async.mock`` serve a fleet until interrupted.
 * :func:`spec.validate_response` checks any answer against the OpenAPI description.
+
+Choices made where the references leave room (all follow the OpenAPI file where it speaks):
+
+* ``GET /app/status/{id}`` answers ``{"state": ...}`` (the overview's form; see
+  ``spec.ERRATA``) and ``{"state": "notPresent"}`` for a component that is not installed (the
+  call documents no 404).  ``PATCH`` of an absent app and ``DELETE /app/image`` of an absent
+  component answer 400 with 14680076; ``GET /app/quota`` of one answers 404 with 10485766.
+  ``PATCH`` answers ``{"state": ...}`` plus ``realTimeCore`` for real-time apps; no debug ports.
+* Development mode off: calls whose authorizer is not ``None`` answer 403 with 7340069
+  (``/update/*``), 1048596 (``/app/*``, ``/stats/*``) or 13 (everything else).
+* Unknown paths, wrong methods, and calls newer than the device's REST API version answer 404
+  with 15728642; malformed IDs in a path answer 400 with 15728642.
+* Malformed or incomplete JSON bodies answer 400 with 22 (EINVAL); 415 answers carry 22 too;
+  a backwards or repeated manufacturing-state move answers 400 with 1 (EPERM).
+* ``POST /restart`` answers ``{"restartingSystem": true}`` (the overview's example), then the
+  device closes its connections and its listening socket for ``restart_downtime`` seconds.
+* ``POST /update/install`` answers ``{}`` for applications, ``{"restartingSystem": true}`` (and
+  restarts) when a staged image is not an application; with nothing staged it answers ``{}``.
+* ``GET /net/proxy`` with no proxy configured answers ``{}``; passwords are never shown.
+* ``PATCH /net/interfaces/{name}``: ``hardwareAddress`` only on eth0, ``interfaceUp`` on wlan0
+  and eth0 (azspheresvc and lo refuse both with 31457295).
+* An existing certificate identifier is replaced by ``POST /certstore/certs/{id}``.
+* Wi-Fi: a configured network joins an access point of ``MockDeviceConfig.scan_results`` with the
+  same SSID and security (and key, when the entry has one); failures are logged per network
+  with the device clock, which starts at 2000-01-01 (never synchronized).
+* Signatures of image packages are not checked.
 """
 
 from __future__ import annotations

@@ -135,6 +135,9 @@ class MockDevice:
         """Whether the device is listening (false while it restarts or when stopped)."""
         return self._listener is not None and self._listener.listening
 
+    def __repr__(self) -> str:
+        return f"MockDevice(address={self.address!r}, up={self.is_up})"
+
     # ------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
@@ -223,7 +226,7 @@ class MockDevice:
     async def restart(self, downtime: float | None = None, *, wait: bool = True) -> None:
         """Restart as ``POST /restart`` does; with ``wait``, return once it listens again."""
         self.state.request_restart(downtime)
-        if wait:
+        if wait and self._listener is not None:
             await self.wait_until_up()
 
     async def wait_until_up(self) -> None:
