@@ -23,8 +23,6 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_name, None)
 
-REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
-
 
 @pytest.fixture(autouse=True)
 def _loopback_only() -> Iterator[None]:

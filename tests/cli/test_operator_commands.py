@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import trustme
 from cli_helpers import BLINK, BLINK_ID, ThreadedFleet
 from click.testing import Result
@@ -101,11 +100,6 @@ def test_restart_sends_the_request(run_cli: Callable[..., Result], fleet: Thread
     assert all(d.stats.requests_by_operation["POST /restart"] == 1 for d in fleet.mock)
 
 
-@pytest.mark.xfail(
-    reason="mock bug: a served board's POST /restart runs its restart in Starlette's worker "
-    "thread, where asyncio.get_running_loop() fails, so the board never restarts",
-    strict=False,
-)
 def test_restart_wait_sees_the_board_come_back(
     run_cli: Callable[..., Result], fleet: ThreadedFleet
 ) -> None:

@@ -14,10 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from azsphere_async.mock import DeviceState, MockDevice, create_app
 from azsphere_async.mock.spec import validate_response
 
-REFERENCE_IMAGES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "images"
-BLINK = REFERENCE_IMAGES / "azure_sphere_blink.imagepackage"
+# The two real packages, kept in the repository (MIT licence beside each).
+_ROOT = Path(__file__).resolve().parents[2]
+BLINK = _ROOT / "azsphere_async" / "data" / "demo" / "azure_sphere_blink.imagepackage"
 BLINK_ID = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
-MUTABLE = REFERENCE_IMAGES / "MutableStorage.imagepackage"
+MUTABLE = _ROOT / "tests" / "data" / "MutableStorage.imagepackage"
 MUTABLE_ID = "ae4714aa-03aa-492b-9663-962f966a9cc3"
 OCTETS = {"content-type": "application/octet-stream"}
 
