@@ -118,8 +118,27 @@ class DeviceResponse:
     content: bytes
 
 
-def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
-    """The TLS error somewhere in ``exc``'s chain of causes and contexts, if any."""
+# What the ssl module raises for flow control and for a connection closed or reset under it:
+# these say the connection was lost, never that the device failed TLS.
+_LOST_CONNECTION_SSL_ERRORS: Final = (
+    ssl.SSLWantReadError,
+    ssl.SSLWantWriteError,
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLSyscallError,
+)
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS failure behind ``exc``, if the handshake failed (an untrusted certificate, a peer
+    that does not speak TLS); ``None`` for anything else.
+
+    Only the handshake (an ``httpx.ConnectError``) can fail TLS. A connection lost later still
+    carries ssl exceptions in its chain of causes and contexts (a reset under a TLS read shows
+    ``SSLWantReadError`` as its context), and those are lost connections, not TLS failures.
+    """
+    if not isinstance(exc, httpx.ConnectError):
+        return None
     seen: set[int] = set()
     pending: list[BaseException] = [exc]
     while pending:
@@ -127,7 +146,9 @@ def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLError):
+        if isinstance(current, ssl.SSLError) and not isinstance(
+            current, _LOST_CONNECTION_SSL_ERRORS
+        ):
             return current
         pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
     return None
@@ -318,7 +339,7 @@ class DeviceSession:
                         httpx.ReadError,
                         httpx.WriteError,
                     ) as exc:
-                        if attempt >= attempts or _ssl_cause(exc) is not None:
+                        if attempt >= attempts or _tls_failure(exc) is not None:
                             raise
                         delay = self.retry.delay(attempt)
                         logger.debug(
@@ -412,7 +433,7 @@ class DeviceSession:
                     phase=phase,
                     bytes_sent=sent,
                 )
-        tls_error = _ssl_cause(exc)
+        tls_error = _tls_failure(exc)
         if tls_error is not None:
             if isinstance(tls_error, ssl.SSLCertVerificationError):
                 reason = (
