@@ -58,6 +58,12 @@ def make_ssl_context(
     ``None`` gives the shared default context. ``insecure_skip_verify=True`` turns certificate
     verification off entirely and logs a warning; it exists for lab benches only.
     """
+    if not isinstance(insecure_skip_verify, bool):
+        raise InvalidArgumentError(
+            "insecure_skip_verify",
+            repr(insecure_skip_verify),
+            "True or False (only the boolean True turns certificate verification off)",
+        )
     if insecure_skip_verify:
         logger.warning(
             "TLS certificate verification is OFF (insecure_skip_verify=True): any machine "
