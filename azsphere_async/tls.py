@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import weakref
 from functools import cache
 from importlib import resources
 
@@ -42,6 +43,11 @@ def _base_context() -> ssl.SSLContext:
     return context
 
 
+# Contexts this module built for insecure_skip_verify=True: the only ones that may skip checks
+# when they come back as ``ca=`` (a SessionPool hands its context to each board's session).
+_SKIPPING_VERIFICATION: weakref.WeakSet[ssl.SSLContext] = weakref.WeakSet()
+
+
 @cache
 def default_ssl_context() -> ssl.SSLContext:
     """The shared context that trusts the shipped Azure Sphere device CA alone."""
@@ -56,7 +62,8 @@ def make_ssl_context(
     """Build the context for ``ca``: a PEM path, PEM text/bytes, a context (returned as is).
 
     ``None`` gives the shared default context. ``insecure_skip_verify=True`` turns certificate
-    verification off entirely and logs a warning; it exists for lab benches only.
+    verification off entirely and logs a warning; it exists for lab benches only, and it is
+    the only way: a given context that does not verify certificates is refused.
     """
     if not isinstance(insecure_skip_verify, bool):
         raise InvalidArgumentError(
@@ -71,10 +78,18 @@ def make_ssl_context(
         )
         context = _base_context()
         context.verify_mode = ssl.CERT_NONE
+        _SKIPPING_VERIFICATION.add(context)
         return context
     if ca is None:
         return default_ssl_context()
     if isinstance(ca, ssl.SSLContext):
+        if ca.verify_mode == ssl.CERT_NONE and ca not in _SKIPPING_VERIFICATION:
+            raise InvalidArgumentError(
+                "ca",
+                "an ssl.SSLContext that does not verify certificates (verify_mode CERT_NONE)",
+                "a context that verifies certificates, or insecure_skip_verify=True to turn "
+                "verification off knowingly",
+            )
         return ca
     context = _base_context()
     try:
