@@ -557,20 +557,21 @@ def sweep_official(p: Params) -> Result:
 
 
 def deploy_library(p: Params) -> Result:
-    """Stage and install one image on every board at once, with or without progress callbacks.
+    """``Fleet.deploy`` of one image to every board at once, several times in one process.
 
-    Uses ``Fleet.deploy`` when the library has it; otherwise ``Fleet.run`` with
-    ``stage_image`` then ``sideload.install`` (the same two requests).
+    ``runs`` lists, per deploy, whether a progress callback is given (e.g. ``[true, false,
+    false, true]``: adjacent pairs, so that drift affects both halves of a pair alike). A
+    warm-up deploy of ``warmup_image`` (with a callback) comes first. Each timed deploy is
+    one sample, with the number of callbacks, the time spent inside them, and when each
+    board's last progress report came.
     """
     addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
-    from azsphere_async import BoardResult, DeviceClient, Fleet
-    from azsphere_async.resources.sideload import SideloadResource
-    from azsphere_async.staging import StageProgress, stage_image
+    from azsphere_async import DeviceClient, Fleet
+    from azsphere_async.staging import StageProgress
 
     probe = _Probe()
     image = p["image"]
     size = Path(image).stat().st_size
-    with_progress: bool = p["progress"]
     calls = 0
     inside = 0.0
     last: dict[str, StageProgress] = {}
@@ -582,8 +583,6 @@ def deploy_library(p: Params) -> Result:
         last[address] = update
         inside += time.perf_counter() - entered
 
-    has_deploy = hasattr(SideloadResource, "deploy")
-
     async def run() -> None:
         async with Fleet(addresses, ca=p["ca"], timeout=p.get("timeout", 120)) as fleet:
 
@@ -591,43 +590,34 @@ def deploy_library(p: Params) -> Result:
                 return await device.device.get_status()
 
             await fleet.run(warm)
-            started = probe.start()
-            results: list[BoardResult[Any]]
-            if has_deploy:
+            warmed = await fleet.deploy(p["warmup_image"], progress=on_progress)
+            if not all(r.ok for r in warmed):
+                raise RuntimeError(f"warm-up deploy failed: {warmed[0].error!r}")
+            for with_progress in p["runs"]:
+                nonlocal calls, inside
+                calls, inside = 0, 0.0
+                last.clear()
+                started = probe.start()
                 results = await fleet.deploy(
                     image, progress=on_progress if with_progress else None, timeout=p["timeout"]
                 )
-            else:
-
-                async def one(device: DeviceClient) -> Any:
-                    def board(update: StageProgress) -> None:
-                        on_progress(device.address, update)
-
-                    await stage_image(
-                        device.session, image, progress=board if with_progress else None
-                    )
-                    return await device.sideload.install()
-
-                results = list(await fleet.run(one, timeout=p["timeout"]))
-            failed = [r for r in results if not r.ok]
-            probe.stop(
-                started,
-                boards=len(results),
-                failed=len(failed),
-                bytes=size * (len(results) - len(failed)),
-                board_seconds=[r.elapsed for r in results],
-            )
-            if failed:
-                raise RuntimeError(f"{len(failed)} boards failed: {failed[0].error!r}")
+                failed = [r for r in results if not r.ok]
+                probe.stop(
+                    started,
+                    progress=with_progress,
+                    boards=len(results),
+                    failed=len(failed),
+                    bytes=size * (len(results) - len(failed)),
+                    board_seconds=[r.elapsed for r in results],
+                    progress_calls=calls,
+                    progress_callback_seconds=inside,
+                    stage_seconds=[u.elapsed for u in last.values()],
+                )
+                if failed:
+                    raise RuntimeError(f"{len(failed)} boards failed: {failed[0].error!r}")
 
     asyncio.run(run())
-    stage_seconds = [u.elapsed for u in last.values()]
-    return probe.result(
-        progress_calls=calls,
-        progress_callback_seconds=inside,
-        stage_seconds=stage_seconds,
-        used_fleet_deploy=has_deploy,
-    )
+    return probe.result()
 
 
 JOBS: dict[str, Callable[[Params], Result]] = {
