@@ -46,7 +46,7 @@ def run(ctx: Context) -> BenchResult:
     """Deploy to 8 and 32 capped boards, with and without progress callbacks."""
     fleets: list[int] = ctx.pick([2], [8, 32], [8, 32])
     size: int = ctx.pick(256 * KiB, 1 * MiB, 4 * MiB)
-    repeats: int = ctx.pick(1, 1, 5)
+    repeats: int = ctx.pick(1, 2, 5)
     image = make_image(ctx.work_dir, size, name=f"deploy-{size}.imagepackage")
     warm = make_image(ctx.work_dir, 0, name="deploy-warmup.imagepackage")  # 16 KiB
     result = BenchResult(
