@@ -129,7 +129,13 @@ def check_text(
     allowed = f"a string of {bounds} {measure}"
     if not isinstance(value, str):
         raise InvalidArgumentError(argument, shown if not secret else "a non-string", allowed)
-    length = len(value.encode("utf-8")) if measure == "bytes" else len(value)
+    try:
+        encoded = value.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (os.fsdecode's stand-ins for undecodable bytes) are not text the
+        # device's JSON can carry.
+        raise InvalidArgumentError(argument, shown, allowed + " of valid Unicode text") from None
+    length = len(encoded) if measure == "bytes" else len(value)
     if length < min_length or (max_length is not None and length > max_length):
         raise InvalidArgumentError(argument, shown if not secret else mask(value), allowed)
     return value
