@@ -70,11 +70,19 @@ def check_address(address: object) -> tuple[str, int | None]:
             if not rest.startswith(":"):
                 raise InvalidArgumentError("address", _shown(address), allowed)
             port_text = rest[1:]
+        # Brackets hold an IPv6 address, and nothing else.
+        try:
+            is_v6 = ipaddress.ip_address(host).version == 6
+        except ValueError:
+            is_v6 = False
+        if not is_v6:
+            raise InvalidArgumentError("address", _shown(address), allowed)
     elif address.count(":") == 1:
         host, port_text = address.split(":")
     port: int | None = None
     if port_text is not None:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        # ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and '٣'.
+        if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 1 <= int(port_text) <= 65535:
             raise InvalidArgumentError("address", _shown(address), allowed + "; port 1-65535")
         port = int(port_text)
     try:
