@@ -149,12 +149,19 @@ def check_text(
     return value
 
 
+# "." and ".." are dot segments: a URL path cannot carry them (clients resolve them away, so
+# DELETE /certstore/certs/. would become DELETE /certstore/certs), so they never name anything.
+_DOT_SEGMENTS = (".", "..")
+
+
 def check_cert_id(value: object, argument: str = "cert_id") -> str:
-    """A certificate identifier: 1 to 16 of ``A-Z a-z 0-9 . _ -``."""
-    if isinstance(value, str) and _CERT_ID.match(value):
+    """A certificate identifier: 1 to 16 of ``A-Z a-z 0-9 . _ -``, but not "." or ".."."""
+    if isinstance(value, str) and _CERT_ID.match(value) and value not in _DOT_SEGMENTS:
         return value
     raise InvalidArgumentError(
-        argument, _shown(value), "1 to 16 characters from A-Z, a-z, 0-9, '.', '_' and '-'"
+        argument,
+        _shown(value),
+        "1 to 16 characters from A-Z, a-z, 0-9, '.', '_' and '-' (not '.' or '..')",
     )
 
 
@@ -193,11 +200,18 @@ def check_network_id(value: object, argument: str = "network_id") -> int:
 
 
 def check_interface_name(value: object, argument: str = "name") -> str:
-    """A network interface name such as ``wlan0``: 1 to 15 characters, no '/' or whitespace."""
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._-]{1,15}", value):
+    """A network interface name such as ``wlan0``: 1 to 15 characters, no '/' or whitespace,
+    and (as on Linux) not "." or ".."."""
+    if (
+        isinstance(value, str)
+        and re.fullmatch(r"[A-Za-z0-9._-]{1,15}", value)
+        and value not in _DOT_SEGMENTS
+    ):
         return value
     raise InvalidArgumentError(
-        argument, _shown(value), "an interface name of 1 to 15 letters, digits, '.', '_' or '-'"
+        argument,
+        _shown(value),
+        "an interface name of 1 to 15 letters, digits, '.', '_' or '-' (not '.' or '..')",
     )
 
 
