@@ -42,5 +42,5 @@ def soak(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks; ``nox -s bench -- --quick`` finishes in about a minute."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
