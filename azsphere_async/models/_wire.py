@@ -145,9 +145,16 @@ def _wifi_time_from_wire(value: Any) -> datetime:
     return _parse_timestamp(value, what="Wi-Fi log (like '2000-01-01t00:04:37+0000')")
 
 
+def _time_text(value: datetime, separator: str) -> str:
+    """Date and time as fromisoformat reads them back: a four-digit year (strftime's %Y
+    writes year 88 as "88"), and the microseconds when there are any."""
+    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
+    return f"{value.year:04d}{value.strftime(f'-%m-%d{separator}%H:%M:%S')}{fraction}"
+
+
 def _wifi_time_to_wire(value: datetime) -> str:
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.strftime("%Y-%m-%dt%H:%M:%S%z")
+    return _time_text(aware, "t") + aware.strftime("%z")
 
 
 def _cert_time_from_wire(value: Any) -> datetime:
@@ -156,7 +163,7 @@ def _cert_time_from_wire(value: Any) -> datetime:
 
 def _cert_time_to_wire(value: datetime) -> str:
     utc = value.astimezone(UTC) if value.tzinfo is not None else value
-    return utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return _time_text(utc, "T")
 
 
 #: A whole number sent as a decimal string, such as ``"24514"``.
