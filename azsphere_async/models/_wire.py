@@ -133,8 +133,13 @@ def _decimal_from_wire(value: Any) -> int:
 def _parse_timestamp(value: Any, *, what: str) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected a {what} timestamp string, got {value!r}")
+    text = value.strip()
+    # RFC 3339 (the format date-time of the API description) allows a lower-case "z" for
+    # UTC, which fromisoformat does not read.
+    if text.endswith("z"):
+        text = text[:-1] + "Z"
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"cannot read {value!r} as a {what} timestamp") from None
     # A timestamp without a zone is the device's clock, which runs on UTC.
