@@ -42,7 +42,8 @@ def fleet(make_fleet: Callable[..., ThreadedFleet]) -> ThreadedFleet:
 
 @pytest.fixture
 def ca_file(fleet: ThreadedFleet, tmp_path: Path) -> Path:
-    return fleet.mock.write_ca(tmp_path / "ca.pem")
+    written: Path = fleet.mock.write_ca(tmp_path / "ca.pem")
+    return written
 
 
 @pytest.fixture
