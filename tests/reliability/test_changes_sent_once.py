@@ -155,10 +155,13 @@ async def test_a_change_dropped_before_it_is_handled_is_not_sent_again(
     assert (await device.device.get_status()).uptime is not None  # the board still answers
 
 
+# A restart whose answer is cut off restarts the board, which then refuses connections for
+# a while; the dropped restart above covers that call.
+CUT_OFF: Final = [c for c in CHANGES if c[0] != "device.restart"]
+
+
 @pytest.mark.parametrize(
-    ("call", "operation"),
-    [c[1:] for c in CHANGES if c[0] != "device.restart"],
-    ids=[c[0] for c in CHANGES if c[0] != "device.restart"],
+    ("call", "operation"), [c[1:] for c in CUT_OFF], ids=[c[0] for c in CUT_OFF]
 )
 async def test_a_change_whose_answer_is_cut_off_is_not_sent_again(
     board: tuple[MockDevice, DeviceClient], call: Call, operation: str
