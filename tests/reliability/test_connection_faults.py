@@ -8,6 +8,7 @@ must work on a fresh connection; the other boards of a fleet must not notice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -184,21 +185,22 @@ async def test_unplugged_and_restarting_boards_in_a_fleet_run_leave_the_others_a
     size = big_image.stat().st_size
     async with MockFleet(6, BIG_STORAGE) as mock:
         for device in mock:
-            device.link.set(bandwidth=16 * 1024 * 1024)
+            device.link.set(bandwidth=8 * 1024 * 1024)
         unplugged, restarting = mock[1], mock[4]
         async with Fleet(mock.addresses, ca=mock.ssl_context(), timeout=LIMITS) as fleet:
 
             async def trouble() -> None:
-                await anyio.sleep(0.2)
-                await unplugged.stop()
-                await restarting.restart(wait=False)
+                await anyio.sleep(0.2)  # a fifth of the way through every upload
+                async with anyio.create_task_group() as both:
+                    both.start_soon(unplugged.stop)
+                    both.start_soon(functools.partial(restarting.restart, wait=False))
 
             started = time.perf_counter()
             async with anyio.create_task_group() as group:
                 group.start_soon(trouble)
                 results = await fleet.run(lambda dev: dev.sideload.stage(big_image), timeout=20)
             elapsed = time.perf_counter() - started
-            # Every board had to carry 8 MiB at 16 MiB/s: about half a second, never the 20 s.
+            # Every board had to carry 8 MiB at 8 MiB/s: about a second, never the 20 s.
             assert elapsed < 10
             assert [r.address for r in results] == mock.addresses
             by_address = {r.address: r for r in results}
@@ -223,18 +225,19 @@ async def test_a_board_that_accepts_and_never_speaks_times_out_in_the_connect_ph
         ScriptedServer(never_answer, handshake=False) as silent,
     ):
         addresses = [*mock.addresses, silent.address]
-        limits = Timeouts(connect=1.0, read=5.0, write=5.0)
+        limits = Timeouts(connect=2.0, read=5.0, write=5.0)
         async with Fleet(addresses, ca=mock.ssl_context(), timeout=limits) as fleet:
             started = time.perf_counter()
             results = await fleet.run(lambda dev: dev.device.get_status())
             elapsed = time.perf_counter() - started
-        assert elapsed < 1.0 + SLACK
+        assert elapsed < 2.0 + SLACK
         error = results[-1].error
         assert isinstance(error, DeviceTimeoutError)
         assert error.phase == "connect"
         assert error.address == silent.address
         assert silent.connections == 1  # a timeout is not retried
         assert all(r.ok for r in results[:-1])
+        # The healthy boards answered at their own speed, not after the silent one's limit.
         assert all(r.elapsed < 1.0 for r in results[:-1])
 
 
@@ -248,21 +251,21 @@ async def test_a_board_that_never_answers_times_out_in_the_read_phase_alone() ->
         context.load_verify_locations(cadata=silent.ca.cert_pem.bytes().decode())
         context.check_hostname = False
         addresses = [*mock.addresses, silent.address]
-        limits = Timeouts(connect=2.0, read=1.0, write=2.0)
+        limits = Timeouts(connect=2.0, read=2.0, write=2.0)
         async with Fleet(addresses, ca=context, timeout=limits) as fleet:
             baseline = await fleet.run(lambda dev: dev.device.get_status(), only=mock.addresses)
             started = time.perf_counter()
             results = await fleet.run(lambda dev: dev.device.get_status())
             elapsed = time.perf_counter() - started
         assert all(r.ok for r in baseline)
-        assert elapsed < 1.0 + SLACK
+        assert elapsed < 2.0 + SLACK
         error = results[-1].error
         assert isinstance(error, DeviceTimeoutError)
         assert error.phase == "read"
-        assert "1.0 s" in str(error)
+        assert "2.0 s" in str(error)
         assert all(r.ok for r in results[:-1])
         # The healthy boards answered at their normal speed, not after the stalled one.
-        assert max(r.elapsed for r in results[:-1]) < 0.5
+        assert max(r.elapsed for r in results[:-1]) < 1.0
 
 
 async def test_an_upload_the_board_stops_reading_times_out_writing_with_the_bytes_sent(
