@@ -514,10 +514,20 @@ class DeviceSession:
         operation: str | None = None,
         max_bytes: int | None = None,
     ) -> bytes:
-        """Send a request and return its raw answer (``application/octet-stream`` calls)."""
+        """Send a request and return its raw answer (``application/octet-stream`` calls).
+
+        An answer labelled with another media type (an HTML error page, JSON) is a
+        :class:`MalformedResponseError`, not a log; an unlabelled one is taken as bytes.
+        """
         response = await self.request(
             method, path, min_version=min_version, operation=operation, max_bytes=max_bytes
         )
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media and media != "application/octet-stream":
+            raise MalformedResponseError(
+                self.address,
+                f"{method} {path} answered {media!r} where application/octet-stream was expected",
+            )
         return response.content
 
     def structure(self, data: Any, cls: type[T], *, what: str) -> T:

@@ -47,15 +47,19 @@ async def _read_pem(value: object, argument: str, *, secret: bool) -> str:
             is_file = False
         # A secret that is neither PEM nor the path of a file is never echoed back.
         shown = repr(str(path)) if is_file or not secret else mask(str(value))
+        # The error is raised after the except blocks, so that no exception naming the
+        # path (which may be a mistyped secret) stays reachable as its context.
+        problem: str | None = None
         try:
             async with await anyio.open_file(path, "rb") as stream:
                 raw = await stream.read(4 * MAX_PEM_CHARACTERS + 1)
             text = raw.decode("ascii")
         except UnicodeDecodeError:
-            raise InvalidArgumentError(argument, f"{shown} (not ASCII text)", allowed) from None
+            problem = "not ASCII text"
         except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-            raise InvalidArgumentError(argument, f"{shown} ({reason})", allowed) from None
+            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+        if problem is not None:
+            raise InvalidArgumentError(argument, f"{shown} ({problem})", allowed)
     else:
         shown = mask(value) if secret and isinstance(value, str) else repr(type(value).__name__)
         raise InvalidArgumentError(argument, shown, allowed)

@@ -184,6 +184,9 @@ async def test_a_private_key_that_is_neither_pem_nor_a_file_is_not_echoed(
         await device.certificates.add("c", cert_type="client", public_cert=CERT, private_key=key)
     assert caught.value.argument == "private_key"
     assert "BareKeyBody" not in str(caught.value)
+    # Nor is it reachable through an exception chained behind the error.
+    assert caught.value.__context__ is None
+    assert caught.value.__cause__ is None
     assert not router.calls
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from client_helpers import COMPONENT_ID, load, reply, traffic
@@ -166,10 +167,16 @@ async def test_devices_at_the_minimum_version_get_the_call(
     minimum: str,
 ) -> None:
     router.get("/status").mock(return_value=reply({"uptime": 9}, version=minimum))
-    # An answer every one of these calls can read: unknown fields are ignored.
-    router.route(method=method, path=path).mock(
-        return_value=reply({"state": "running"}, version=minimum)
-    )
+    # An answer every one of these calls can read: unknown fields are ignored, and the raw
+    # reads (/log, /telemetry) take bytes labelled as such.
+    answer = reply({"state": "running"}, version=minimum)
+    if path in ("/log", "/telemetry"):
+        answer = httpx.Response(
+            200,
+            content=b"\x00\x01log",
+            headers={"REST-API-Version": minimum, "Content-Type": "application/octet-stream"},
+        )
+    router.route(method=method, path=path).mock(return_value=answer)
     await call(fresh_device)
     assert traffic(router) == [("GET", "/status"), (method, path)]
 
