@@ -6,8 +6,9 @@ import socket
 import subprocess
 import sys
 
-import netguard
 import pytest
+
+from tests import netguard
 
 
 def test_connect_to_non_loopback_is_refused_and_recorded() -> None:

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import netguard  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests import netguard
 
 netguard.install()

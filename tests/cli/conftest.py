@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,12 +9,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-# The tests import their shared helpers as ``cli_helpers``, whatever pytest's import mode.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cli_helpers import ThreadedFleet
-
 from azsphere_async.cli._app import cli
 from azsphere_async.mock import MockDeviceConfig
+from tests.cli.cli_helpers import ThreadedFleet
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_helpers import BLINK, ThreadedFleet
 from click.testing import CliRunner
 
 from azsphere_async.cli._app import cli
+from tests.cli.cli_helpers import BLINK, ThreadedFleet
 
 SCRIPT = Path(sys.executable).parent / "azsphere-async"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "azsphere_async.cli"]

@@ -6,8 +6,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_helpers import BLINK, BLINK_ID, ThreadedFleet
 from click.testing import Result
+
+from tests.cli.cli_helpers import BLINK, BLINK_ID, ThreadedFleet
 
 
 def stage_requests(fleet: ThreadedFleet) -> int:

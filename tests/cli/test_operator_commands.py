@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import trustme
-from cli_helpers import BLINK, BLINK_ID, ThreadedFleet
 from click.testing import Result
+
+from tests.cli.cli_helpers import BLINK, BLINK_ID, ThreadedFleet
 
 PSK = "Sup3rSecretKey!"
 

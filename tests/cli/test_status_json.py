@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_helpers import ThreadedFleet
 from click.testing import CliRunner, Result
 
 from azsphere_async.cli._app import cli
+from tests.cli.cli_helpers import ThreadedFleet
 
 
 def test_status_table_names_every_board(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import respx
 
-# The tests import their shared helpers as ``client_helpers``, whatever pytest's import mode.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from client_helpers import BASE_URL, reply
-
 from azsphere_async.client import DeviceClient
 from azsphere_async.transport import RetryPolicy
+from tests.client.client_helpers import BASE_URL, reply
 
 
 @pytest.fixture

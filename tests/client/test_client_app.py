@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 import respx
-from client_helpers import COMPONENT_ID, body_of, load, only_request, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
@@ -18,6 +17,7 @@ from azsphere_async.models import (
     AppTrigger,
     MemoryStatsDetails,
 )
+from tests.client.client_helpers import COMPONENT_ID, body_of, load, only_request, reply
 
 
 async def test_get_status(router: respx.MockRouter, device: DeviceClient) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import respx
-from client_helpers import body_of, load, only_request, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
 from azsphere_async.models import CertificateType
+from tests.client.client_helpers import body_of, load, only_request, reply
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydA==\n-----END CERTIFICATE-----\n"
 KEY = "-----BEGIN EC PRIVATE KEY-----\nTOPSECRETKEYMATERIAL==\n-----END EC PRIVATE KEY-----\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-from client_helpers import ADDRESS, body_of, load, only_request, reply, traffic
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import DeviceTimeoutError, InvalidArgumentError, MalformedResponseError
@@ -17,6 +16,7 @@ from azsphere_async.models import (
     SystemRestart,
 )
 from azsphere_async.versions import RestApiVersion
+from tests.client.client_helpers import ADDRESS, body_of, load, only_request, reply, traffic
 
 
 async def test_get_status(router: respx.MockRouter, device: DeviceClient) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import respx
-from client_helpers import ADDRESS, COMPONENT_ID, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import (
@@ -17,6 +16,7 @@ from azsphere_async.errors import (
     NotFoundError,
     UnsupportedMediaTypeError,
 )
+from tests.client.client_helpers import ADDRESS, COMPONENT_ID, reply
 
 STATUS_PATH = f"/app/status/{COMPONENT_ID}"
 

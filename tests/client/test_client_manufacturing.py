@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import respx
-from client_helpers import body_of, load, reply, traffic
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
 from azsphere_async.models import ManufacturingState
+from tests.client.client_helpers import body_of, load, reply, traffic
 
 PATH = "/device/manufacturing_state"
 

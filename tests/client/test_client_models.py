@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import respx
-from client_helpers import ADDRESS, FIXTURES, load, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import MalformedResponseError
@@ -87,6 +86,7 @@ from azsphere_async.models import (
     converter,
 )
 from azsphere_async.models._wire import wire_layout, wired_classes
+from tests.client.client_helpers import ADDRESS, FIXTURES, load, reply
 
 #: Each recorded answer and the model it parses into.
 FIXTURE_MODELS: dict[str, type] = {
@@ -443,6 +443,7 @@ ENUM_AT: dict[type[TolerantStrEnum], tuple[Any, ...]] = {
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
     import yaml
+
     spec: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
     return spec
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import respx
-from client_helpers import body_of, load, only_request, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
@@ -21,6 +20,7 @@ from azsphere_async.models import (
     ProxyState,
     WifiFailureReason,
 )
+from tests.client.client_helpers import body_of, load, only_request, reply
 
 
 async def test_get_interfaces(router: respx.MockRouter, device: DeviceClient) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import respx
-from client_helpers import COMPONENT_ID, body_of, load, only_request, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
 from azsphere_async.models import AppControlMode, SystemRestart
+from tests.client.client_helpers import COMPONENT_ID, body_of, load, only_request, reply
 
 
 async def test_install_without_a_mode_sends_no_body(

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from client_helpers import COMPONENT_ID, load, reply, traffic
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import UnsupportedVersionError
+from tests.client.client_helpers import COMPONENT_ID, load, reply, traffic
 
 Call = Callable[[DeviceClient], Awaitable[Any]]
 

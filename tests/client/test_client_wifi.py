@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 import respx
-from client_helpers import body_of, load, only_request, reply
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
@@ -18,6 +17,7 @@ from azsphere_async.models import (
     WifiSecurityState,
     WpaState,
 )
+from tests.client.client_helpers import body_of, load, only_request, reply
 
 PSK = "correct-horse-42"
 

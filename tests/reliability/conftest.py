@@ -1,20 +1,12 @@
-"""Fixtures of the reliability tests (helpers live in ``reliability_helpers``)."""
+"""Fixtures of the reliability tests (helpers live in ``tests.reliability.reliability_helpers``)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-# The tests import their shared helpers as ``reliability_helpers``, whatever pytest's import mode.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import big_package
-else:
-    from reliability_helpers import big_package
+from tests.reliability.reliability_helpers import big_package
 
 
 @pytest.fixture(scope="session")

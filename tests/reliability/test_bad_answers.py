@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import pytest
 import trustme
@@ -29,11 +29,7 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockDevice
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import BLINK, BLINK_ID, ScriptedServer, read_request
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import BLINK, BLINK_ID, ScriptedServer, read_request
+from tests.reliability.reliability_helpers import BLINK, BLINK_ID, ScriptedServer, read_request
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01)
 LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)

@@ -9,7 +9,7 @@ board's next call works.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import pytest
 import trustme
@@ -22,11 +22,7 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockDevice
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import BLINK, BLINK_ID
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import BLINK, BLINK_ID
+from tests.reliability.reliability_helpers import BLINK, BLINK_ID
 
 #: Generous retries: if a change were ever retried, these would show it.
 EAGER_RETRY = RetryPolicy(attempts=5, backoff=0.01)

@@ -11,7 +11,6 @@ import asyncio
 import functools
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -27,25 +26,14 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import MockDevice, MockDeviceConfig, MockFleet
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import (
-        ScriptedServer,
-        answer_status,
-        http_answer,
-        never_answer,
-        read_request,
-        reset,
-    )
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import (
-        ScriptedServer,
-        answer_status,
-        http_answer,
-        never_answer,
-        read_request,
-        reset,
-    )
+from tests.reliability.reliability_helpers import (
+    ScriptedServer,
+    answer_status,
+    http_answer,
+    never_answer,
+    read_request,
+    reset,
+)
 
 BIG_STORAGE = MockDeviceConfig(storage_capacity=256 * 1024 * 1024, restart_downtime=0.5)
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01)

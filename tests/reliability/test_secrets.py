@@ -12,7 +12,7 @@ import logging
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import pytest
 import trustme
@@ -30,11 +30,7 @@ from azsphere_async.models import (
     WifiNetworkRequest,
     WifiSecurityState,
 )
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import ThreadedFleet
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import ThreadedFleet
+from tests.reliability.reliability_helpers import ThreadedFleet
 
 # No two of them share ten characters, so a leak is always pinned on the right one.
 PSK: Final = "Sup3r-S3cret-PSK-q7Z"

@@ -17,7 +17,7 @@ import os
 import resource
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import anyio
 import attrs
@@ -32,11 +32,7 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockFleet
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import BLINK, BLINK_ID, open_fds
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import BLINK, BLINK_ID, open_fds
+from tests.reliability.reliability_helpers import BLINK, BLINK_ID, open_fds
 
 BOARDS: Final = 32
 PROBABILITY: Final = 0.05

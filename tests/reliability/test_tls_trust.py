@@ -12,7 +12,7 @@ import asyncio
 import logging
 import ssl
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import trustme
@@ -30,11 +30,7 @@ from azsphere_async import (
 )
 from azsphere_async.mock import MockDevice, MockFleet
 from azsphere_async.tls import DEVICE_CA_PEM, default_ssl_context, make_ssl_context
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import ScriptedServer, http_answer, read_request
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import ScriptedServer, http_answer, read_request
+from tests.reliability.reliability_helpers import ScriptedServer, http_answer, read_request
 
 EAGER_RETRY = RetryPolicy(attempts=5, backoff=0.01)
 LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)

@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -27,11 +26,7 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.models import AppState
-
-if TYPE_CHECKING:  # mypy names the modules here from the repository root
-    from tests.reliability.reliability_helpers import BLINK
-else:  # pytest finds them through the path the conftest sets up
-    from reliability_helpers import BLINK
+from tests.reliability.reliability_helpers import BLINK
 
 
 @pytest.fixture
