@@ -8,6 +8,7 @@ appears as network interface ``sl0`` at ``192.168.35.2``; when the DCS cannot be
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,8 @@ logger = logging.getLogger("azsphere_async")
 DEFAULT_DCS_URL: Final = "http://localhost:48938"
 
 _SL0: Final = Path("/sys/class/net/sl0")
+# A list of a few hundred devices is a few tens of KiB; anything far larger is not a DCS.
+_MAX_DCS_ANSWER: Final = 1024 * 1024
 
 
 @attrs.frozen
@@ -47,9 +50,16 @@ class AttachedDevice:
 
 
 async def _dcs_call(method: str, url: str, path: str, timeout: float) -> Any:
+    body = bytearray()
     async with httpx.AsyncClient(base_url=url, timeout=timeout, trust_env=False) as client:
         try:
-            response = await client.request(method, path)
+            async with client.stream(method, path) as response:
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > _MAX_DCS_ANSWER:
+                        raise MalformedResponseError(
+                            url, f"{method} {path} answered more than {_MAX_DCS_ANSWER} bytes"
+                        )
         except httpx.HTTPError as exc:
             raise DeviceUnreachableError(
                 url,
@@ -61,7 +71,7 @@ async def _dcs_call(method: str, url: str, path: str, timeout: float) -> Any:
             url, f"{method} {path} answered HTTP {response.status_code} instead of 200"
         )
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError as exc:
         raise MalformedResponseError(url, f"{method} {path} answered non-JSON ({exc})") from None
 
