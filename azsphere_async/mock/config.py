@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "APP_DEVELOPMENT_CAPABILITY",
@@ -70,7 +70,7 @@ class WifiScanEntry:
     freq: int
     signal_level: int
     security_state: str
-    psk: str | None = None
+    psk: str | None = field(default=None, repr=False)
     internet: bool = True
 
 

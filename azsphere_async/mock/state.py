@@ -102,7 +102,7 @@ class WifiNetwork:
     config_state: str = "enabled"
     config_name: str | None = None
     targeted_scan: bool = False
-    psk: str | None = None
+    psk: str | None = field(default=None, repr=False)
     client_identity: str | None = None
     client_cert_id: str | None = None
     root_ca_cert_id: str | None = None

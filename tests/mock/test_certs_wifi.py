@@ -177,6 +177,16 @@ async def test_wifi_networks(client: httpx.AsyncClient, state: DeviceState) -> N
     ).json()["id"] == 1
 
 
+def test_reprs_of_the_state_hide_wifi_keys() -> None:
+    state = DeviceState()
+    state.add_wifi_network(
+        {"ssid": "ExampleNetworkName", "securityState": "psk", "psk": "ExamplePsk123"}
+    )
+    assert state.wifi_networks[0].psk == "ExamplePsk123"
+    shown = repr(state.wifi_networks) + repr(state.config) + repr(state.scan_results)
+    assert "ExamplePsk123" not in shown
+
+
 async def test_wifi_failures_are_logged(client: httpx.AsyncClient) -> None:
     await client.post("/wifi/config/networks", json={"ssid": "Nowhere", "securityState": "open"})
     await client.post(
