@@ -32,6 +32,7 @@ from .errors import (
     UnsupportedVersionError,
     error_for_status,
 )
+from .models import converter
 from .tls import CAInput, make_ssl_context
 from .validation import check_address
 from .versions import RestApiVersion
@@ -532,8 +533,6 @@ class DeviceSession:
 
     def structure(self, data: Any, cls: type[T], *, what: str) -> T:
         """Turn decoded JSON into a model; a misfit is a :class:`MalformedResponseError`."""
-        from .models import converter
-
         try:
             return converter.structure(data, cls)
         except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
