@@ -106,10 +106,7 @@ def app_status(app: AppContext, component: str | None) -> None:
                 group.start_soon(one, component.uid)
         return [_AppState(str(c.uid), c.name or "", states[str(c.uid)]) for c in apps]
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
-    sys.exit(app.report("app status", collected, _STATES))
+    app.run_and_report("app status", operation, _STATES)
 
 
 def _trigger_command(name: str, trigger: AppTrigger, summary: str) -> click.Command:
@@ -124,10 +121,7 @@ def _trigger_command(name: str, trigger: AppTrigger, summary: str) -> click.Comm
             change = await device.app.set_status(cid, trigger)
             return [_AppState(cid, "", str(change.state.value), change.real_time_core)]
 
-        collected, code = app.run_boards(operation)
-        if code is not None:
-            sys.exit(code)
-        sys.exit(app.report(f"app {name}", collected, _STATES))
+        app.run_and_report(f"app {name}", operation, _STATES)
 
     return command
 
@@ -143,9 +137,6 @@ app_group.add_command(_trigger_command("stop", AppTrigger.STOP, "Stop the applic
 def app_delete(app: AppContext, component: str) -> None:
     """Delete the application from the boards (a board may restart)."""
     cid = _component_id(component, app)
-    collected, code = app.run_boards(lambda d: d.sideload.delete_image(cid))
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[SystemRestart](
         columns=[Column("Result", "result")],
         rows=lambda answer: [
@@ -157,7 +148,7 @@ def app_delete(app: AppContext, component: str) -> None:
         ],
         data=lambda answer: {"component_id": cid, "restarting_system": answer.restarting_system},
     )
-    sys.exit(app.report("app delete", collected, shape))
+    app.run_and_report("app delete", lambda d: d.sideload.delete_image(cid), shape)
 
 
 @app_group.command("quota")
@@ -167,9 +158,6 @@ def app_delete(app: AppContext, component: str) -> None:
 def app_quota(app: AppContext, component: str) -> None:
     """The application's mutable storage: used and allowed (KiB)."""
     cid = _component_id(component, app)
-    collected, code = app.run_boards(lambda d: d.app.get_quota(cid))
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[AppQuota](
         columns=[
             Column("Used KiB", "used", justify="right"),
@@ -183,4 +171,4 @@ def app_quota(app: AppContext, component: str) -> None:
         ],
         data=lambda q: {"component_id": cid, "usage_kb": q.usage_kb, "limit_kb": q.limit_kb},
     )
-    sys.exit(app.report("app quota", collected, shape))
+    app.run_and_report("app quota", lambda d: d.app.get_quota(cid), shape)

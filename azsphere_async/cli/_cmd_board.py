@@ -194,10 +194,7 @@ def devices(app: AppContext, rescan: bool) -> None:
 def status(app: AppContext) -> None:
     """One row per board: device ID, OS and REST API versions, security and manufacturing
     state, uptime."""
-    collected, code = app.run_boards(read_status)
-    if code is not None:
-        sys.exit(code)
-    sys.exit(app.report("status", collected, _STATUS))
+    app.run_and_report("status", read_status, _STATUS)
 
 
 @click.command()
@@ -205,10 +202,7 @@ def status(app: AppContext) -> None:
 @pass_app
 def images(app: AppContext) -> None:
     """The components installed on each board (applications in bold)."""
-    collected, code = app.run_boards(lambda d: d.image.get_images())
-    if code is not None:
-        sys.exit(code)
-    sys.exit(app.report("images", collected, _IMAGES))
+    app.run_and_report("images", lambda d: d.image.get_images(), _IMAGES)
 
 
 @attrs.frozen
@@ -233,9 +227,6 @@ def restart(app: AppContext, wait: bool) -> None:
         answer = await device.device.restart()
         return _Restarted(False, None, answer.restarting_system)
 
-    collected, code = app.run_boards(operation, timeout=None if limit is None else limit + 5)
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[_Restarted](
         columns=[Column("Result", "result"), Column("Uptime", "uptime", justify="right")],
         rows=lambda r: [
@@ -246,7 +237,7 @@ def restart(app: AppContext, wait: bool) -> None:
         ],
         data=lambda r: {"waited": r.waited, "uptime": r.uptime},
     )
-    sys.exit(app.report("restart", collected, shape))
+    app.run_and_report("restart", operation, shape, timeout=None if limit is None else limit + 5)
 
 
 @attrs.frozen
@@ -286,9 +277,6 @@ def logs(app: AppContext, directory: Path) -> None:
         await report_path.write_bytes(report)
         return _Logs(str(log_path), len(log), str(report_path), len(report))
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[_Logs](
         columns=[
             Column("Diagnostic log", "log"),
@@ -306,7 +294,7 @@ def logs(app: AppContext, directory: Path) -> None:
         ],
         data=lambda r: attrs.asdict(r),
     )
-    sys.exit(app.report("logs", collected, shape))
+    app.run_and_report("logs", operation, shape)
 
 
 # -- manufacturing state ----------------------------------------------------------------------
@@ -330,10 +318,7 @@ _MFG_SHOW = BoardRows[ManufacturingState](
 @pass_app
 def mfg_show(app: AppContext) -> None:
     """Each board's manufacturing state."""
-    collected, code = app.run_boards(lambda d: d.manufacturing.get_state())
-    if code is not None:
-        sys.exit(code)
-    sys.exit(app.report("manufacturing-state show", collected, _MFG_SHOW))
+    app.run_and_report("manufacturing-state show", lambda d: d.manufacturing.get_state(), _MFG_SHOW)
 
 
 @attrs.frozen

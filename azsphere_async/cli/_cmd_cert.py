@@ -56,9 +56,6 @@ def cert_list(app: AppContext) -> None:
                 group.start_soon(one, identifier)
         return [infos[i] for i in identifiers]
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[list[CertificateInfo]](
         columns=[
             Column("ID", "id", no_wrap=True),
@@ -78,7 +75,7 @@ def cert_list(app: AppContext) -> None:
         data=to_jsonable,
         empty="no certificates",
     )
-    sys.exit(app.report("cert list", collected, shape))
+    app.run_and_report("cert list", operation, shape)
 
 
 @cert.command("add")
@@ -138,15 +135,12 @@ def cert_add(
         )
         return cert_id
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[str](
         columns=[Column("Installed", "id")],
         rows=lambda identifier: [{"id": styled(identifier, "green")}],
         data=lambda identifier: {"cert_id": identifier, "cert_type": cert_type},
     )
-    sys.exit(app.report("cert add", collected, shape))
+    app.run_and_report("cert add", operation, shape)
 
 
 @cert.command("remove")
@@ -160,15 +154,12 @@ def cert_remove(app: AppContext, cert_id: str) -> None:
         await device.certificates.remove(cert_id)
         return cert_id
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[str](
         columns=[Column("Removed", "id")],
         rows=lambda identifier: [{"id": identifier}],
         data=lambda identifier: {"cert_id": identifier},
     )
-    sys.exit(app.report("cert remove", collected, shape))
+    app.run_and_report("cert remove", operation, shape)
 
 
 @cert.command("space")
@@ -176,12 +167,9 @@ def cert_remove(app: AppContext, cert_id: str) -> None:
 @pass_app
 def cert_space(app: AppContext) -> None:
     """Free space in each board's certificate store."""
-    collected, code = app.run_boards(lambda d: d.certificates.get_space())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[CertificateSpace](
         columns=[Column("Free", "free", justify="right")],
         rows=lambda space: [{"free": format_bytes(space.available_bytes)}],
         data=lambda space: {"available_bytes": space.available_bytes},
     )
-    sys.exit(app.report("cert space", collected, shape))
+    app.run_and_report("cert space", lambda d: d.certificates.get_space(), shape)

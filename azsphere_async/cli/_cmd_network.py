@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..models import FirewallRule, FirewallRuleset, NetworkInterface, NetworkProxy, NetworkStatus
@@ -35,9 +33,6 @@ def _yes(value: bool | None) -> Cell:
 @pass_app
 def interfaces(app: AppContext) -> None:
     """Each board's network interfaces: up, connected, IP addresses, MAC."""
-    collected, code = app.run_boards(lambda d: d.network.get_interfaces())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[list[NetworkInterface]](
         columns=[
             Column("Interface", "name", no_wrap=True),
@@ -59,7 +54,7 @@ def interfaces(app: AppContext) -> None:
         data=to_jsonable,
         empty="no interfaces",
     )
-    sys.exit(app.report("network interfaces", collected, shape))
+    app.run_and_report("network interfaces", lambda d: d.network.get_interfaces(), shape)
 
 
 @network.command("proxy")
@@ -67,9 +62,6 @@ def interfaces(app: AppContext) -> None:
 @pass_app
 def proxy(app: AppContext) -> None:
     """Each board's proxy settings (the device never reveals a proxy password)."""
-    collected, code = app.run_boards(lambda d: d.network.get_proxy())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[NetworkProxy](
         columns=[
             Column("Enabled", "enabled", no_wrap=True),
@@ -87,7 +79,7 @@ def proxy(app: AppContext) -> None:
         ],
         data=to_jsonable,
     )
-    sys.exit(app.report("network proxy", collected, shape))
+    app.run_and_report("network proxy", lambda d: d.network.get_proxy(), shape)
 
 
 @network.command("status")
@@ -95,9 +87,6 @@ def proxy(app: AppContext) -> None:
 @pass_app
 def net_status(app: AppContext) -> None:
     """Whether device authentication, network time and the proxy are ready."""
-    collected, code = app.run_boards(lambda d: d.network.get_status())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[NetworkStatus](
         columns=[
             Column("Auth ready", "auth", no_wrap=True),
@@ -113,7 +102,7 @@ def net_status(app: AppContext) -> None:
         ],
         data=to_jsonable,
     )
-    sys.exit(app.report("network status", collected, shape))
+    app.run_and_report("network status", lambda d: d.network.get_status(), shape)
 
 
 def _rule_text(rule: FirewallRule) -> str:
@@ -137,9 +126,6 @@ def _rule_text(rule: FirewallRule) -> str:
 @pass_app
 def firewall(app: AppContext) -> None:
     """Each board's firewall rules, by hook, with packet and byte counters."""
-    collected, code = app.run_boards(lambda d: d.network.get_firewall_rulesets())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[list[FirewallRuleset]](
         columns=[
             Column("Hook", "hook", no_wrap=True),
@@ -160,4 +146,4 @@ def firewall(app: AppContext) -> None:
         data=to_jsonable,
         empty="no rules",
     )
-    sys.exit(app.report("network firewall", collected, shape))
+    app.run_and_report("network firewall", lambda d: d.network.get_firewall_rulesets(), shape)

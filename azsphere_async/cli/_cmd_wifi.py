@@ -63,10 +63,7 @@ def wifi() -> None:
 @pass_app
 def wifi_list(app: AppContext) -> None:
     """The configured Wi-Fi networks of each board."""
-    collected, code = app.run_boards(lambda d: d.wifi.get_networks())
-    if code is not None:
-        sys.exit(code)
-    sys.exit(app.report("wifi list", collected, _NETWORKS))
+    app.run_and_report("wifi list", lambda d: d.wifi.get_networks(), _NETWORKS)
 
 
 @wifi.command("add")
@@ -129,10 +126,7 @@ def wifi_add(
         )
         return [added]
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
-    sys.exit(app.report("wifi add", collected, _NETWORKS))
+    app.run_and_report("wifi add", operation, _NETWORKS)
 
 
 @wifi.command("remove")
@@ -163,15 +157,12 @@ def wifi_remove(app: AppContext, network_id: int | None, ssid: str | None) -> No
             await device.wifi.remove_network(network.id)
         return removed
 
-    collected, code = app.run_boards(operation)
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[list[WifiNetwork]](
         columns=[Column("Removed", "ssid"), Column("ID", "id", justify="right")],
         rows=lambda removed: [{"ssid": n.ssid or "-", "id": str(n.id)} for n in removed],
         data=lambda removed: {"removed": to_jsonable(removed)},
     )
-    sys.exit(app.report("wifi remove", collected, shape))
+    app.run_and_report("wifi remove", operation, shape)
 
 
 @wifi.command("scan")
@@ -179,9 +170,6 @@ def wifi_remove(app: AppContext, network_id: int | None, ssid: str | None) -> No
 @pass_app
 def wifi_scan(app: AppContext) -> None:
     """The Wi-Fi networks each board can see, strongest first."""
-    collected, code = app.run_boards(lambda d: d.wifi.scan())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[list[WifiScanResult]](
         columns=[
             Column("SSID", "ssid"),
@@ -203,7 +191,7 @@ def wifi_scan(app: AppContext) -> None:
         data=to_jsonable,
         empty="no networks seen",
     )
-    sys.exit(app.report("wifi scan", collected, shape))
+    app.run_and_report("wifi scan", lambda d: d.wifi.scan(), shape)
 
 
 @wifi.command("status")
@@ -211,9 +199,6 @@ def wifi_scan(app: AppContext) -> None:
 @pass_app
 def wifi_status(app: AppContext) -> None:
     """The Wi-Fi interface: the network it is on, its state and IP address."""
-    collected, code = app.run_boards(lambda d: d.wifi.get_interface_state())
-    if code is not None:
-        sys.exit(code)
     shape = BoardRows[WifiInterfaceState](
         columns=[
             Column("SSID", "ssid"),
@@ -231,4 +216,4 @@ def wifi_status(app: AppContext) -> None:
         ],
         data=to_jsonable,
     )
-    sys.exit(app.report("wifi status", collected, shape))
+    app.run_and_report("wifi status", lambda d: d.wifi.get_interface_state(), shape)

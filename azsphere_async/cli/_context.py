@@ -3,7 +3,7 @@
 A command builds its per-board operation, runs it with :meth:`AppContext.run_boards` (which
 collects results as boards finish, so Ctrl-C still shows what finished) and hands the results
 to :meth:`AppContext.report`, which prints a table, plain lines or JSON and picks the exit
-status.
+status; :meth:`AppContext.run_and_report` does both and exits.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, NoReturn, TypeVar
 
 import anyio
 import attrs
@@ -216,6 +216,22 @@ class AppContext:
             collected.interrupted = True
             return collected, None
         return collected, None if status == EXIT_OK else status
+
+    def run_and_report(
+        self,
+        command: str,
+        operation: Callable[[DeviceClient], Awaitable[T]],
+        shape: BoardRows[T],
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> NoReturn:
+        """Run ``operation`` on every chosen board, :meth:`report` the results, and exit.
+
+        What most commands do whole: the exit status is the report's, or that of a run that
+        could not start.
+        """
+        collected, code = self.run_boards(operation, timeout=timeout)
+        sys.exit(code if code is not None else self.report(command, collected, shape))
 
     # -- reporting ----------------------------------------------------------------------
 
