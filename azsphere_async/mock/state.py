@@ -419,53 +419,58 @@ class DeviceState:
         self.staged.clear()
         return ({"restartingSystem": True} if restart else {}), restart
 
-    def _os_component_json(self, component_id: str) -> dict[str, Any] | None:
-        for os_component in self.config.os_components:
-            if os_component.component_id == component_id:
-                return {
-                    "uid": os_component.component_id,
-                    "image_type": os_component.image_type,
-                    "is_update_staged": component_id in self.staged,
-                    "does_image_type_require_restart": os_component.requires_restart,
-                    "images": [
-                        {
-                            "uid": os_component.image_id,
-                            "length_in_bytes": os_component.length,
-                            "uncompressed_length_in_bytes": os_component.length,
-                            "replica_type": 0,
-                        }
-                    ],
-                    "name": os_component.name,
+    def _image_json(
+        self,
+        component_id: str,
+        *,
+        image_id: str,
+        image_type: int,
+        length: int,
+        name: str,
+        requires_restart: bool,
+    ) -> dict[str, Any]:
+        """One entry of ``GET /images``'s ``components``."""
+        return {
+            "uid": component_id,
+            "image_type": image_type,
+            "is_update_staged": component_id in self.staged,
+            "does_image_type_require_restart": requires_restart,
+            "images": [
+                {
+                    "uid": image_id,
+                    "length_in_bytes": length,
+                    "uncompressed_length_in_bytes": length,
+                    "replica_type": 0,
                 }
-        return None
+            ],
+            "name": name,
+        }
 
     def get_images(self) -> dict[str, Any]:
-        """``GET /images``: OS components, then installed images."""
-        components: list[dict[str, Any]] = []
-        for os_component in self.config.os_components:
-            if os_component.component_id not in self.components:
-                entry = self._os_component_json(os_component.component_id)
-                if entry is not None:
-                    components.append(entry)
-        for component_id, component in self.components.items():
-            info = component.info
-            components.append(
-                {
-                    "uid": component_id,
-                    "image_type": info.image_type,
-                    "is_update_staged": component_id in self.staged,
-                    "does_image_type_require_restart": not info.is_application,
-                    "images": [
-                        {
-                            "uid": info.image_id,
-                            "length_in_bytes": info.length,
-                            "uncompressed_length_in_bytes": info.length,
-                            "replica_type": 0,
-                        }
-                    ],
-                    "name": info.name,
-                }
+        """``GET /images``: OS components (unless replaced by an update), then installed images."""
+        components = [
+            self._image_json(
+                os_component.component_id,
+                image_id=os_component.image_id,
+                image_type=os_component.image_type,
+                length=os_component.length,
+                name=os_component.name,
+                requires_restart=os_component.requires_restart,
             )
+            for os_component in self.config.os_components
+            if os_component.component_id not in self.components
+        ]
+        components += [
+            self._image_json(
+                component_id,
+                image_id=component.info.image_id,
+                image_type=component.info.image_type,
+                length=component.info.length,
+                name=component.info.name,
+                requires_restart=not component.info.is_application,
+            )
+            for component_id, component in self.components.items()
+        ]
         return {
             "is_ota_update_in_progress": self.ota_update_in_progress,
             "has_staged_updates": bool(self.staged),
