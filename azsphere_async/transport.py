@@ -494,7 +494,7 @@ class DeviceSession:
             if allow_empty:
                 return {}
             raise MalformedResponseError(self.address, f"{method} {path} answered an empty body")
-        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        media = _media_type(response.headers)
         if media and media != "application/json" and not media.endswith("+json"):
             raise MalformedResponseError(
                 self.address, f"{method} {path} answered {media!r} where JSON was expected"
@@ -523,7 +523,7 @@ class DeviceSession:
         response = await self.request(
             method, path, min_version=min_version, operation=operation, max_bytes=max_bytes
         )
-        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        media = _media_type(response.headers)
         if media and media != "application/octet-stream":
             raise MalformedResponseError(
                 self.address,
@@ -544,6 +544,12 @@ class DeviceSession:
             raise MalformedResponseError(
                 self.address, f"{what}: the answer does not have the documented shape ({detail})"
             ) from None
+
+
+def _media_type(headers: httpx.Headers) -> str:
+    """The answer's media type, lower-cased and without parameters ("" when unlabelled)."""
+    media: str = headers.get("Content-Type", "")
+    return media.split(";")[0].strip().lower()
 
 
 def _error_code(content: bytes) -> int | None:
