@@ -45,6 +45,8 @@ class DeployDisplay:
         self._size = size
         self._addresses = tuple(addresses)
         self._sent: dict[str, int] = dict.fromkeys(self._addresses, 0)
+        self._sent_total = 0
+        self._width = max((len(a) for a in self._addresses), default=0)
         self._milestone: dict[str, int] = dict.fromkeys(self._addresses, 0)
         self._state: dict[str, str] = dict.fromkeys(self._addresses, "waiting")
         self._started: dict[str, float] = {}
@@ -58,9 +60,8 @@ class DeployDisplay:
         self._tasks: dict[str, TaskID] = {}
         self._total: TaskID | None = None
         if console is not None:
-            width = max([len(a) for a in self._addresses] + [5])
             self._progress = Progress(
-                TextColumn(f"{{task.description:<{width}}}", style="bold"),
+                TextColumn(f"{{task.description:<{max(self._width, 5)}}}", style="bold"),
                 BarColumn(bar_width=None),
                 TaskProgressColumn(),
                 DownloadColumn(),
@@ -105,8 +106,15 @@ class DeployDisplay:
 
     def _line(self, address: str, text: str) -> None:
         if self._plain:
-            width = max(len(a) for a in self._addresses)
-            self._output.message(f"{address:<{width}}  {text}")
+            self._output.message(f"{address:<{self._width}}  {text}")
+
+    def _record_sent(self, address: str, sent: int) -> None:
+        """Note a board's bytes sent; the total bar follows without summing every board."""
+        self._sent_total += sent - self._sent[address]
+        self._sent[address] = sent
+        if self._progress is not None:
+            assert self._total is not None
+            self._progress.update(self._total, completed=self._sent_total)
 
     def update(self, address: str, progress: StageProgress) -> None:
         """A :class:`StageProgress` from the library's callback."""
@@ -125,11 +133,9 @@ class DeployDisplay:
             self._started[address] = time.monotonic()
             self._set_state(address, "[cyan]staging[/]")
             self._line(address, f"staging   {format_bytes(total)}")
-        self._sent[address] = sent
+        self._record_sent(address, sent)
         if self._progress is not None:
             self._progress.update(self._tasks[address], completed=sent)
-            assert self._total is not None
-            self._progress.update(self._total, completed=sum(self._sent.values()))
         percent = int(100 * sent / total) if total else 100
         crossed = [m for m in _MILESTONES if self._milestone[address] < m <= percent]
         if crossed and sent < total:
@@ -163,9 +169,7 @@ class DeployDisplay:
         self._set_state(address, "[bold green]✓ done[/]" if ok else "[bold red]✗ failed[/]")
         if ok and self._progress is not None:
             self._progress.update(self._tasks[address], completed=self._size)
-            self._sent[address] = self._size
-            assert self._total is not None
-            self._progress.update(self._total, completed=sum(self._sent.values()))
+            self._record_sent(address, self._size)
         self._line(address, "done" if ok else f"FAILED    {detail}")
         if self._total is not None and all(s in ("done", "failed") for s in self._state.values()):
             failed = sum(1 for s in self._state.values() if s == "failed")
