@@ -19,9 +19,11 @@ from ..fleet import BoardResult
 from ..models import ImageList, ManufacturingState
 from ._context import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     AppContext,
     BoardRows,
+    Collected,
     board_options,
     pass_app,
     state_choice,
@@ -371,7 +373,7 @@ def mfg_set(app: AppContext, state: str, yes_irreversible: bool) -> None:
     if not yes_irreversible or not to_change or collected.interrupted:
         _show_plan(app, collected, plans, target, applied=None)
         if collected.interrupted:
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         if not to_change:
             out.message("No board needs changing; nothing was sent.")
             sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
@@ -400,7 +402,7 @@ def mfg_set(app: AppContext, state: str, yes_irreversible: bool) -> None:
 
 def _show_plan(
     app: AppContext,
-    collected: Any,
+    collected: Collected[ManufacturingState],
     plans: dict[str, _Plan],
     target: ManufacturingState,
     *,

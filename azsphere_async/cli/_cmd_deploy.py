@@ -16,7 +16,16 @@ from ..errors import ImagePackageError
 from ..fleet import BoardResult
 from ..resources.sideload import Deployment
 from ..staging import ImagePackageInfo, StageProgress, inspect_image
-from ._context import EXIT_USAGE, AppContext, BoardRows, Collected, board_options, pass_app
+from ._context import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    AppContext,
+    BoardRows,
+    Collected,
+    board_options,
+    pass_app,
+)
 from ._errors import describe
 from ._format import format_bytes, format_duration, format_rate, to_jsonable
 from .output import Column, styled
@@ -161,12 +170,12 @@ def deploy(app: AppContext, image: Path, manual: bool) -> None:
                 on_result=finish_callback(display),
                 selection=selection,
             )
-        return 0
+        return EXIT_OK
 
     status = app.run(main)
-    if status == 130:
+    if status == EXIT_INTERRUPTED:
         collected.interrupted = True
-    elif status != 0:
+    elif status != EXIT_OK:
         sys.exit(status)
     sys.exit(
         app.report(
