@@ -28,6 +28,7 @@ __all__ = [
     "check_proxy_secret",
     "check_psk",
     "check_ssid",
+    "check_strings",
     "check_text",
     "check_wifi_config_name",
     "mask",
@@ -132,11 +133,11 @@ def check_text(
     measure: str = "characters",
 ) -> str:
     """A string whose length (in characters, or UTF-8 bytes) lies within the limits."""
-    shown = mask(value) if secret and isinstance(value, str) else _shown(value)
     bounds = f"{min_length} to {max_length}" if max_length is not None else f"at least {min_length}"
     allowed = f"a string of {bounds} {measure}"
     if not isinstance(value, str):
-        raise InvalidArgumentError(argument, shown if not secret else "a non-string", allowed)
+        raise InvalidArgumentError(argument, "a non-string" if secret else _shown(value), allowed)
+    shown = mask(value) if secret else _shown(value)
     try:
         encoded = value.encode("utf-8")
     except UnicodeEncodeError:
@@ -145,7 +146,7 @@ def check_text(
         raise InvalidArgumentError(argument, shown, allowed + " of valid Unicode text") from None
     length = len(encoded) if measure == "bytes" else len(value)
     if length < min_length or (max_length is not None and length > max_length):
-        raise InvalidArgumentError(argument, shown if not secret else mask(value), allowed)
+        raise InvalidArgumentError(argument, shown, allowed)
     return value
 
 
