@@ -6,6 +6,7 @@ A private key's password comes from ``AZSPHERE_CERT_PASSWORD`` or a hidden promp
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -116,8 +117,6 @@ def cert_add(
     ask_password: bool,
 ) -> None:
     """Install a certificate on every board under CERT_ID."""
-    import os
-
     password = os.environ.get(ENV_PASSWORD) or None
     if ask_password:
         password = click.prompt("Private key password", hide_input=True, err=True)
