@@ -15,8 +15,6 @@ from ..errors import (
     DeviceHTTPError,
     DeviceTimeoutError,
     DeviceUnreachableError,
-    ImagePackageError,
-    InvalidArgumentError,
     MalformedResponseError,
     NotFoundError,
     TLSVerificationError,
@@ -70,7 +68,7 @@ def describe(exc: BaseException) -> str:
     """The failure without the board's address (for an error column), with the next step."""
     if isinstance(exc, DeviceError):
         text = exc.detail
-    elif isinstance(exc, ImagePackageError | InvalidArgumentError | AzsphereError):
+    elif isinstance(exc, AzsphereError):
         text = str(exc)
     elif isinstance(exc, OSError) and exc.strerror:
         text = f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
