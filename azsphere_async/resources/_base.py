@@ -9,9 +9,10 @@ from ..versions import RestApiVersion
 if TYPE_CHECKING:
     from ..transport import DeviceSession
 
-__all__ = ["V2_0", "V3_0", "V3_1", "V4_1", "V4_3", "V4_5", "V4_6", "Resource"]
+__all__ = ["V1_2", "V2_0", "V3_0", "V3_1", "V4_1", "V4_3", "V4_5", "V4_6", "Resource"]
 
 # REST API versions at which calls appeared (see the history in the OpenAPI description).
+V1_2 = RestApiVersion(1, 2, 0)
 V2_0 = RestApiVersion(2, 0, 0)
 V3_0 = RestApiVersion(3, 0, 0)
 V3_1 = RestApiVersion(3, 1, 0)

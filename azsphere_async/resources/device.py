@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Final, Literal, overload
+from typing import Literal, overload
 
 import anyio
 
@@ -14,15 +14,13 @@ from ..errors import (
     MalformedResponseError,
 )
 from ..models import DeviceStatus, OsVersion, SecurityState, SystemRestart
+from ..validation import check_bool
 from ..versions import RestApiVersion
-from ._base import V3_1, V4_5, Resource
+from ._base import V1_2, V3_1, V4_5, Resource
 
 __all__ = ["DeviceResource"]
 
 logger = logging.getLogger("azsphere_async")
-
-#: ``GET /log`` appeared in REST API 1.2.0.
-V1_2: Final = RestApiVersion(1, 2, 0)
 
 
 def _check_seconds(value: object, argument: str) -> float:
@@ -101,8 +99,7 @@ class DeviceResource(Resource):
         restart was sent; return that status. Raise :class:`DeviceTimeoutError` (phase
         ``"restart"``) if it is not back within ``timeout`` seconds of the request.
         """
-        if not isinstance(wait, bool):
-            raise InvalidArgumentError("wait", repr(wait), "True or False")
+        wait = check_bool(wait, "wait")
         limit = _check_seconds(timeout, "timeout")
         interval = _check_seconds(poll_interval, "poll_interval")
         started = anyio.current_time()
