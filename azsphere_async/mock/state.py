@@ -534,7 +534,7 @@ class DeviceState:
         """``GET /app/quota/{componentId}``."""
         app = self._app(component_id)
         if app is None:
-            raise DeviceError(404, 10_485_766)
+            raise DeviceError(404, Code.QUOTA_UNAVAILABLE)
         return {"UsageKB": app.usage_kb, "LimitKB": app.info.mutable_storage_kb}
 
     def get_memory_stats(self) -> dict[str, Any]:
@@ -682,7 +682,7 @@ class DeviceState:
         if security == "eaptls":
             client_cert = body.get("clientCertStoreIdentifier")
             if not isinstance(client_cert, str):
-                raise DeviceError(400, 13_631_496)
+                raise DeviceError(400, Code.WIFI_INVALID_PROPERTIES)
             check_identifier(client_cert)
             identity = body.get("clientIdentity")
             if identity is None or identity == "":
