@@ -92,6 +92,13 @@ class Service:
         os_version = await device.device.get_os_version()
         return {"uptime": status.uptime, "os_version": os_version.os_version}
 
+    def start_deployment(self, image: str) -> Deployment:
+        """Number a deployment of the catalog's ``image`` and start it in the service's tasks."""
+        deployment = Deployment(next(self._numbers), image, self.fleet.addresses)
+        self.deployments[deployment.number] = deployment
+        self.tasks.start_soon(self.run_deployment, deployment, self.images[image])
+        return deployment
+
     async def run_deployment(self, deployment: Deployment, image: Path) -> None:
         """Deploy to every board; record each board's outcome."""
         try:
@@ -135,9 +142,7 @@ async def start_deployment(request: Request) -> JSONResponse:
     name = body.get("image") if isinstance(body, dict) else None
     if name not in service.images:
         return JSONResponse({"error": f"unknown image; known: {sorted(service.images)}"}, 400)
-    deployment = Deployment(next(service._numbers), name, service.fleet.addresses)
-    service.deployments[deployment.number] = deployment
-    service.tasks.start_soon(service.run_deployment, deployment, service.images[name])
+    deployment = service.start_deployment(name)
     return JSONResponse({"id": deployment.number, "url": f"/deployments/{deployment.number}"}, 202)
 
 
