@@ -182,20 +182,11 @@ async def _install(request: Request, state: DeviceState) -> Response:
     )
 
 
-async def _delete_app(request: Request, state: DeviceState) -> Response:
-    return _json_response(state.remove_component(request.path_params["componentId"]))
-
-
-async def _add_wifi(request: Request, state: DeviceState) -> Response:
-    body = await _read_json(request, state, required=True)
-    return _json_response(state.add_wifi_network(body), 201)
-
-
 HANDLERS: Final[dict[str, Handler]] = {
     "getAbiVersions": _simple(DeviceState.get_abi_versions),
     "getAppStatus": _with_param("componentId", DeviceState.get_app_status),
     "setAppStatus": _with_param_and_body("componentId", DeviceState.set_app_status),
-    "removeComponent": _delete_app,
+    "removeComponent": _with_param("componentId", DeviceState.remove_component),
     "getAppQuota": _with_param("componentId", DeviceState.get_app_quota),
     "getCertIdentifiers": _simple(DeviceState.list_certificates),
     "getCertInformation": _with_param("identifier", DeviceState.get_certificate),
@@ -227,7 +218,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "installStagedImages": _install,
     "stageImage": _stage,
     "getConfiguredWifiNetworks": _simple(DeviceState.list_wifi_networks),
-    "addConfiguredWifiNetwork": _add_wifi,
+    "addConfiguredWifiNetwork": _with_body(DeviceState.add_wifi_network, 201),
     "getConfiguredWifiNetwork": _with_param("wifiNetworkId", DeviceState.get_wifi_network),
     "changeConfiguredWifiNetwork": _with_param_and_body(
         "wifiNetworkId", DeviceState.change_wifi_network
