@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -102,7 +103,7 @@ class Fleet:
         self.addresses: tuple[str, ...] = tuple(addresses)
         for address in self.addresses:
             check_address(address)
-        duplicates = sorted({a for a in self.addresses if self.addresses.count(a) > 1})
+        duplicates = sorted(a for a, n in Counter(self.addresses).items() if n > 1)
         if duplicates:
             raise InvalidArgumentError("addresses", repr(duplicates), "each board listed once")
         self.concurrency = _check_concurrency(concurrency)
@@ -141,13 +142,22 @@ class Fleet:
         """Close every board's connection."""
         await self.pool.aclose()
 
-    def _select(self, only: Sequence[str] | None) -> tuple[str, ...]:
+    def _plan(
+        self, concurrency: int | None, timeout: float | None, only: Sequence[str] | None
+    ) -> tuple[tuple[str, ...], anyio.CapacityLimiter, float | None]:
+        """Check a run's options: the boards to work on, their limiter, the per-board timeout."""
+        limit = _check_concurrency(self.concurrency if concurrency is None else concurrency)
+        checked_timeout = _check_timeout(timeout)
         if only is None:
-            return self.addresses
-        unknown = [a for a in only if a not in self.addresses]
-        if unknown:
-            raise InvalidArgumentError("only", repr(unknown), "addresses that belong to this fleet")
-        return tuple(only)
+            addresses = self.addresses
+        else:
+            unknown = [a for a in only if a not in self.addresses]
+            if unknown:
+                raise InvalidArgumentError(
+                    "only", repr(unknown), "addresses that belong to this fleet"
+                )
+            addresses = tuple(only)
+        return addresses, anyio.CapacityLimiter(limit), checked_timeout
 
     async def _run_one(
         self,
@@ -184,10 +194,7 @@ class Fleet:
         :class:`~azsphere_async.errors.DeviceTimeoutError` as its result. ``only`` picks a
         subset of the fleet's boards.
         """
-        limit = _check_concurrency(self.concurrency if concurrency is None else concurrency)
-        timeout = _check_timeout(timeout)
-        addresses = self._select(only)
-        limiter = anyio.CapacityLimiter(limit)
+        addresses, limiter, timeout = self._plan(concurrency, timeout, only)
         results: dict[str, BoardResult[T]] = {}
 
         async def one(address: str) -> None:
@@ -212,10 +219,7 @@ class Fleet:
         Use as ``async with fleet.as_completed(op) as results: async for result in results:``.
         Leaving the block early cancels the boards still working.
         """
-        limit = _check_concurrency(self.concurrency if concurrency is None else concurrency)
-        timeout = _check_timeout(timeout)
-        addresses = self._select(only)
-        limiter = anyio.CapacityLimiter(limit)
+        addresses, limiter, timeout = self._plan(concurrency, timeout, only)
         send, receive = anyio.create_memory_object_stream[BoardResult[T]](len(addresses) or 1)
 
         async def one(address: str, out: ObjectSendStream[BoardResult[T]]) -> None:
