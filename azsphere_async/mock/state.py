@@ -716,13 +716,10 @@ class DeviceState:
         config_state = body.get("configState")
         if config_state is not None and config_state not in ("enabled", "disabled"):
             raise _invalid()
-        psk = None
         if "psk" in body:
             if network.security_state != "psk":
                 raise _invalid()
-            psk = self._check_psk(body["psk"])
-        if psk is not None:
-            network.psk = psk
+            network.psk = self._check_psk(body["psk"])
             if network.config_state == "temp-disabled":
                 network.config_state = "enabled"
         if config_state is not None:
