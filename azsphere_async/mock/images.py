@@ -245,10 +245,10 @@ def image_package_chunks(
     if plan.head:
         yield plan.head
     remaining = plan.filler_size
-    view = memoryview(_FILLER)
     while remaining > 0:
         step = min(remaining, chunk_size, len(_FILLER))
-        yield bytes(view[:step])
+        # A whole-filler slice is the filler itself: full chunks are never copied.
+        yield _FILLER[:step]
         remaining -= step
     yield plan.metadata
 
