@@ -9,8 +9,7 @@ import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._wire import TolerantStrEnum, wire_layout, wired_classes
-from .app import AppStatus
+from ._wire import TolerantStrEnum, bare_string_field, wire_layout, wired_classes
 
 __all__ = ["make_converter"]
 
@@ -95,12 +94,12 @@ def _make_model_structure(
 ) -> Callable[[Any], Callable[[Any, Any], Any]]:
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
         generated = make_dict_structure_fn(cls, converter, **_overrides(cls, for_structure=True))
-        bare_string_field = "state" if cls is AppStatus else None
+        bare_field = bare_string_field(cls)
+        bare_key = None if bare_field is None else wire_layout(cls)[bare_field].name
 
         def structure_model(value: Any, _: Any) -> Any:
-            if bare_string_field is not None and isinstance(value, str):
-                # The API description types GET /app/status as a bare state string.
-                value = {bare_string_field: value}
+            if bare_key is not None and isinstance(value, str):
+                value = {bare_key: value}
             if not isinstance(value, Mapping):
                 raise TypeError(f"expected a JSON object for {cls.__name__}, got {value!r}")
             return generated(value, cls)

@@ -22,6 +22,7 @@ __all__ = [
     "TolerantStrEnum",
     "WireCodec",
     "WireField",
+    "bare_string_field",
     "wire",
     "wire_layout",
     "wired_classes",
@@ -70,6 +71,7 @@ class WireField:
 
 
 _LAYOUTS: dict[type, dict[str, WireField]] = {}
+_BARE_STRING_FIELDS: dict[type, str] = {}
 
 
 def _camel(name: str) -> str:
@@ -78,14 +80,18 @@ def _camel(name: str) -> str:
 
 
 def wire(
-    *, style: Literal["camel", "snake"] = "camel", **fields: str | WireCodec | WireField
+    *,
+    style: Literal["camel", "snake"] = "camel",
+    bare_string: str | None = None,
+    **fields: str | WireCodec | WireField,
 ) -> Callable[[C], C]:
     """Record how an attrs model's attributes are named (and encoded) in the device's JSON.
 
     ``style`` gives the default JSON name of each attribute: ``"camel"`` turns
     ``real_time_core`` into ``realTimeCore``; ``"snake"`` keeps it. A keyword argument per
     attribute overrides this with a JSON name, a :class:`WireCodec`, or both as a
-    :class:`WireField`.
+    :class:`WireField`. ``bare_string`` names an attribute that a bare JSON string stands
+    for, where an answer may be that string instead of an object.
     """
 
     def decorate(cls: C) -> C:
@@ -103,6 +109,10 @@ def wire(
                 layout[attribute.name] = WireField(default_name)
         if fields:
             raise TypeError(f"{cls.__name__} has no attributes named {sorted(fields)}")
+        if bare_string is not None:
+            if bare_string not in layout:
+                raise TypeError(f"{cls.__name__} has no attribute named {bare_string!r}")
+            _BARE_STRING_FIELDS[cls] = bare_string
         _LAYOUTS[cls] = layout
         return cls
 
@@ -112,6 +122,11 @@ def wire(
 def wire_layout(cls: type) -> dict[str, WireField]:
     """The JSON layout recorded for a model class (attribute name -> :class:`WireField`)."""
     return _LAYOUTS[cls]
+
+
+def bare_string_field(cls: type) -> str | None:
+    """The attribute a bare JSON string stands for in this model, if :func:`wire` named one."""
+    return _BARE_STRING_FIELDS.get(cls)
 
 
 def wired_classes() -> frozenset[type]:

@@ -44,7 +44,8 @@ class AppControlMode(TolerantStrEnum):
     MANUAL = "Manual"
 
 
-@wire()
+# The API description types GET /app/status as a bare state string; devices send an object.
+@wire(bare_string="state")
 @attrs.frozen(kw_only=True)
 class AppStatus:
     """``GET /app/status/{componentId}``: the application's state."""
