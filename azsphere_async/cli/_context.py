@@ -9,7 +9,6 @@ status; :meth:`AppContext.run_and_report` does both and exits.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -164,23 +163,18 @@ class AppContext:
         collected: Collected[T],
         *,
         timeout: float | None = DEFAULT_TIMEOUT,
-        before: Callable[[BoardSelection], Awaitable[None] | None] | None = None,
         on_result: Callable[[BoardResult[T]], None] | None = None,
         selection: BoardSelection | None = None,
     ) -> None:
         """Choose the boards and run ``operation`` on each, filling ``collected`` as they finish.
 
-        The coroutine behind :meth:`run_boards`, for callers already in an event loop (the
-        demo). ``before`` sees the selection first (and may raise to stop); a ``selection``
-        made earlier is used as it is.
+        The coroutine behind :meth:`run_boards`, for callers already in an event loop (deploy
+        and the demo). ``on_result`` hears each board as it finishes; a ``selection`` made
+        earlier is used as it is.
         """
         if selection is None:
             selection = await self.select()
         collected.addresses = selection.addresses
-        if before is not None:
-            pending = before(selection)
-            if pending is not None:
-                await pending
         async with (
             self.fleet(selection.addresses) as fleet,
             fleet.as_completed(operation, timeout=self.time_limit(timeout)) as results,
@@ -195,8 +189,6 @@ class AppContext:
         operation: Callable[[DeviceClient], Awaitable[T]],
         *,
         timeout: float | None = DEFAULT_TIMEOUT,
-        before: Callable[[BoardSelection], Awaitable[None] | None] | None = None,
-        on_result: Callable[[BoardResult[T]], None] | None = None,
     ) -> tuple[Collected[T], int | None]:
         """Run :meth:`gather` in a new event loop.
 
@@ -206,9 +198,7 @@ class AppContext:
         collected: Collected[T] = Collected()
 
         async def main() -> int:
-            await self.gather(
-                operation, collected, timeout=timeout, before=before, on_result=on_result
-            )
+            await self.gather(operation, collected, timeout=timeout)
             return EXIT_OK
 
         status = self.run(main)
@@ -557,8 +547,3 @@ def state_choice(
         raise click.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
 
     return callback
-
-
-def env_flag(name: str) -> bool:
-    """Whether an environment variable is set to something true."""
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
