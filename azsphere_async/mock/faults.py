@@ -39,7 +39,7 @@ class FaultKind(StrEnum):
     EMPTY_BODY = "empty_body"
     """Send the real status with an empty body."""
     GIANT_BODY = "giant_body"
-    """Send a JSON answer of ``size`` bytes (50 MB) instead of the real one."""
+    """Send a JSON answer of ``size`` bytes (50 MiB) instead of the real one."""
 
 
 @dataclass(frozen=True)

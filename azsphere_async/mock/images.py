@@ -121,7 +121,11 @@ def parse_image_package(head: bytes, tail: bytes, length: int) -> ImagePackageIn
 
 
 class ImagePackageSink:
-    """Takes an upload chunk by chunk, keeping only its first and last 64 KiB."""
+    """Takes an upload chunk by chunk, keeping only its first and last 64 KiB.
+
+    Small chunks gather at the tail until 256 KiB, then all but the last 64 KiB are dropped,
+    so memory stays bounded without trimming on every chunk.
+    """
 
     def __init__(self) -> None:
         self._head = bytearray()
