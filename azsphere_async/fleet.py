@@ -247,8 +247,10 @@ class Fleet:
     ) -> list[BoardResult[Deployment]]:
         """Stage and install one image package on every board at once, with per-board progress.
 
-        The package is checked once, before any board is contacted. Each result's value is
-        that board's :class:`~azsphere_async.resources.sideload.Deployment`.
+        The package is checked before any board is contacted, so a wrong file fails at once;
+        each board's stage then reads its metadata again, so that every result describes the
+        file that board was sent. Each result's value is that board's
+        :class:`~azsphere_async.resources.sideload.Deployment`.
         """
         inspect_image(image)
 
