@@ -325,7 +325,7 @@ class _Demo:
             deploy_rows,
             finish_callback,
         )
-        from ._cmd_ready import READINESS_ROWS
+        from ._cmd_ready import READINESS_ROWS, not_ready
         from .progress import DeployDisplay
 
         assert fleet.dcs is not None
@@ -422,7 +422,7 @@ class _Demo:
             "ready",
             readiness,
             READINESS_ROWS,
-            failed=lambda r: r.value is not None and not r.value.ready,
+            failed=not_ready,
             json_sink=self.documents,
         )
 

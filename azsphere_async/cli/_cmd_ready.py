@@ -6,11 +6,12 @@ import sys
 
 import click
 
+from ..fleet import BoardResult
 from ._context import AppContext, BoardRows, board_options, pass_app, state_choice
 from .output import Cell, Column, styled
 from .readiness import CHECKS, CheckStatus, ReadinessCriteria, ReadinessReport, check_readiness
 
-__all__ = ["register", "show_readiness"]
+__all__ = ["READINESS_ROWS", "not_ready", "register", "show_readiness"]
 
 _STYLES = {
     CheckStatus.PASS: "bold green",
@@ -50,17 +51,17 @@ READINESS_ROWS = BoardRows[ReadinessReport](
 )
 
 
+def not_ready(result: BoardResult[ReadinessReport]) -> bool:
+    """Whether a board answered but is not ready (a board that failed to answer fails anyway)."""
+    return result.value is not None and not result.value.ready
+
+
 def show_readiness(app: AppContext, criteria: ReadinessCriteria) -> int:
     """Run the checks on the chosen boards and show them; returns the exit status."""
     collected, code = app.run_boards(lambda device: check_readiness(device, criteria))
     if code is not None:
         return code
-    return app.report(
-        "ready",
-        collected,
-        READINESS_ROWS,
-        failed=lambda result: result.value is not None and not result.value.ready,
-    )
+    return app.report("ready", collected, READINESS_ROWS, failed=not_ready)
 
 
 def register(cli: click.Group) -> None:
