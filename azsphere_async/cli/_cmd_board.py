@@ -31,7 +31,7 @@ from ._context import (
 from ._format import format_bytes, format_uptime, safe_filename, short_id, to_jsonable
 from .output import Cell, Column, styled
 
-__all__ = ["BoardStatus", "read_status", "register"]
+__all__ = ["STATUS_ROWS", "BoardStatus", "read_status", "register"]
 
 T = TypeVar("T")
 
@@ -90,7 +90,8 @@ def _value(enum_value: Any) -> str | None:
     return None if enum_value is None else str(getattr(enum_value, "value", enum_value))
 
 
-_STATUS = BoardRows[BoardStatus](
+#: How ``status`` shows its boards (the demo reuses it).
+STATUS_ROWS = BoardRows[BoardStatus](
     columns=[
         Column("Device ID", "device_id", no_wrap=True),
         Column("OS", "os", no_wrap=True),
@@ -196,7 +197,7 @@ def devices(app: AppContext, rescan: bool) -> None:
 def status(app: AppContext) -> None:
     """One row per board: device ID, OS and REST API versions, security and manufacturing
     state, uptime."""
-    app.run_and_report("status", read_status, _STATUS)
+    app.run_and_report("status", read_status, STATUS_ROWS)
 
 
 @click.command()

@@ -31,7 +31,15 @@ from ._format import format_bytes, format_duration, format_rate, to_jsonable
 from .output import Column, styled
 from .progress import DeployDisplay
 
-__all__ = ["DEPLOY_TIMEOUT", "DeployOutcome", "deploy_rows", "describe_package", "register"]
+__all__ = [
+    "DEPLOY_TIMEOUT",
+    "DeployOutcome",
+    "deploy_operation",
+    "deploy_rows",
+    "describe_package",
+    "finish_callback",
+    "register",
+]
 
 #: The default limit on one board's whole deploy, in seconds.
 DEPLOY_TIMEOUT = 600.0

@@ -318,7 +318,7 @@ class _Demo:
         return factory
 
     async def _tour(self, fleet: MockFleet) -> int:
-        from ._cmd_board import _STATUS, read_status
+        from ._cmd_board import STATUS_ROWS, read_status
         from ._cmd_deploy import (
             DEPLOY_TIMEOUT,
             deploy_operation,
@@ -352,7 +352,7 @@ class _Demo:
         self.heading("Status of every board")
         status: Collected[Any] = Collected()
         await app.gather(read_status, status)
-        app.report("status", status, _STATUS, json_sink=self.documents)
+        app.report("status", status, STATUS_ROWS, json_sink=self.documents)
         await self.breathe()
 
         # 4. Deploy
