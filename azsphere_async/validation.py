@@ -32,6 +32,7 @@ __all__ = [
     "check_text",
     "check_wifi_config_name",
     "mask",
+    "shown_secret",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
@@ -49,6 +50,11 @@ def mask(secret: str | bytes | None) -> str:
     if secret is None:
         return "None"
     return f"<secret of {len(secret)} characters>"
+
+
+def shown_secret(value: object, kind: str = "a value") -> str:
+    """How a refused secret appears in a message: its length if it is a string, else ``kind``."""
+    return mask(value) if isinstance(value, str) else f"{kind} (not shown)"
 
 
 def _shown(value: object) -> str:

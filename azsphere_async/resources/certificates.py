@@ -17,7 +17,7 @@ from ..models import (
     CertificateUpload,
     converter,
 )
-from ..validation import check_cert_id, check_choice, check_text, mask
+from ..validation import check_cert_id, check_choice, check_text, mask, shown_secret
 from ._base import Resource
 
 __all__ = ["CertificatesResource"]
@@ -117,7 +117,7 @@ class CertificatesResource(Resource):
             if password is not None:
                 raise InvalidArgumentError(
                     "password",
-                    mask(password) if isinstance(password, str) else "a password (not shown)",
+                    shown_secret(password, "a password"),
                     "None: a rootca certificate is installed without a key password",
                 )
         if password is not None:

@@ -29,7 +29,7 @@ from ..validation import (
     check_proxy_secret,
     check_strings,
     check_text,
-    mask,
+    shown_secret,
 )
 from ._base import V3_1, V4_1, V4_3, Resource
 
@@ -145,7 +145,7 @@ class NetworkResource(Resource):
             if password is not None:
                 raise InvalidArgumentError(
                     "password",
-                    mask(password) if isinstance(password, str) else "a password (not shown)",
+                    shown_secret(password, "a password"),
                     "None: anonymous proxy authentication takes no password",
                 )
         body = ProxyConfiguration(

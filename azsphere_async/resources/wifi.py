@@ -25,7 +25,7 @@ from ..validation import (
     check_ssid,
     check_text,
     check_wifi_config_name,
-    mask,
+    shown_secret,
 )
 from ._base import V3_0, V4_6, Resource
 
@@ -38,8 +38,7 @@ _ADDABLE_SECURITY = (WifiSecurityState.OPEN, WifiSecurityState.PSK, WifiSecurity
 
 
 def _refuse_secret(argument: str, value: object, allowed: str) -> InvalidArgumentError:
-    shown = mask(value) if isinstance(value, str) else "a value (not shown)"
-    return InvalidArgumentError(argument, shown, allowed)
+    return InvalidArgumentError(argument, shown_secret(value), allowed)
 
 
 class WifiResource(Resource):
