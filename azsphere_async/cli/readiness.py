@@ -35,6 +35,7 @@ from ..errors import DeviceUnreachableError, TLSVerificationError
 from ._errors import describe
 
 __all__ = [
+    "APPLICATION_IMAGE_TYPE",
     "CAPABILITY_NAMES",
     "CHECKS",
     "CheckResult",
@@ -56,7 +57,8 @@ CHECKS: Final = ("os", "images", "manufacturing", "capabilities", "wifi")
 #: Names of the capabilities a line is likely to meet.
 CAPABILITY_NAMES: Final = {11: "appDevelopment"}
 
-_APPLICATION: Final = 10
+#: The image type of applications in ``GET /images`` (the others are system components).
+APPLICATION_IMAGE_TYPE: Final = 10
 
 
 def _capability(number: int) -> str:
@@ -118,7 +120,7 @@ class InstalledComponent:
     @property
     def is_application(self) -> bool:
         """Whether this component is an application."""
-        return self.image_type == _APPLICATION
+        return self.image_type == APPLICATION_IMAGE_TYPE
 
 
 @attrs.frozen
