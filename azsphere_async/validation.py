@@ -27,6 +27,7 @@ __all__ = [
     "check_port",
     "check_proxy_secret",
     "check_psk",
+    "check_seconds",
     "check_ssid",
     "check_strings",
     "check_text",
@@ -197,6 +198,13 @@ def check_port(value: object, argument: str = "port") -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
         return value
     raise InvalidArgumentError(argument, _shown(value), "an integer from 0 to 65535")
+
+
+def check_seconds(value: object, argument: str) -> float:
+    """A positive number of seconds (not a ``bool``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidArgumentError(argument, repr(value), "a positive number of seconds")
+    return float(value)
 
 
 def check_network_id(value: object, argument: str = "network_id") -> int:

@@ -10,23 +10,16 @@ import anyio
 from ..errors import (
     DeviceTimeoutError,
     DeviceUnreachableError,
-    InvalidArgumentError,
     MalformedResponseError,
 )
 from ..models import DeviceStatus, OsVersion, SecurityState, SystemRestart
-from ..validation import check_bool
+from ..validation import check_bool, check_seconds
 from ..versions import RestApiVersion
 from ._base import V1_2, V3_1, V4_5, Resource
 
 __all__ = ["DeviceResource"]
 
 logger = logging.getLogger("azsphere_async")
-
-
-def _check_seconds(value: object, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidArgumentError(argument, repr(value), "a positive number of seconds")
-    return float(value)
 
 
 class DeviceResource(Resource):
@@ -100,8 +93,8 @@ class DeviceResource(Resource):
         ``"restart"``) if it is not back within ``timeout`` seconds of the request.
         """
         wait = check_bool(wait, "wait")
-        limit = _check_seconds(timeout, "timeout")
-        interval = _check_seconds(poll_interval, "poll_interval")
+        limit = check_seconds(timeout, "timeout")
+        interval = check_seconds(poll_interval, "poll_interval")
         started = anyio.current_time()
         data = await self._session.call_json(
             "POST", "/restart", operation="device.restart", allow_empty=True
@@ -119,8 +112,8 @@ class DeviceResource(Resource):
         Polls ``GET /status``, riding out the time the device is unreachable, until it
         reports an uptime shorter than the time since ``started``.
         """
-        limit = _check_seconds(timeout, "timeout")
-        interval = _check_seconds(poll_interval, "poll_interval")
+        limit = check_seconds(timeout, "timeout")
+        interval = check_seconds(poll_interval, "poll_interval")
         deadline = started + limit
         while True:
             remaining = deadline - anyio.current_time()

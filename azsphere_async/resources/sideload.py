@@ -18,7 +18,7 @@ from ..staging import (
     StagedImage,
     stage_image,
 )
-from ..validation import check_bool, check_choice, check_component_id
+from ..validation import check_bool, check_choice, check_component_id, check_seconds
 from ._base import V3_0, Resource
 from .app import AppResource
 from .device import DeviceResource
@@ -116,6 +116,7 @@ class SideloadResource(Resource):
         for it to come back before confirming.
         """
         start = check_bool(start, "start")
+        restart_timeout = check_seconds(restart_timeout, "restart_timeout")
         if isinstance(image, bytes | str | os.PathLike):
             staged = await self.stage(image, progress=progress, chunk_size=chunk_size)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from azsphere_async import (
     DeviceUnreachableError,
     Fleet,
     ImagePackageError,
+    InvalidArgumentError,
     StageProgress,
 )
 from azsphere_async.mock import MockDevice, MockDeviceConfig, MockFleet
@@ -82,6 +84,15 @@ async def test_wrong_file_is_rejected_before_upload(tmp_path: Path) -> None:
     async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
         with pytest.raises(ImagePackageError, match=r"firmware\.bin"):
             await dev.sideload.stage(junk)
+        assert mock.stats.requests == 0
+
+
+@pytest.mark.parametrize("restart_timeout", [0, -1.0, "60", True])
+async def test_deploy_refuses_a_bad_restart_timeout_before_upload(restart_timeout: Any) -> None:
+    async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
+        with pytest.raises(InvalidArgumentError) as caught:
+            await dev.sideload.deploy(BLINK, restart_timeout=restart_timeout)
+        assert caught.value.argument == "restart_timeout"
         assert mock.stats.requests == 0
 
 
