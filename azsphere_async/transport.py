@@ -302,8 +302,10 @@ class DeviceSession:
         ``json`` is sent as an ``application/json`` body. ``content`` is a raw body; with an
         async iterable, ``content_length`` must give its exact size so that it goes out with
         a ``Content-Length`` (never chunked). ``bytes_sent`` reports how much of the body went
-        out, for error messages. Answers with an error status raise a
-        :class:`~azsphere_async.errors.DeviceHTTPError`.
+        out, for error messages. ``min_version`` refuses the call on an older device before
+        it is sent; ``operation`` names the call in errors (default ``"METHOD path"``);
+        ``max_bytes`` overrides the session's answer-size cap. Answers with an error status
+        raise a :class:`~azsphere_async.errors.DeviceHTTPError`.
         """
         if self._closed:
             raise RuntimeError(f"the session for {self.address} is closed")
@@ -317,15 +319,16 @@ class DeviceSession:
             headers["Content-Type"] = "application/json"
         if content_type is not None:
             headers["Content-Type"] = content_type
+        streamed = isinstance(body, AsyncIterable)
         if content_length is not None:
             headers["Content-Length"] = str(content_length)
-        elif isinstance(body, AsyncIterable):
+        elif streamed:
             raise InvalidArgumentError(
                 "content_length",
                 "None",
                 "the exact size of a streamed body (chunked uploads are refused)",
             )
-        idempotent = method in _IDEMPOTENT_METHODS and not isinstance(body, AsyncIterable)
+        idempotent = method in _IDEMPOTENT_METHODS and not streamed
         limit = self.max_response_bytes if max_bytes is None else max_bytes
         attempts = self.retry.attempts if idempotent else 1
         try:
