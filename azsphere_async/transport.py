@@ -82,7 +82,7 @@ class Timeouts:
             return value
         if value is None:
             return cls(connect=None, read=None, write=None)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise InvalidArgumentError(
                 "timeout", repr(value), "a positive number of seconds, None, or a Timeouts"
             )

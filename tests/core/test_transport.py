@@ -251,6 +251,7 @@ async def test_streamed_body_needs_its_length() -> None:
             await session.request("PUT", "/update/stage", content=chunks())
 
 
-def test_bad_timeout_is_refused() -> None:
+@pytest.mark.parametrize("timeout", [-1, 0, float("nan")])
+def test_bad_timeout_is_refused(timeout: float) -> None:
     with pytest.raises(InvalidArgumentError, match="timeout"):
-        DeviceSession(timeout=-1)
+        DeviceSession(timeout=timeout)
