@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,10 +29,10 @@ from ._context import (
     state_choice,
 )
 from ._format import format_bytes, format_uptime, safe_filename, short_id, to_jsonable
-from .output import Cell, Column, styled
+from .output import Cell, Column, Output, styled
 from .readiness import APPLICATION_IMAGE_TYPE
 
-__all__ = ["STATUS_ROWS", "BoardStatus", "read_status", "register"]
+__all__ = ["STATUS_ROWS", "BoardStatus", "read_status", "register", "show_attached"]
 
 T = TypeVar("T")
 
@@ -185,6 +185,11 @@ def devices(app: AppContext, rescan: bool) -> None:
             }
         )
         return
+    show_attached(out, found)
+
+
+def show_attached(out: Output, found: Sequence[AttachedDevice]) -> None:
+    """The attached boards as a table, and how many there are (``devices`` and the demo)."""
     out.table(
         [Column("Address", "address", no_wrap=True), Column("Connection path", "path")],
         [{"address": d.address, "path": d.connection_path or "-"} for d in found],

@@ -17,7 +17,7 @@ import anyio
 import click
 import httpx
 
-from ..discovery import AttachedDevice, list_attached_devices
+from ..discovery import list_attached_devices
 from ..staging import inspect_image
 from ..tls import make_ssl_context
 from ._context import (
@@ -318,7 +318,7 @@ class _Demo:
         return factory
 
     async def _tour(self, fleet: MockFleet) -> int:
-        from ._cmd_board import STATUS_ROWS, read_status
+        from ._cmd_board import STATUS_ROWS, read_status, show_attached
         from ._cmd_deploy import (
             DEPLOY_TIMEOUT,
             deploy_operation,
@@ -345,7 +345,8 @@ class _Demo:
         # 2. Discovery
         self.heading("Find them through the Device Communication Service")
         attached = await list_attached_devices(dcs_url=fleet.dcs.url)
-        self._devices_table(attached)
+        if not out.json_mode:
+            show_attached(out, attached)
         await self.breathe()
 
         # 3. Status
@@ -471,12 +472,3 @@ class _Demo:
         if not ok or deploy_code or ready_code:
             return EXIT_FAILED
         return EXIT_OK
-
-    def _devices_table(self, attached: list[AttachedDevice]) -> None:
-        if self.out.json_mode:
-            return
-        self.out.table(
-            [Column("Address", "address", no_wrap=True), Column("Connection path", "path")],
-            [{"address": d.address, "path": d.connection_path or "-"} for d in attached],
-        )
-        self.out.message(f"{len(attached)} attached boards")
