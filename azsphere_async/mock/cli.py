@@ -8,26 +8,7 @@
 
 Once every device listens, the CA PEM and a JSON list of ``"host:port"`` addresses are written
 and the addresses printed; SIGINT or SIGTERM stops the fleet and prints each device's
-accounting.  Other command lines call the same coroutine::
-
-    async def serve_fleet(
-        devices: int = 1,
-        ca_file: str | os.PathLike[str] | None = None,
-        addresses_file: str | os.PathLike[str] | None = None,
-        dcs_port: int | None = 48938,          # None: no DCS; 0: a port the OS chooses
-        rest_api_version: str = "4.6.0",
-        *,
-        latency_ms: float = 0.0,
-        bandwidth: float | None = None,         # bytes/s each way, None: unlimited
-        restart_downtime: float | None = None,  # None: the config default (2.5 s)
-        storage_capacity: int | None = None,    # None: the config default (1 MiB)
-        plain_http: bool = False,
-        config: MockDeviceConfig | None = None, # base config (the above override it)
-        stop: anyio.Event | None = None,        # set it to stop; else runs until cancelled
-        on_ready: Callable[[MockFleet], object] | None = None,
-        out: TextIO | None = None,              # where to print (default stdout)
-        handle_signals: bool = True,            # SIGINT/SIGTERM stop the fleet
-    ) -> dict[str, dict[str, Any]]             # accounting by address (DeviceStats.as_dict)
+accounting.  Other command lines call the same coroutine, :func:`serve_fleet`.
 """
 
 from __future__ import annotations
@@ -93,7 +74,14 @@ async def serve_fleet(
 
     Writes the CA PEM to ``ca_file`` and the JSON list of ``"host:port"`` addresses to
     ``addresses_file`` once every device listens, prints them, calls ``on_ready``; on the way
-    out prints each device's accounting and returns it (by address).
+    out prints each device's accounting and returns it (by address, as
+    :meth:`DeviceStats.as_dict`).
+
+    ``dcs_port``: ``None`` serves no DCS, ``0`` a port the OS chooses.  ``bandwidth``: bytes/s
+    each way (``None``: unlimited).  ``restart_downtime`` and ``storage_capacity``: ``None``
+    keeps the config's default (2.5 s, 1 MiB).  ``config`` is the base configuration that the
+    arguments above override.  ``stop``: set it to stop (else it runs until cancelled).
+    ``out``: where to print (default stdout).  ``handle_signals``: SIGINT/SIGTERM stop it.
     """
     out = out if out is not None else sys.stdout
     parse_version(rest_api_version)
