@@ -187,7 +187,11 @@ class DeviceSession:
         self.retry = retry if retry is not None else RetryPolicy()
         if max_response_bytes is None:
             max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES
-        if isinstance(max_response_bytes, bool) or max_response_bytes <= 0:
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes <= 0
+        ):
             raise InvalidArgumentError(
                 "max_response_bytes", repr(max_response_bytes), "a positive number of bytes"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anyio
 import httpcore
@@ -249,6 +250,12 @@ async def test_streamed_body_needs_its_length() -> None:
     async with DeviceSession() as session:
         with pytest.raises(InvalidArgumentError, match="content_length"):
             await session.request("PUT", "/update/stage", content=chunks())
+
+
+@pytest.mark.parametrize("cap", [0, -5, True, "1000", 1000.5])
+def test_bad_response_cap_is_refused(cap: Any) -> None:
+    with pytest.raises(InvalidArgumentError, match="max_response_bytes"):
+        DeviceSession(max_response_bytes=cap)
 
 
 @pytest.mark.parametrize("timeout", [-1, 0, float("nan")])
