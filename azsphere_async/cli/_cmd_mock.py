@@ -17,7 +17,7 @@ import anyio
 import click
 import httpx
 
-from ..discovery import list_attached_devices
+from ..discovery import DEFAULT_DCS_URL, list_attached_devices
 from ..staging import inspect_image
 from ..tls import make_ssl_context
 from ._context import (
@@ -42,6 +42,9 @@ __all__ = ["DEMO_IMAGE", "SlowLinkTransport", "demo_image_path", "register"]
 DEMO_IMAGE: Final = "data/demo/azure_sphere_blink.imagepackage"
 
 _DEFAULT_LINK: Final = "2KB/s"
+
+#: The mock service listens where the commands look by default (``--all`` finds it).
+_DEFAULT_DCS_PORT: Final = httpx.URL(DEFAULT_DCS_URL).port
 
 
 def demo_image_path(stack: ExitStack) -> Path:
@@ -83,7 +86,7 @@ def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> floa
 @click.option(
     "--dcs-port",
     type=click.IntRange(0, 65535),
-    default=48938,
+    default=_DEFAULT_DCS_PORT,
     show_default=True,
     help="Port of the mock Device Communication Service (0: any free port).",
 )
