@@ -9,7 +9,7 @@ import httpx
 
 from .client import DeviceClient
 from .tls import CAInput, make_ssl_context
-from .transport import DeviceSession, RetryPolicy, Timeouts
+from .transport import DeviceSession, RetryPolicy, Timeouts, check_max_response_bytes
 from .validation import check_address
 
 __all__ = ["SessionPool"]
@@ -37,7 +37,7 @@ class SessionPool:
         self._ssl_context = make_ssl_context(ca, insecure_skip_verify=insecure_skip_verify)
         self._timeout = Timeouts() if timeout is None else Timeouts.of(timeout)
         self._retry = retry
-        self._max_response_bytes = max_response_bytes
+        self._max_response_bytes = check_max_response_bytes(max_response_bytes)
         self._transport_factory = transport_factory
         self._sessions: dict[str, DeviceSession] = {}
         self._closed = False

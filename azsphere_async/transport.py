@@ -43,6 +43,7 @@ __all__ = [
     "DeviceSession",
     "RetryPolicy",
     "Timeouts",
+    "check_max_response_bytes",
 ]
 
 logger = logging.getLogger("azsphere_async")
@@ -119,6 +120,16 @@ class DeviceResponse:
     content: bytes
 
 
+def check_max_response_bytes(value: object) -> int:
+    """A session's answer-size cap: a positive whole number of bytes, or ``None`` for the
+    default (:data:`DEFAULT_MAX_RESPONSE_BYTES`)."""
+    if value is None:
+        return DEFAULT_MAX_RESPONSE_BYTES
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError("max_response_bytes", repr(value), "a positive number of bytes")
+    return value
+
+
 # What the ssl module raises for flow control and for a connection closed or reset under it:
 # these say the connection was lost, never that the device failed TLS.
 _LOST_CONNECTION_SSL_ERRORS: Final = (
@@ -185,17 +196,7 @@ class DeviceSession:
         self.address = address
         self.timeouts = Timeouts() if timeout is None else Timeouts.of(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
-        if max_response_bytes is None:
-            max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES
-        if (
-            isinstance(max_response_bytes, bool)
-            or not isinstance(max_response_bytes, int)
-            or max_response_bytes <= 0
-        ):
-            raise InvalidArgumentError(
-                "max_response_bytes", repr(max_response_bytes), "a positive number of bytes"
-            )
-        self.max_response_bytes = max_response_bytes
+        self.max_response_bytes = check_max_response_bytes(max_response_bytes)
         self._version: RestApiVersion | None = None
         self._version_lock = anyio.Lock()
         url_host = f"[{host}]" if ":" in host else host

@@ -184,6 +184,8 @@ def test_fleet_arguments_are_checked_before_traffic() -> None:
         Fleet(["127.0.0.2:1000", "127.0.0.2:1000"])
     with pytest.raises(InvalidArgumentError, match="concurrency"):
         Fleet(["127.0.0.2:1000"], concurrency=0)
+    with pytest.raises(InvalidArgumentError, match="max_response_bytes"):
+        Fleet(["127.0.0.2:1000"], max_response_bytes=0)
 
 
 async def test_concurrency_limit_is_respected() -> None:
