@@ -26,10 +26,13 @@ class DeviceClient:
     ``address`` is ``"host"`` or ``"host:port"``; the scheme is always https. ``ca`` names
     the CA to trust instead of the shipped Azure Sphere device CA (a PEM path, PEM text, or an
     ``ssl.SSLContext``). ``timeout`` is one number of seconds or a :class:`Timeouts`.
-    ``insecure_skip_verify`` turns certificate checks off and logs a warning each time.
+    ``retry`` is the :class:`RetryPolicy` for reads that lost their connection, and
+    ``max_response_bytes`` caps how much of an answer is read into memory (16 MiB unless
+    given). ``insecure_skip_verify`` turns certificate checks off and logs a warning each time.
     ``transport`` replaces the network (for example ``httpx.ASGITransport`` for in-process
-    tests). A client made by a :class:`~azsphere_async.pool.SessionPool` shares the pool's
-    session and does not close it.
+    tests). Given a ``session``, the client uses it and ignores the other options; a client
+    made by a :class:`~azsphere_async.pool.SessionPool` shares the pool's session this way
+    and does not close it.
 
     The calls are grouped as attributes: :attr:`app`, :attr:`capabilities`,
     :attr:`certificates`, :attr:`device`, :attr:`image`, :attr:`manufacturing`,

@@ -84,8 +84,9 @@ def _check_timeout(value: object) -> float | None:
 class Fleet:
     """Many boards driven together over one :class:`SessionPool`; an async context manager.
 
-    Takes the same TLS and timeout options as :class:`DeviceClient`. ``concurrency`` is the
-    default limit on boards worked on at once.
+    Takes the same TLS, timeout, retry and answer-size options as :class:`DeviceClient`.
+    ``concurrency`` is the default limit on boards worked on at once. ``transport_factory``
+    (address -> httpx transport) replaces the network, for in-process tests.
     """
 
     def __init__(
