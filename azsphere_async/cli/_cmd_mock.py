@@ -18,6 +18,7 @@ import click
 import httpx
 
 from ..discovery import DEFAULT_DCS_URL, list_attached_devices
+from ..models import AppStatus
 from ..staging import inspect_image
 from ..tls import make_ssl_context
 from ._context import (
@@ -35,6 +36,8 @@ from .readiness import ReadinessCriteria, ReadinessReport, check_readiness
 
 if TYPE_CHECKING:
     from ..mock import MockFleet
+    from ._cmd_board import BoardStatus
+    from ._cmd_deploy import DeployOutcome
 
 __all__ = ["DEMO_IMAGE", "SlowLinkTransport", "demo_image_path", "register"]
 
@@ -354,7 +357,7 @@ class _Demo:
 
         # 3. Status
         self.heading("Status of every board")
-        status: Collected[Any] = Collected()
+        status: Collected[BoardStatus] = Collected()
         await app.gather(read_status, status)
         app.report("status", status, STATUS_ROWS, json_sink=self.documents)
         await self.breathe()
@@ -368,7 +371,7 @@ class _Demo:
             f"Image package: {self.package.name}, {format_bytes(self.package.size)} "
             f"(component {self.package.component_id[:8]}…)"
         )
-        deployed: Collected[Any] = Collected()
+        deployed: Collected[DeployOutcome] = Collected()
         deploy_started = time.monotonic()
         selection = await app.select()
         with DeployDisplay(out, selection.addresses, self.package.size) as shown:
@@ -390,12 +393,12 @@ class _Demo:
         # 5. Applications
         self.heading("The application on every board")
         cid = self.package.component_id
-        apps: Collected[Any] = Collected()
+        apps: Collected[AppStatus] = Collected()
         await app.gather(lambda d: d.app.get_status(cid), apps)
         app.report(
             "app status",
             apps,
-            BoardRows[Any](
+            BoardRows[AppStatus](
                 columns=[Column("Application", "name"), Column("State", "state")],
                 rows=lambda s: [
                     {"name": self.package.name, "state": styled(str(s.state.value), "green")}
