@@ -238,8 +238,8 @@ class MockFleet:
     """Many mock devices in one process, sharing one CA; an async context manager.
 
     ``configs`` gives each device its own configuration (else all use ``config``).
-    ``dcs_port`` also starts a mock Device Communication Service on 127.0.0.1 (``0``: a port
-    the OS chooses; ``None``: no service).
+    ``dcs_port`` also starts a mock Device Communication Service on ``dcs_host`` (127.0.0.1;
+    port ``0``: one the OS chooses; ``None``: no service).
     """
 
     def __init__(
