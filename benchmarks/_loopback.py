@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["NonLoopbackError", "install_guard", "is_loopback", "require_loopback"]
@@ -51,12 +52,23 @@ _real_socket = socket.socket
 _real_getaddrinfo = socket.getaddrinfo
 
 
+# Told of every refusal before it is raised (the test suite records them: library code may
+# turn the raised error into a device error that a test expects).
+_on_violation: Callable[[str], None] | None = None
+
+
+def _refuse(message: str) -> NonLoopbackError:
+    if _on_violation is not None:
+        _on_violation(message)
+    return NonLoopbackError(message)
+
+
 def _check(address: Any, family: int) -> None:
     if family == getattr(socket, "AF_UNIX", None):
         return
     host = address[0] if isinstance(address, tuple) and address else address
     if not is_loopback(host):
-        raise NonLoopbackError(f"benchmark tried to reach non-loopback address {address!r}")
+        raise _refuse(f"refused to reach non-loopback address {address!r}")
 
 
 class _GuardedSocket(_real_socket):
@@ -77,11 +89,16 @@ class _GuardedSocket(_real_socket):
 
 def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     if host is not None and not is_loopback(host):
-        raise NonLoopbackError(f"benchmark tried to resolve non-loopback name {host!r}")
+        raise _refuse(f"refused to resolve non-loopback name {host!r}")
     return _real_getaddrinfo(host, *args, **kwargs)
 
 
-def install_guard() -> None:
-    """Refuse, in this process, every socket connection and name lookup outside loopback."""
+def install_guard(on_violation: Callable[[str], None] | None = None) -> None:
+    """Refuse, in this process, every socket connection and name lookup outside loopback.
+
+    ``on_violation`` hears each refusal's message before the error is raised.
+    """
+    global _on_violation
+    _on_violation = on_violation
     socket.socket = _GuardedSocket  # type: ignore[misc]
     socket.getaddrinfo = _guarded_getaddrinfo

@@ -13,7 +13,7 @@ from tests import netguard
 
 def test_connect_to_non_loopback_is_refused_and_recorded() -> None:
     before = len(netguard.VIOLATIONS)
-    with socket.socket() as sock, pytest.raises(netguard.NonLoopbackConnectionError):
+    with socket.socket() as sock, pytest.raises(netguard.NonLoopbackError):
         sock.connect(("192.0.2.1", 443))  # TEST-NET-1: refused before any packet
     assert len(netguard.VIOLATIONS) == before + 1
     del netguard.VIOLATIONS[before:]  # this test broke the rule on purpose
@@ -21,7 +21,7 @@ def test_connect_to_non_loopback_is_refused_and_recorded() -> None:
 
 def test_name_resolution_outside_loopback_is_refused() -> None:
     before = len(netguard.VIOLATIONS)
-    with pytest.raises(netguard.NonLoopbackConnectionError):
+    with pytest.raises(netguard.NonLoopbackError):
         socket.getaddrinfo("example.invalid", 443)
     del netguard.VIOLATIONS[before:]
 
