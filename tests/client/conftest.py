@@ -20,16 +20,16 @@ def router() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-async def fresh_device(router: respx.MockRouter) -> AsyncIterator[DeviceClient]:
+async def fresh_client(router: respx.MockRouter) -> AsyncIterator[DeviceClient]:
     """A client that has not yet learned the device's REST API version."""
     async with DeviceClient(retry=RetryPolicy(attempts=1)) as client:
         yield client
 
 
 @pytest.fixture
-async def device(router: respx.MockRouter, fresh_device: DeviceClient) -> DeviceClient:
+async def client(router: respx.MockRouter, fresh_client: DeviceClient) -> DeviceClient:
     """A client that already knows the device runs REST API 4.6.0; no calls are recorded yet."""
     router.get("/status").mock(return_value=reply({"uptime": 1}))
-    await fresh_device.device.get_rest_api_version()
+    await fresh_client.device.get_rest_api_version()
     router.reset()
-    return fresh_device
+    return fresh_client

@@ -20,9 +20,9 @@ from azsphere_async.models import (
 from tests.client.client_helpers import COMPONENT_ID, body_of, load, only_request, reply
 
 
-async def test_get_status(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_status(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get(f"/app/status/{COMPONENT_ID}").mock(return_value=reply(load("app_status")))
-    status = await device.app.get_status(COMPONENT_ID)
+    status = await client.app.get_status(COMPONENT_ID)
     assert status == AppStatus(state=AppState.RUNNING)
     request = only_request(router)
     assert request.method == "GET"
@@ -30,11 +30,11 @@ async def test_get_status(router: respx.MockRouter, device: DeviceClient) -> Non
 
 
 async def test_component_ids_are_sent_lower_case(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get(f"/app/status/{COMPONENT_ID}").mock(return_value=reply(load("app_status")))
-    await device.app.get_status(COMPONENT_ID.upper())
-    await device.app.get_status(uuid.UUID(COMPONENT_ID))
+    await client.app.get_status(COMPONENT_ID.upper())
+    await client.app.get_status(uuid.UUID(COMPONENT_ID))
     assert router.calls.call_count == 2
 
 
@@ -43,10 +43,10 @@ async def test_component_ids_are_sent_lower_case(
     [("start", "start"), ("startDebug", "startDebug"), (AppTrigger.STOP, "stop")],
 )
 async def test_set_status_sends_the_trigger(
-    router: respx.MockRouter, device: DeviceClient, trigger: AppTrigger | str, sent: str
+    router: respx.MockRouter, client: DeviceClient, trigger: AppTrigger | str, sent: str
 ) -> None:
     router.patch(f"/app/status/{COMPONENT_ID}").mock(return_value=reply(load("app_set_status")))
-    change = await device.app.set_status(COMPONENT_ID, trigger)
+    change = await client.app.set_status(COMPONENT_ID, trigger)
     assert change == AppStatusChange(state=AppState.STOPPED)
     request = only_request(router)
     assert request.method == "PATCH"
@@ -55,27 +55,27 @@ async def test_set_status_sends_the_trigger(
 
 
 async def test_set_status_reports_the_real_time_core(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.patch(f"/app/status/{COMPONENT_ID}").mock(
         return_value=reply(load("openapi_app_status_change"))
     )
-    change = await device.app.set_status(COMPONENT_ID, trigger="start")
+    change = await client.app.set_status(COMPONENT_ID, trigger="start")
     assert change.real_time_core == 1
     assert change.state is AppState.RUNNING
 
 
-async def test_get_quota(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_quota(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get(f"/app/quota/{COMPONENT_ID}").mock(return_value=reply(load("openapi_app_quota")))
-    assert await device.app.get_quota(COMPONENT_ID) == AppQuota(usage_kb=12, limit_kb=64)
+    assert await client.app.get_quota(COMPONENT_ID) == AppQuota(usage_kb=12, limit_kb=64)
     assert only_request(router).method == "GET"
 
 
-async def test_get_memory_statistics(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_memory_statistics(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/stats/memory/groups/applications").mock(
         return_value=reply(load("openapi_memory_statistics"))
     )
-    stats = await device.app.get_memory_statistics()
+    stats = await client.app.get_memory_statistics()
     assert stats.memory_stats == MemoryStatsDetails(
         current_memory_usage_in_bytes=80452,
         user_mode_memory_usage_in_bytes=32768,
@@ -94,12 +94,12 @@ async def test_get_memory_statistics(router: respx.MockRouter, device: DeviceCli
 
 
 async def test_memory_statistics_of_the_overview_have_no_apps(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get("/stats/memory/groups/applications").mock(
         return_value=reply(load("app_memory_statistics"))
     )
-    stats = await device.app.get_memory_statistics()
+    stats = await client.app.get_memory_statistics()
     assert stats.apps is None
     assert stats.memory_stats is not None
     assert stats.memory_stats.current_memory_usage_in_bytes == 147456
@@ -109,25 +109,25 @@ async def test_memory_statistics_of_the_overview_have_no_apps(
     "component_id", ["", "not-a-uuid", "2f074b0f-d99d-4692-82d9-ef93a7d6463", 42, None]
 )
 async def test_bad_component_ids_are_refused_before_any_request(
-    router: respx.MockRouter, device: DeviceClient, component_id: object
+    router: respx.MockRouter, client: DeviceClient, component_id: object
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.app.get_status(component_id)  # type: ignore[arg-type]
+        await client.app.get_status(component_id)  # type: ignore[arg-type]
     assert caught.value.argument == "component_id"
     assert "UUID" in str(caught.value)
     with pytest.raises(InvalidArgumentError):
-        await device.app.get_quota(component_id)  # type: ignore[arg-type]
+        await client.app.get_quota(component_id)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
-        await device.app.set_status(component_id, "start")  # type: ignore[arg-type]
+        await client.app.set_status(component_id, "start")  # type: ignore[arg-type]
     assert not router.calls
 
 
 @pytest.mark.parametrize("trigger", ["Start", "restart", "", AppState.RUNNING, AppTrigger("bogus")])
 async def test_bad_triggers_are_refused_before_any_request(
-    router: respx.MockRouter, device: DeviceClient, trigger: object
+    router: respx.MockRouter, client: DeviceClient, trigger: object
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.app.set_status(COMPONENT_ID, trigger)  # type: ignore[arg-type]
+        await client.app.set_status(COMPONENT_ID, trigger)  # type: ignore[arg-type]
     message = str(caught.value)
     assert "trigger" in message
     assert "'start', 'startDebug', 'stop'" in message

@@ -36,11 +36,11 @@ STATUS_PATH = f"/app/status/{COMPONENT_ID}"
     ],
 )
 async def test_each_status_raises_its_exception(
-    router: respx.MockRouter, device: DeviceClient, status: int, kind: type[DeviceHTTPError]
+    router: respx.MockRouter, client: DeviceClient, status: int, kind: type[DeviceHTTPError]
 ) -> None:
     router.get(STATUS_PATH).mock(return_value=reply({"error": 17825802}, status=status))
     with pytest.raises(DeviceHTTPError) as caught:
-        await device.app.get_status(COMPONENT_ID)
+        await client.app.get_status(COMPONENT_ID)
     error = caught.value
     assert type(error) is kind
     assert error.status == status
@@ -52,35 +52,35 @@ async def test_each_status_raises_its_exception(
 
 
 async def test_a_known_error_code_is_explained(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.patch(STATUS_PATH).mock(return_value=reply({"error": 14680076}, status=409))
     with pytest.raises(ConflictError) as caught:
-        await device.app.set_status(COMPONENT_ID, "start")
+        await client.app.set_status(COMPONENT_ID, "start")
     assert caught.value.error_code == 14680076
     assert caught.value.meaning == "application not present"
     assert "application not present" in str(caught.value)
 
 
 async def test_an_unknown_error_code_is_kept(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get(STATUS_PATH).mock(return_value=reply({"error": 987654321}, status=400))
     with pytest.raises(BadRequestError) as caught:
-        await device.app.get_status(COMPONENT_ID)
+        await client.app.get_status(COMPONENT_ID)
     assert caught.value.error_code == 987654321
     assert caught.value.meaning is None
     assert "987654321" in str(caught.value)
 
 
 async def test_the_forbidden_error_suggests_what_to_do(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get("/stats/memory/groups/applications").mock(
         return_value=reply({"error": 13}, status=403)
     )
     with pytest.raises(ForbiddenError) as caught:
-        await device.app.get_memory_statistics()
+        await client.app.get_memory_statistics()
     assert "appdevelopment" in str(caught.value)
 
 
@@ -95,24 +95,24 @@ async def test_the_forbidden_error_suggests_what_to_do(
     ],
 )
 async def test_error_bodies_without_a_usable_code(
-    router: respx.MockRouter, device: DeviceClient, content: bytes, content_type: str | None
+    router: respx.MockRouter, client: DeviceClient, content: bytes, content_type: str | None
 ) -> None:
     router.delete("/net/proxy").mock(
         return_value=reply(content=content, status=500, content_type=content_type)
     )
     with pytest.raises(DeviceInternalError) as caught:
-        await device.network.delete_proxy()
+        await client.network.delete_proxy()
     assert caught.value.error_code is None
     assert "no device error code" in str(caught.value)
     assert ADDRESS in str(caught.value)
 
 
 async def test_error_answers_never_show_the_secrets_sent(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.post("/wifi/config/networks").mock(return_value=reply({"error": 13631513}, status=400))
     with pytest.raises(BadRequestError) as caught:
-        await device.wifi.add_network(ssid="Home", security_state="psk", psk="hunter2-psk-value")
+        await client.wifi.add_network(ssid="Home", security_state="psk", psk="hunter2-psk-value")
     assert "hunter2" not in str(caught.value)
     assert "PSK too short" in str(caught.value)
 
@@ -122,9 +122,9 @@ async def test_error_answers_never_show_the_secrets_sent(
     [(b"", None), (b"<html/>", "text/html"), (b"{oops", "application/json")],
 )
 async def test_success_answers_that_are_not_json_are_malformed(
-    router: respx.MockRouter, device: DeviceClient, content: bytes, content_type: str | None
+    router: respx.MockRouter, client: DeviceClient, content: bytes, content_type: str | None
 ) -> None:
     router.get("/net/status").mock(return_value=reply(content=content, content_type=content_type))
     with pytest.raises(MalformedResponseError) as caught:
-        await device.network.get_status()
+        await client.network.get_status()
     assert ADDRESS in str(caught.value)

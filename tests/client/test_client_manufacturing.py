@@ -18,17 +18,17 @@ def _device_in(router: respx.MockRouter, state: str) -> respx.Route:
     return router.put(PATH).mock(return_value=reply({}))
 
 
-async def test_get_state(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_state(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get(PATH).mock(return_value=reply(load("manufacturing_state")))
-    assert await device.manufacturing.get_state() is ManufacturingState.MODULE1_COMPLETE
+    assert await client.manufacturing.get_state() is ManufacturingState.MODULE1_COMPLETE
     assert traffic(router) == [("GET", PATH)]
 
 
 async def test_get_state_of_a_device_that_does_not_say(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get(PATH).mock(return_value=reply({}))
-    assert await device.manufacturing.get_state() is ManufacturingState.UNKNOWN
+    assert await client.manufacturing.get_state() is ManufacturingState.UNKNOWN
 
 
 @pytest.mark.parametrize(
@@ -40,21 +40,21 @@ async def test_get_state_of_a_device_that_does_not_say(
     ],
 )
 async def test_forward_moves_are_made_when_confirmed(
-    router: respx.MockRouter, device: DeviceClient, current: str, target: str
+    router: respx.MockRouter, client: DeviceClient, current: str, target: str
 ) -> None:
     put = _device_in(router, current)
-    await device.manufacturing.set_state(target, irreversible_ok=True)
+    await client.manufacturing.set_state(target, irreversible_ok=True)
     assert traffic(router) == [("GET", PATH), ("PUT", PATH)]
     assert body_of(put.calls.last.request) == {"manufacturingState": str(target)}
 
 
 @pytest.mark.parametrize("confirmation", [False, "yes", 1, None])
 async def test_nothing_is_sent_without_confirming_it_is_irreversible(
-    router: respx.MockRouter, device: DeviceClient, confirmation: object
+    router: respx.MockRouter, client: DeviceClient, confirmation: object
 ) -> None:
     _device_in(router, "Blank")
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.manufacturing.set_state(
+        await client.manufacturing.set_state(
             "DeviceComplete",
             irreversible_ok=confirmation,  # type: ignore[arg-type]
         )
@@ -72,11 +72,11 @@ async def test_nothing_is_sent_without_confirming_it_is_irreversible(
     ],
 )
 async def test_same_and_backward_moves_are_refused_before_the_put(
-    router: respx.MockRouter, device: DeviceClient, current: str, target: str
+    router: respx.MockRouter, client: DeviceClient, current: str, target: str
 ) -> None:
     put = _device_in(router, current)
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.manufacturing.set_state(target, irreversible_ok=True)
+        await client.manufacturing.set_state(target, irreversible_ok=True)
     assert caught.value.argument == "state"
     assert current in str(caught.value)
     assert "nothing was changed" in str(caught.value)
@@ -86,21 +86,21 @@ async def test_same_and_backward_moves_are_refused_before_the_put(
 
 @pytest.mark.parametrize("current", ["Unknown", "RmaComplete"])
 async def test_moves_from_a_state_out_of_the_order_are_refused(
-    router: respx.MockRouter, device: DeviceClient, current: str
+    router: respx.MockRouter, client: DeviceClient, current: str
 ) -> None:
     put = _device_in(router, current)
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.manufacturing.set_state("DeviceComplete", irreversible_ok=True)
+        await client.manufacturing.set_state("DeviceComplete", irreversible_ok=True)
     assert current in str(caught.value)
     assert not put.called
 
 
 @pytest.mark.parametrize("state", ["Blank", "Unknown", "devicecomplete", "", None])
 async def test_states_that_cannot_be_set_are_refused_before_any_request(
-    router: respx.MockRouter, device: DeviceClient, state: object
+    router: respx.MockRouter, client: DeviceClient, state: object
 ) -> None:
     _device_in(router, "Blank")
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.manufacturing.set_state(state, irreversible_ok=True)  # type: ignore[arg-type]
+        await client.manufacturing.set_state(state, irreversible_ok=True)  # type: ignore[arg-type]
     assert "'Module1Complete', 'DeviceComplete'" in str(caught.value)
     assert not router.calls

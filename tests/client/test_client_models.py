@@ -254,13 +254,13 @@ def test_answers_of_the_wrong_shape_are_refused(data: Any, model: type) -> None:
 
 
 async def test_wrong_shapes_reach_the_caller_as_malformed_response_errors(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get("/wifi/diagnostics/networks/0").mock(
         return_value=reply({"timestamp": "2000-13-45t99:00:00+0000", "networkId": 0})
     )
     with pytest.raises(MalformedResponseError) as caught:
-        await device.network.get_failed_connection(0)
+        await client.network.get_failed_connection(0)
     assert ADDRESS in str(caught.value)
     assert "timestamp" in str(caught.value)
 

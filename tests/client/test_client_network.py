@@ -23,17 +23,17 @@ from azsphere_async.models import (
 from tests.client.client_helpers import body_of, load, only_request, reply
 
 
-async def test_get_interfaces(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_interfaces(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/net/interfaces").mock(return_value=reply(load("network_interfaces")))
-    interfaces = await device.network.get_interfaces()
+    interfaces = await client.network.get_interfaces()
     assert [interface.interface_name for interface in interfaces] == ["azspheresvc", "lo"]
     assert interfaces[0].ip_addresses == ("192.168.35.2",)
     assert only_request(router).method == "GET"
 
 
-async def test_get_interface(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_interface(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/net/interfaces/wlan0").mock(return_value=reply(load("network_interface_wlan0")))
-    interface = await device.network.get_interface("wlan0")
+    interface = await client.network.get_interface("wlan0")
     assert interface.hardware_address == "1d:d8:47:fe:f7:33"
     assert interface.ip_assignment is IpAssignment.DYNAMIC
     assert interface.connected_to_internet is True
@@ -51,10 +51,10 @@ async def test_get_interface(router: respx.MockRouter, device: DeviceClient) -> 
     ],
 )
 async def test_set_interface_sends_only_what_is_given(
-    router: respx.MockRouter, device: DeviceClient, arguments: dict[str, Any], body: Any
+    router: respx.MockRouter, client: DeviceClient, arguments: dict[str, Any], body: Any
 ) -> None:
     router.patch("/net/interfaces/eth0").mock(return_value=reply({}))
-    await device.network.set_interface("eth0", **arguments)
+    await client.network.set_interface("eth0", **arguments)
     request = only_request(router)
     assert request.method == "PATCH"
     assert body_of(request) == body
@@ -74,28 +74,28 @@ async def test_set_interface_sends_only_what_is_given(
 )
 async def test_set_interface_arguments_are_checked_before_any_request(
     router: respx.MockRouter,
-    device: DeviceClient,
+    client: DeviceClient,
     name: str,
     arguments: dict[str, Any],
     argument: str,
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.network.set_interface(name, **arguments)
+        await client.network.set_interface(name, **arguments)
     assert caught.value.argument == argument
     assert not router.calls
 
 
-async def test_get_status(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_status(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/net/status").mock(return_value=reply(load("network_status")))
-    status = await device.network.get_status()
+    status = await client.network.get_status()
     assert status.device_authentication_is_ready is True
     assert status.network_time_sync is NetworkTimeSync.COMPLETE
     assert status.proxy is ProxyState.DISABLED
 
 
-async def test_get_proxy(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_proxy(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/net/proxy").mock(return_value=reply(load("network_proxy")))
-    assert await device.network.get_proxy() == NetworkProxy(
+    assert await client.network.get_proxy() == NetworkProxy(
         address="192.168.98.3",
         enabled=True,
         port=123,
@@ -105,17 +105,17 @@ async def test_get_proxy(router: respx.MockRouter, device: DeviceClient) -> None
 
 
 async def test_get_proxy_with_basic_authentication(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.get("/net/proxy").mock(return_value=reply(load("openapi_network_proxy_basic")))
-    proxy = await device.network.get_proxy()
+    proxy = await client.network.get_proxy()
     assert proxy.username == "operator"
     assert proxy.no_proxy_addresses == ("10.0.0.1", "contoso.local")
 
 
-async def test_configure_anonymous_proxy(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_configure_anonymous_proxy(router: respx.MockRouter, client: DeviceClient) -> None:
     router.post("/net/proxy").mock(return_value=reply(load("network_proxy")))
-    answer = await device.network.configure_proxy(address="192.168.98.3", port=123)
+    answer = await client.network.configure_proxy(address="192.168.98.3", port=123)
     assert answer is not None
     assert answer.port == 123
     request = only_request(router)
@@ -129,9 +129,9 @@ async def test_configure_anonymous_proxy(router: respx.MockRouter, device: Devic
     }
 
 
-async def test_configure_basic_proxy(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_configure_basic_proxy(router: respx.MockRouter, client: DeviceClient) -> None:
     router.post("/net/proxy").mock(return_value=reply(content=b""))
-    answer = await device.network.configure_proxy(
+    answer = await client.network.configure_proxy(
         address="proxy.example.com",
         port=8080,
         enabled=False,
@@ -182,25 +182,25 @@ async def test_configure_basic_proxy(router: respx.MockRouter, device: DeviceCli
     ],
 )
 async def test_proxy_arguments_are_checked_before_any_request(
-    router: respx.MockRouter, device: DeviceClient, arguments: dict[str, Any], argument: str
+    router: respx.MockRouter, client: DeviceClient, arguments: dict[str, Any], argument: str
 ) -> None:
     settings: dict[str, Any] = {"address": "proxy.example.com", "port": 8080, **arguments}
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.network.configure_proxy(**settings)
+        await client.network.configure_proxy(**settings)
     assert caught.value.argument == argument
     assert "pr0xy-pass" not in str(caught.value)
     assert not router.calls
 
 
-async def test_delete_proxy(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_delete_proxy(router: respx.MockRouter, client: DeviceClient) -> None:
     router.delete("/net/proxy").mock(return_value=reply({}))
-    await device.network.delete_proxy()
+    await client.network.delete_proxy()
     assert only_request(router).method == "DELETE"
 
 
-async def test_get_firewall_rulesets(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_firewall_rulesets(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/net/firewall/rulesets").mock(return_value=reply(load("firewall_rulesets")))
-    rulesets = await device.network.get_firewall_rulesets()
+    rulesets = await client.network.get_firewall_rulesets()
     assert [ruleset.hook for ruleset in rulesets] == [FirewallHook.PREROUTING, FirewallHook.INPUT]
     assert rulesets[0].rules == ()
     rules = rulesets[1].rules
@@ -210,19 +210,19 @@ async def test_get_firewall_rulesets(router: respx.MockRouter, device: DeviceCli
     assert (rules[0].packet_count, rules[0].byte_count) == (3, 249)
 
 
-async def test_get_failed_connections(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_failed_connections(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/wifi/diagnostics/networks").mock(return_value=reply(load("wifi_failures")))
-    failures = await device.network.get_failed_connections()
+    failures = await client.network.get_failed_connections()
     assert len(failures) == 1
     assert failures[0].timestamp == datetime(2000, 1, 1, 0, 4, 37, tzinfo=UTC)
     assert failures[0].error is WifiFailureReason.NETWORK_NOT_FOUND
 
 
-async def test_get_failed_connection(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_failed_connection(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/wifi/diagnostics/networks/3").mock(
         return_value=reply(load("openapi_wifi_failure_eaptls"))
     )
-    failure = await device.network.get_failed_connection(3)
+    failure = await client.network.get_failed_connection(3)
     assert failure.cert_info is not None
     assert failure.cert_info.cert_depth == 1
     assert only_request(router).method == "GET"
@@ -230,9 +230,9 @@ async def test_get_failed_connection(router: respx.MockRouter, device: DeviceCli
 
 @pytest.mark.parametrize("network_id", [-1, 2**31, "1", True, 1.0, None])
 async def test_bad_network_ids_are_refused(
-    router: respx.MockRouter, device: DeviceClient, network_id: object
+    router: respx.MockRouter, client: DeviceClient, network_id: object
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.network.get_failed_connection(network_id)  # type: ignore[arg-type]
+        await client.network.get_failed_connection(network_id)  # type: ignore[arg-type]
     assert caught.value.argument == "network_id"
     assert not router.calls

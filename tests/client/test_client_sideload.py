@@ -12,10 +12,10 @@ from tests.client.client_helpers import COMPONENT_ID, body_of, load, only_reques
 
 
 async def test_install_without_a_mode_sends_no_body(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.post("/update/install").mock(return_value=reply(load("successful_operation")))
-    assert await device.sideload.install() == SystemRestart()
+    assert await client.sideload.install() == SystemRestart()
     request = only_request(router)
     assert request.method == "POST"
     assert request.content == b""
@@ -23,10 +23,10 @@ async def test_install_without_a_mode_sends_no_body(
 
 @pytest.mark.parametrize("mode", ["Manual", AppControlMode.MANUAL])
 async def test_install_in_manual_mode(
-    router: respx.MockRouter, device: DeviceClient, mode: AppControlMode | str
+    router: respx.MockRouter, client: DeviceClient, mode: AppControlMode | str
 ) -> None:
     router.post("/update/install").mock(return_value=reply(load("openapi_system_restart")))
-    assert await device.sideload.install(app_control_mode=mode) == SystemRestart(
+    assert await client.sideload.install(app_control_mode=mode) == SystemRestart(
         restarting_system=True
     )
     assert body_of(only_request(router)) == {"appControlMode": "Manual"}
@@ -34,10 +34,10 @@ async def test_install_in_manual_mode(
 
 @pytest.mark.parametrize("mode", ["Auto", "manual", ""])
 async def test_install_refuses_unknown_modes(
-    router: respx.MockRouter, device: DeviceClient, mode: str
+    router: respx.MockRouter, client: DeviceClient, mode: str
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.sideload.install(app_control_mode=mode)
+        await client.sideload.install(app_control_mode=mode)
     assert caught.value.argument == "app_control_mode"
     assert "'Manual'" in str(caught.value)
     assert not router.calls
@@ -51,21 +51,21 @@ async def test_install_refuses_unknown_modes(
     ],
 )
 async def test_delete_image(
-    router: respx.MockRouter, device: DeviceClient, answer: bytes, expected: SystemRestart
+    router: respx.MockRouter, client: DeviceClient, answer: bytes, expected: SystemRestart
 ) -> None:
     router.delete(f"/app/image/{COMPONENT_ID}").mock(
         return_value=reply(content=answer, content_type="application/json")
     )
-    assert await device.sideload.delete_image(COMPONENT_ID) == expected
+    assert await client.sideload.delete_image(COMPONENT_ID) == expected
     request = only_request(router)
     assert request.method == "DELETE"
     assert request.content == b""
 
 
 async def test_delete_image_refuses_a_bad_component_id(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.sideload.delete_image("AzureSphereBlinkTest")
+        await client.sideload.delete_image("AzureSphereBlinkTest")
     assert caught.value.argument == "component_id"
     assert not router.calls

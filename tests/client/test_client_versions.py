@@ -137,7 +137,7 @@ GATED: list[tuple[str, Call, str, str, str, str]] = [
 )
 async def test_older_devices_are_refused_before_the_call_is_sent(
     router: respx.MockRouter,
-    fresh_device: DeviceClient,
+    fresh_client: DeviceClient,
     call: Call,
     method: str,
     path: str,
@@ -147,7 +147,7 @@ async def test_older_devices_are_refused_before_the_call_is_sent(
     router.get("/status").mock(return_value=reply({"uptime": 9}, version=older))
     router.route(method=method, path=path).mock(return_value=reply({}))
     with pytest.raises(UnsupportedVersionError) as caught:
-        await call(fresh_device)
+        await call(fresh_client)
     assert caught.value.required == minimum
     assert caught.value.actual == older
     assert traffic(router) == [("GET", "/status")]
@@ -160,7 +160,7 @@ async def test_older_devices_are_refused_before_the_call_is_sent(
 )
 async def test_devices_at_the_minimum_version_get_the_call(
     router: respx.MockRouter,
-    fresh_device: DeviceClient,
+    fresh_client: DeviceClient,
     call: Call,
     method: str,
     path: str,
@@ -177,21 +177,21 @@ async def test_devices_at_the_minimum_version_get_the_call(
             headers={"REST-API-Version": minimum, "Content-Type": "application/octet-stream"},
         )
     router.route(method=method, path=path).mock(return_value=answer)
-    await call(fresh_device)
+    await call(fresh_client)
     assert traffic(router) == [("GET", "/status"), (method, path)]
 
 
 async def test_os_version_on_a_4_4_device_reuses_the_version_already_learned(
-    router: respx.MockRouter, fresh_device: DeviceClient
+    router: respx.MockRouter, fresh_client: DeviceClient
 ) -> None:
     router.get("/certstore/space").mock(
         return_value=reply(load("certificate_space"), version="4.4.0")
     )
     osversion = router.get("/osversion").mock(return_value=reply(load("os_version")))
     status = router.get("/status").mock(return_value=reply({"uptime": 1}, version="4.4.0"))
-    await fresh_device.certificates.get_space()
+    await fresh_client.certificates.get_space()
     with pytest.raises(UnsupportedVersionError) as caught:
-        await fresh_device.device.get_os_version()
+        await fresh_client.device.get_os_version()
     assert "4.5.0" in str(caught.value)
     assert "4.4.0" in str(caught.value)
     assert not osversion.called
@@ -200,18 +200,18 @@ async def test_os_version_on_a_4_4_device_reuses_the_version_already_learned(
 
 
 async def test_os_version_with_nothing_known_asks_get_status_exactly_once(
-    router: respx.MockRouter, fresh_device: DeviceClient
+    router: respx.MockRouter, fresh_client: DeviceClient
 ) -> None:
     router.get("/status").mock(return_value=reply({"uptime": 1}, version="4.5.0"))
     router.get("/osversion").mock(return_value=reply(load("os_version"), version="4.5.0"))
-    await fresh_device.device.get_os_version()
-    await fresh_device.device.get_os_version()
+    await fresh_client.device.get_os_version()
+    await fresh_client.device.get_os_version()
     assert traffic(router) == [("GET", "/status"), ("GET", "/osversion"), ("GET", "/osversion")]
 
 
 async def test_reload_config_alone_is_not_gated(
-    router: respx.MockRouter, fresh_device: DeviceClient
+    router: respx.MockRouter, fresh_client: DeviceClient
 ) -> None:
     router.patch("/wifi/interface").mock(return_value=reply({}, version="4.5.0"))
-    await fresh_device.wifi.set_interface_state(reload_config=True)
+    await fresh_client.wifi.set_interface_state(reload_config=True)
     assert traffic(router) == [("PATCH", "/wifi/interface")]

@@ -22,11 +22,11 @@ from tests.client.client_helpers import body_of, load, only_request, reply
 PSK = "correct-horse-42"
 
 
-async def test_add_psk_network(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_add_psk_network(router: respx.MockRouter, client: DeviceClient) -> None:
     router.post("/wifi/config/networks").mock(
         return_value=reply(load("wifi_network_added"), status=201)
     )
-    network = await device.wifi.add_network(
+    network = await client.wifi.add_network(
         ssid="ExampleNetworkName", security_state="psk", psk=PSK
     )
     assert network == WifiNetwork(
@@ -43,10 +43,10 @@ async def test_add_psk_network(router: respx.MockRouter, device: DeviceClient) -
 
 
 async def test_add_open_network_with_every_option(
-    router: respx.MockRouter, device: DeviceClient
+    router: respx.MockRouter, client: DeviceClient
 ) -> None:
     router.post("/wifi/config/networks").mock(return_value=reply(load("wifi_network"), status=201))
-    await device.wifi.add_network(
+    await client.wifi.add_network(
         ssid="Guest",
         security_state=WifiSecurityState.OPEN,
         config_name="guest",
@@ -62,11 +62,11 @@ async def test_add_open_network_with_every_option(
     }
 
 
-async def test_add_eaptls_network(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_add_eaptls_network(router: respx.MockRouter, client: DeviceClient) -> None:
     router.post("/wifi/config/networks").mock(
         return_value=reply(load("openapi_wifi_network_eaptls"), status=201)
     )
-    network = await device.wifi.add_network(
+    network = await client.wifi.add_network(
         ssid="I-WPA",
         security_state="eaptls",
         client_identity="device@contoso.com",
@@ -121,11 +121,11 @@ async def test_add_eaptls_network(router: respx.MockRouter, device: DeviceClient
     ],
 )
 async def test_add_network_arguments_are_checked_before_any_request(
-    router: respx.MockRouter, device: DeviceClient, arguments: dict[str, Any], argument: str
+    router: respx.MockRouter, client: DeviceClient, arguments: dict[str, Any], argument: str
 ) -> None:
     settings: dict[str, Any] = {"ssid": "Home", "security_state": "psk", "psk": PSK, **arguments}
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.wifi.add_network(**settings)
+        await client.wifi.add_network(**settings)
     assert caught.value.argument == argument
     assert PSK not in str(caught.value)
     assert "p" * 64 not in str(caught.value)
@@ -144,10 +144,10 @@ async def test_add_network_arguments_are_checked_before_any_request(
     ],
 )
 async def test_change_network(
-    router: respx.MockRouter, device: DeviceClient, arguments: dict[str, Any], body: Any
+    router: respx.MockRouter, client: DeviceClient, arguments: dict[str, Any], body: Any
 ) -> None:
     router.patch("/wifi/config/networks/0").mock(return_value=reply(load("wifi_network_changed")))
-    network = await device.wifi.change_network(0, **arguments)
+    network = await client.wifi.change_network(0, **arguments)
     assert network.config_state is WifiConfigState.DISABLED
     request = only_request(router)
     assert request.method == "PATCH"
@@ -165,42 +165,42 @@ async def test_change_network(
 )
 async def test_change_network_arguments_are_checked_before_any_request(
     router: respx.MockRouter,
-    device: DeviceClient,
+    client: DeviceClient,
     network_id: int,
     arguments: dict[str, Any],
     argument: str,
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.wifi.change_network(network_id, **arguments)
+        await client.wifi.change_network(network_id, **arguments)
     assert caught.value.argument == argument
     assert "1234567" not in str(caught.value)
     assert not router.calls
 
 
-async def test_remove_network(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_remove_network(router: respx.MockRouter, client: DeviceClient) -> None:
     router.delete("/wifi/config/networks/7").mock(return_value=reply(content=b""))
-    await device.wifi.remove_network(7)
+    await client.wifi.remove_network(7)
     assert only_request(router).method == "DELETE"
 
 
-async def test_get_networks(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_networks(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/wifi/config/networks").mock(return_value=reply(load("wifi_networks")))
-    networks = await device.wifi.get_networks()
+    networks = await client.wifi.get_networks()
     assert [network.ssid for network in networks] == ["ExampleNetworkName"]
     assert networks[0].connection_state is WifiConnectionState.DISCONNECTED
 
 
-async def test_get_network(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_network(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/wifi/config/networks/0").mock(return_value=reply(load("wifi_network")))
-    network = await device.wifi.get_network(0)
+    network = await client.wifi.get_network(0)
     assert network.id == 0
     assert network.security_state is WifiSecurityState.PSK
     assert only_request(router).method == "GET"
 
 
-async def test_get_interface_state(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_get_interface_state(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/wifi/interface").mock(return_value=reply(load("openapi_wifi_interface")))
-    state = await device.wifi.get_interface_state()
+    state = await client.wifi.get_interface_state()
     assert state.wpa_state is WpaState.FOUR_WAY_HANDSHAKE
     assert state.power_savings_state is WifiPowerSavingsState.ENABLED
     assert state.freq == 2412
@@ -218,10 +218,10 @@ async def test_get_interface_state(router: respx.MockRouter, device: DeviceClien
     ],
 )
 async def test_set_interface_state(
-    router: respx.MockRouter, device: DeviceClient, arguments: dict[str, Any], body: Any
+    router: respx.MockRouter, client: DeviceClient, arguments: dict[str, Any], body: Any
 ) -> None:
     router.patch("/wifi/interface").mock(return_value=reply({}))
-    await device.wifi.set_interface_state(**arguments)
+    await client.wifi.set_interface_state(**arguments)
     request = only_request(router)
     assert request.method == "PATCH"
     assert body_of(request) == body
@@ -236,17 +236,17 @@ async def test_set_interface_state(
     ],
 )
 async def test_set_interface_state_arguments_are_checked_before_any_request(
-    router: respx.MockRouter, device: DeviceClient, arguments: dict[str, Any], argument: str
+    router: respx.MockRouter, client: DeviceClient, arguments: dict[str, Any], argument: str
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await device.wifi.set_interface_state(**arguments)
+        await client.wifi.set_interface_state(**arguments)
     assert caught.value.argument == argument
     assert not router.calls
 
 
-async def test_scan(router: respx.MockRouter, device: DeviceClient) -> None:
+async def test_scan(router: respx.MockRouter, client: DeviceClient) -> None:
     router.get("/wifi/scan").mock(return_value=reply(load("wifi_scan")))
-    seen = await device.wifi.scan()
+    seen = await client.wifi.scan()
     assert [network.signal_level for network in seen] == [-40, -61, -60]
     assert seen[1].security_state is WifiSecurityState.EAPTLS
     assert only_request(router).method == "GET"
