@@ -61,15 +61,15 @@ def state() -> DeviceState:
 
 
 @pytest.fixture
-async def client(state: DeviceState) -> AsyncIterator[httpx.AsyncClient]:
-    async with checking_client(create_app(state)) as c:
-        yield c
+async def http(state: DeviceState) -> AsyncIterator[httpx.AsyncClient]:
+    async with checking_client(create_app(state)) as http:
+        yield http
 
 
 @pytest.fixture
-async def device() -> AsyncIterator[MockDevice]:
-    async with MockDevice() as d:
-        yield d
+async def mock_device() -> AsyncIterator[MockDevice]:
+    async with MockDevice() as mock_device:
+        yield mock_device
 
 
 @pytest.fixture

@@ -23,55 +23,55 @@ def client_cert(material: dict[str, str], **extra: Any) -> dict[str, Any]:
 
 
 async def test_certificate_lifecycle(
-    client: httpx.AsyncClient, cert_material: dict[str, str]
+    http: httpx.AsyncClient, cert_material: dict[str, str]
 ) -> None:
-    assert (await client.get("/certstore/certs")).json() == {"identifiers": []}
-    space = int((await client.get("/certstore/space")).json()["AvailableSpace"])
-    response = await client.post(
+    assert (await http.get("/certstore/certs")).json() == {"identifiers": []}
+    space = int((await http.get("/certstore/space")).json()["AvailableSpace"])
+    response = await http.post(
         "/certstore/certs/rootCA1", json={"certType": "rootca", "publicCert": cert_material["root"]}
     )
     assert (response.status_code, response.json()) == (200, {})
-    response = await client.post("/certstore/certs/client.1", json=client_cert(cert_material))
+    response = await http.post("/certstore/certs/client.1", json=client_cert(cert_material))
     assert response.status_code == 200
-    assert (await client.get("/certstore/certs")).json() == {"identifiers": ["rootCA1", "client.1"]}
-    after = int((await client.get("/certstore/space")).json()["AvailableSpace"])
+    assert (await http.get("/certstore/certs")).json() == {"identifiers": ["rootCA1", "client.1"]}
+    after = int((await http.get("/certstore/space")).json()["AvailableSpace"])
     assert after < space
 
-    info = (await client.get("/certstore/certs/client.1")).json()
+    info = (await http.get("/certstore/certs/client.1")).json()
     assert info["id"] == "client.1"
     assert info["subjectName"].endswith("/CN=TestClient")
     assert "/O=Test Org" in info["issuerName"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", info["notBefore"])
     assert info["notBefore"] < info["notAfter"]
 
-    assert (await client.delete("/certstore/certs/client.1")).status_code == 200
-    assert (await client.get("/certstore/certs")).json() == {"identifiers": ["rootCA1"]}
-    response = await client.get("/certstore/certs/client.1")
+    assert (await http.delete("/certstore/certs/client.1")).status_code == 200
+    assert (await http.get("/certstore/certs")).json() == {"identifiers": ["rootCA1"]}
+    response = await http.get("/certstore/certs/client.1")
     assert (response.status_code, response.json()) == (404, {"error": 38797319})
-    response = await client.delete("/certstore/certs/client.1")
+    response = await http.delete("/certstore/certs/client.1")
     assert (response.status_code, response.json()) == (404, {"error": 38797319})
 
 
 async def test_openapi_spelling_of_cert_types(
-    client: httpx.AsyncClient, cert_material: dict[str, str]
+    http: httpx.AsyncClient, cert_material: dict[str, str]
 ) -> None:
-    response = await client.post(
+    response = await http.post(
         "/certstore/certs/r", json={"certType": "RootCA", "publicCert": cert_material["root"]}
     )
     assert response.status_code == 200
-    response = await client.post(
+    response = await http.post(
         "/certstore/certs/c", json=client_cert(cert_material, certType="Client")
     )
     assert response.status_code == 200
 
 
 async def test_encrypted_key_needs_its_password(
-    client: httpx.AsyncClient, cert_material: dict[str, str]
+    http: httpx.AsyncClient, cert_material: dict[str, str]
 ) -> None:
     body = client_cert(cert_material, privateKey=cert_material["encrypted_key"])
-    assert (await client.post("/certstore/certs/enc", json=body)).json() == {"error": 38797327}
+    assert (await http.post("/certstore/certs/enc", json=body)).json() == {"error": 38797327}
     body["password"] = "secret-pw"
-    assert (await client.post("/certstore/certs/enc", json=body)).status_code == 200
+    assert (await http.post("/certstore/certs/enc", json=body)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ async def test_encrypted_key_needs_its_password(
     ],
 )
 async def test_certificate_errors(
-    client: httpx.AsyncClient, cert_material: dict[str, str], identifier: str, body: Any, code: int
+    http: httpx.AsyncClient, cert_material: dict[str, str], identifier: str, body: Any, code: int
 ) -> None:
     root = {"certType": "rootca", "publicCert": cert_material["root"]}
     bodies = {
@@ -109,28 +109,28 @@ async def test_certificate_errors(
         "CLIENT+NEEDLESS-PASSWORD": client_cert(cert_material, password="pw"),
     }
     payload = bodies.get(body, body) if isinstance(body, str) else (body or root)
-    response = await client.post(f"/certstore/certs/{identifier}", json=payload)
+    response = await http.post(f"/certstore/certs/{identifier}", json=payload)
     assert (response.status_code, response.json()) == (400, {"error": code})
 
 
 async def test_certificate_store_fills_up(cert_material: dict[str, str]) -> None:
     state = DeviceState(MockDeviceConfig(cert_store_capacity=3000))
-    async with checking_client(create_app(state)) as client:
+    async with checking_client(create_app(state)) as http:
         root = {"certType": "rootca", "publicCert": cert_material["root"]}
         codes = []
         for number in range(10):
-            response = await client.post(f"/certstore/certs/c{number}", json=root)
+            response = await http.post(f"/certstore/certs/c{number}", json=root)
             codes.append(response.json().get("error"))
         assert codes[0] is None
         assert codes[-1] == 38797323
-        space = (await client.get("/certstore/space")).json()["AvailableSpace"]
+        space = (await http.get("/certstore/space")).json()["AvailableSpace"]
         assert isinstance(space, str)
         assert int(space) < 3000
 
 
-async def test_wifi_networks(client: httpx.AsyncClient, state: DeviceState) -> None:
-    assert (await client.get("/wifi/config/networks")).json() == {"values": []}
-    response = await client.post(
+async def test_wifi_networks(http: httpx.AsyncClient, state: DeviceState) -> None:
+    assert (await http.get("/wifi/config/networks")).json() == {"values": []}
+    response = await http.post(
         "/wifi/config/networks",
         json={
             "ssid": "ExampleNetworkName",
@@ -144,36 +144,36 @@ async def test_wifi_networks(client: httpx.AsyncClient, state: DeviceState) -> N
     assert created["id"] == 0
     assert created["ssid"] == "ExampleNetworkName"
     assert "psk" not in created
-    response = await client.post(
+    response = await http.post(
         "/wifi/config/networks", json={"ssid": "CoffeeShop", "securityState": "open"}
     )
     assert response.json()["id"] == 1
-    listed = (await client.get("/wifi/config/networks")).json()["values"]
+    listed = (await http.get("/wifi/config/networks")).json()["values"]
     assert [n["id"] for n in listed] == [0, 1]
     assert listed[0]["connectionState"] == "connected"
     assert all("psk" not in n for n in listed)
 
-    interface = (await client.get("/wifi/interface")).json()
+    interface = (await http.get("/wifi/interface")).json()
     assert interface["ssid"] == "ExampleNetworkName"
     assert interface["connectionState"] == "connected"
     assert interface["powerSavingsState"] == "disabled"
-    wlan = (await client.get("/net/interfaces/wlan0")).json()
+    wlan = (await http.get("/net/interfaces/wlan0")).json()
     assert wlan["connectedToNetwork"] is True
     assert wlan["ipAddresses"] == [state.config.wlan_ip]
 
-    changed = await client.patch("/wifi/config/networks/0", json={"configState": "disabled"})
+    changed = await http.patch("/wifi/config/networks/0", json={"configState": "disabled"})
     assert changed.status_code == 200
     assert changed.json()["configState"] == "disabled"
     assert "psk" not in changed.json()
-    assert (await client.get("/wifi/config/networks/1")).json()["connectionState"] == "connected"
+    assert (await http.get("/wifi/config/networks/1")).json()["connectionState"] == "connected"
 
-    assert (await client.delete("/wifi/config/networks/1")).status_code == 200
-    response = await client.get("/wifi/config/networks/1")
+    assert (await http.delete("/wifi/config/networks/1")).status_code == 200
+    response = await http.get("/wifi/config/networks/1")
     assert (response.status_code, response.json()) == (404, {"error": 13631491})
-    response = await client.delete("/wifi/config/networks/1")
+    response = await http.delete("/wifi/config/networks/1")
     assert response.status_code == 404
     assert (
-        await client.post("/wifi/config/networks", json={"ssid": "x", "securityState": "open"})
+        await http.post("/wifi/config/networks", json={"ssid": "x", "securityState": "open"})
     ).json()["id"] == 1
 
 
@@ -187,23 +187,23 @@ def test_reprs_of_the_state_hide_wifi_keys() -> None:
     assert "ExamplePsk123" not in shown
 
 
-async def test_wifi_failures_are_logged(client: httpx.AsyncClient) -> None:
-    await client.post("/wifi/config/networks", json={"ssid": "Nowhere", "securityState": "open"})
-    await client.post(
+async def test_wifi_failures_are_logged(http: httpx.AsyncClient) -> None:
+    await http.post("/wifi/config/networks", json={"ssid": "Nowhere", "securityState": "open"})
+    await http.post(
         "/wifi/config/networks",
         json={"ssid": "ExampleNetworkName", "securityState": "psk", "psk": "wrong-key-1"},
     )
-    logs = (await client.get("/wifi/diagnostics/networks")).json()["values"]
+    logs = (await http.get("/wifi/diagnostics/networks")).json()["values"]
     assert [(log["networkId"], log["error"]) for log in logs] == [
         (0, "NetworkNotFound"),
         (1, "WrongKey"),
     ]
     assert re.fullmatch(r"2000-01-01t\d\d:\d\d:\d\d\+0000", logs[0]["timestamp"])
-    one = (await client.get("/wifi/diagnostics/networks/1")).json()
+    one = (await http.get("/wifi/diagnostics/networks/1")).json()
     assert one["ssid"] == "ExampleNetworkName"
-    assert (await client.get("/wifi/config/networks/1")).json()["configState"] == "temp-disabled"
-    assert (await client.get("/wifi/diagnostics/networks/7")).status_code == 404
-    response = await client.patch("/wifi/config/networks/1", json={"psk": "ExamplePsk123"})
+    assert (await http.get("/wifi/config/networks/1")).json()["configState"] == "temp-disabled"
+    assert (await http.get("/wifi/diagnostics/networks/7")).status_code == 404
+    response = await http.patch("/wifi/config/networks/1", json={"psk": "ExamplePsk123"})
     assert response.json()["connectionState"] == "connected"
 
 
@@ -220,18 +220,18 @@ async def test_wifi_failures_are_logged(client: httpx.AsyncClient) -> None:
         ({"securityState": "open"}, 22),
     ],
 )
-async def test_wifi_validation(client: httpx.AsyncClient, body: dict[str, Any], code: int) -> None:
-    await client.post(
+async def test_wifi_validation(http: httpx.AsyncClient, body: dict[str, Any], code: int) -> None:
+    await http.post(
         "/wifi/config/networks", json={"ssid": "a", "securityState": "open", "configName": "taken"}
     )
-    response = await client.post("/wifi/config/networks", json=body)
+    response = await http.post("/wifi/config/networks", json=body)
     assert (response.status_code, response.json()) == (400, {"error": code})
 
 
 async def test_eaptls_network_joins_once_certificate_is_there(
-    client: httpx.AsyncClient, cert_material: dict[str, str]
+    http: httpx.AsyncClient, cert_material: dict[str, str]
 ) -> None:
-    response = await client.post(
+    response = await http.post(
         "/wifi/config/networks",
         json={
             "ssid": "I-WPA",
@@ -242,23 +242,23 @@ async def test_eaptls_network_joins_once_certificate_is_there(
     )
     assert response.status_code == 201
     assert response.json()["clientIdentity"] == "user@example"
-    assert (await client.get("/wifi/interface")).json()["connectionState"] == "disconnected"
-    await client.post("/certstore/certs/wificlient", json=client_cert(cert_material))
-    assert (await client.get("/wifi/interface")).json()["key_mgmt"] == "WPA-EAP"
+    assert (await http.get("/wifi/interface")).json()["connectionState"] == "disconnected"
+    await http.post("/certstore/certs/wificlient", json=client_cert(cert_material))
+    assert (await http.get("/wifi/interface")).json()["key_mgmt"] == "WPA-EAP"
 
 
-async def test_wifi_interface_and_scan(client: httpx.AsyncClient, state: DeviceState) -> None:
-    scan = (await client.get("/wifi/scan")).json()["values"]
+async def test_wifi_interface_and_scan(http: httpx.AsyncClient, state: DeviceState) -> None:
+    scan = (await http.get("/wifi/scan")).json()["values"]
     assert {entry["ssid"] for entry in scan} == {e.ssid for e in state.config.scan_results}
-    response = await client.patch(
+    response = await http.patch(
         "/wifi/interface", json={"enablePowerSavings": True, "reloadConfig": True}
     )
     assert (response.status_code, response.json()) == (200, {})
-    assert (await client.get("/wifi/interface")).json()["powerSavingsState"] == "enabled"
-    assert (await client.patch("/wifi/interface", json={})).status_code == 400
+    assert (await http.get("/wifi/interface")).json()["powerSavingsState"] == "enabled"
+    assert (await http.patch("/wifi/interface", json={})).status_code == 400
     assert (
-        await client.patch("/net/interfaces/wlan0", json={"interfaceUp": False})
+        await http.patch("/net/interfaces/wlan0", json={"interfaceUp": False})
     ).status_code == 200
-    assert (await client.get("/wifi/interface")).json()["wpa_state"] == "INTERFACE_DISABLED"
-    response = await client.get("/wifi/scan")
+    assert (await http.get("/wifi/interface")).json()["wpa_state"] == "INTERFACE_DISABLED"
+    response = await http.get("/wifi/scan")
     assert (response.status_code, response.json()) == (400, {"error": 13631506})

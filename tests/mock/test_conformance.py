@@ -25,14 +25,14 @@ from azsphere_async.mock import (
 from .conftest import BLINK, BLINK_ID, OCTETS, checking_client
 
 
-async def _populated(client: httpx.AsyncClient, cert_material: dict[str, str]) -> None:
+async def _populated(http: httpx.AsyncClient, cert_material: dict[str, str]) -> None:
     """Put something behind every identifier the requests below use."""
-    await client.put("/update/stage", content=BLINK.read_bytes(), headers=OCTETS)
-    await client.post("/update/install")
-    await client.post(
+    await http.put("/update/stage", content=BLINK.read_bytes(), headers=OCTETS)
+    await http.post("/update/install")
+    await http.post(
         "/certstore/certs/cert1", json={"certType": "rootca", "publicCert": cert_material["root"]}
     )
-    await client.post("/wifi/config/networks", json={"ssid": "Nowhere", "securityState": "open"})
+    await http.post("/wifi/config/networks", json={"ssid": "Nowhere", "securityState": "open"})
 
 
 def _request(op: spec.Operation) -> tuple[str, dict[str, object]]:
@@ -68,12 +68,12 @@ async def test_every_operation_succeeds_within_its_schema(
 ) -> None:
     state = DeviceState()
     state.restart_handler = lambda downtime: None
-    async with checking_client(create_app(state)) as client:
-        await _populated(client, cert_material)
+    async with checking_client(create_app(state)) as http:
+        await _populated(http, cert_material)
         path, kwargs = _request(op)
         if op.operation_id == "addCert":
             kwargs["json"] = {"certType": "rootca", "publicCert": cert_material["root"]}
-        response = await client.request(op.method, path, **kwargs)  # type: ignore[arg-type]
+        response = await http.request(op.method, path, **kwargs)  # type: ignore[arg-type]
     expected = 201 if op.operation_id == "addConfiguredWifiNetwork" else 200
     assert response.status_code == expected, response.text
 
@@ -87,11 +87,11 @@ async def test_upload_is_never_held_in_memory() -> None:
         for chunk in image_package_chunks(component, size=32 * 1024 * 1024):
             yield chunk
 
-    async with checking_client(create_app(state)) as client:
-        await client.get("/status")
+    async with checking_client(create_app(state)) as http:
+        await http.get("/status")
         tracemalloc.start()
         try:
-            response = await client.put(
+            response = await http.put(
                 "/update/stage", content=body(), headers={**OCTETS, "content-length": str(size)}
             )
             _, peak = tracemalloc.get_traced_memory()
@@ -101,7 +101,7 @@ async def test_upload_is_never_held_in_memory() -> None:
     assert peak < 4 * 1024 * 1024, peak
 
 
-async def test_real_time_app_reports_its_core(client: httpx.AsyncClient) -> None:
+async def test_real_time_app_reports_its_core(http: httpx.AsyncClient) -> None:
     component = "b1111111-2222-3333-4444-555555555555"
     manifest = {
         "SchemaVersion": 1,
@@ -112,9 +112,9 @@ async def test_real_time_app_reports_its_core(client: httpx.AsyncClient) -> None
         "ApplicationType": "RealTimeCapable",
     }
     package = build_image_package(component, name="RtApp", manifest=manifest, size=8192)
-    await client.put("/update/stage", content=package, headers=OCTETS)
-    await client.post("/update/install")
-    response = await client.patch(f"/app/status/{component}", json={"trigger": "stop"})
+    await http.put("/update/stage", content=package, headers=OCTETS)
+    await http.post("/update/install")
+    response = await http.patch(f"/app/status/{component}", json={"trigger": "stop"})
     assert response.json() == {"state": "stopped", "realTimeCore": 0}
 
 

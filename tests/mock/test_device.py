@@ -14,75 +14,75 @@ from azsphere_async.mock import DeviceState, MockDeviceConfig, create_app, spec
 from .conftest import BLINK, BLINK_ID, OCTETS, checking_client
 
 
-async def test_identity(client: httpx.AsyncClient, state: DeviceState) -> None:
-    security = (await client.get("/device/security_state")).json()
+async def test_identity(http: httpx.AsyncClient, state: DeviceState) -> None:
+    security = (await http.get("/device/security_state")).json()
     assert re.fullmatch(r"[0-9A-F]{128}", security["deviceIdentifier"])
     assert security["securityState"] == "SECURE"
-    assert (await client.get("/device/capabilities")).json() == {"device_capabilities": [11]}
-    assert (await client.get("/osversion")).json() == {"osversion": state.os_version}
-    assert set((await client.get("/abi_versions")).json()) == {
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [11]}
+    assert (await http.get("/osversion")).json() == {"osversion": state.os_version}
+    assert set((await http.get("/abi_versions")).json()) == {
         "SecureWorldRuntime",
         "OSRuntime",
         "ApplicationRuntime",
     }
-    response = await client.get("/status")
+    response = await http.get("/status")
     assert response.headers["rest-api-version"] == "4.6.0"
     assert response.json() == {"uptime": 0}
 
 
 async def test_configured_identity_and_growing_uptime() -> None:
     config = MockDeviceConfig(device_id="AB" * 64, initial_uptime=100, os_version="22.11")
-    async with checking_client(create_app(DeviceState(config))) as client:
-        security = (await client.get("/device/security_state")).json()
+    async with checking_client(create_app(DeviceState(config))) as http:
+        security = (await http.get("/device/security_state")).json()
         assert security["deviceIdentifier"] == "AB" * 64
-        assert (await client.get("/status")).json()["uptime"] >= 100
-        assert (await client.get("/osversion")).json() == {"osversion": "22.11"}
+        assert (await http.get("/status")).json()["uptime"] >= 100
+        assert (await http.get("/osversion")).json() == {"osversion": "22.11"}
 
 
-async def test_uptime_grows(client: httpx.AsyncClient) -> None:
-    before = (await client.get("/status")).json()["uptime"]
+async def test_uptime_grows(http: httpx.AsyncClient) -> None:
+    before = (await http.get("/status")).json()["uptime"]
     await asyncio.sleep(1.05)
-    assert (await client.get("/status")).json()["uptime"] >= before + 1
+    assert (await http.get("/status")).json()["uptime"] >= before + 1
 
 
-async def test_manufacturing_state_moves_forward_only(client: httpx.AsyncClient) -> None:
+async def test_manufacturing_state_moves_forward_only(http: httpx.AsyncClient) -> None:
     url = "/device/manufacturing_state"
-    assert (await client.get(url)).json() == {"manufacturingState": "Blank"}
-    assert (await client.put(url, json={"manufacturingState": "Module1Complete"})).json() == {}
-    same = await client.put(url, json={"manufacturingState": "Module1Complete"})
+    assert (await http.get(url)).json() == {"manufacturingState": "Blank"}
+    assert (await http.put(url, json={"manufacturingState": "Module1Complete"})).json() == {}
+    same = await http.put(url, json={"manufacturingState": "Module1Complete"})
     assert (same.status_code, same.json()) == (400, {"error": 1})
     for bad in ({"manufacturingState": "Blank"}, {"manufacturingState": "Nonsense"}, {}):
-        assert (await client.put(url, json=bad)).status_code == 400
-    assert (await client.put(url, json={"manufacturingState": "DeviceComplete"})).status_code == 200
-    back = await client.put(url, json={"manufacturingState": "Module1Complete"})
+        assert (await http.put(url, json=bad)).status_code == 400
+    assert (await http.put(url, json={"manufacturingState": "DeviceComplete"})).status_code == 200
+    back = await http.put(url, json={"manufacturingState": "Module1Complete"})
     assert (back.status_code, back.json()) == (400, {"error": 1})
-    assert (await client.get(url)).json() == {"manufacturingState": "DeviceComplete"}
+    assert (await http.get(url)).json() == {"manufacturingState": "DeviceComplete"}
 
 
-async def test_network_interfaces(client: httpx.AsyncClient) -> None:
-    interfaces = (await client.get("/net/interfaces")).json()["interfaces"]
+async def test_network_interfaces(http: httpx.AsyncClient) -> None:
+    interfaces = (await http.get("/net/interfaces")).json()["interfaces"]
     assert [i["interfaceName"] for i in interfaces] == ["azspheresvc", "lo", "wlan0", "eth0"]
-    assert (await client.get("/net/interfaces/sl0")).status_code == 404
+    assert (await http.get("/net/interfaces/sl0")).status_code == 404
     url = "/net/interfaces/eth0"
-    assert (await client.patch(url, json={"hardwareAddress": "02:11:22:33:44:55"})).json() == {}
-    assert (await client.get(url)).json()["hardwareAddress"] == "02:11:22:33:44:55"
-    assert (await client.patch(url, json={"interfaceUp": True})).status_code == 200
-    assert (await client.get(url)).json()["interfaceUp"] is True
-    response = await client.patch(
+    assert (await http.patch(url, json={"hardwareAddress": "02:11:22:33:44:55"})).json() == {}
+    assert (await http.get(url)).json()["hardwareAddress"] == "02:11:22:33:44:55"
+    assert (await http.patch(url, json={"interfaceUp": True})).status_code == 200
+    assert (await http.get(url)).json()["interfaceUp"] is True
+    response = await http.patch(
         "/net/interfaces/wlan0", json={"hardwareAddress": "02:11:22:33:44:55"}
     )
     assert (response.status_code, response.json()) == (400, {"error": 31457295})
-    response = await client.patch(url, json={"hardwareAddress": "zz:11:22:33:44:55"})
+    response = await http.patch(url, json={"hardwareAddress": "zz:11:22:33:44:55"})
     assert (response.status_code, response.json()) == (400, {"error": 31457286})
-    response = await client.patch("/net/interfaces/azspheresvc", json={"interfaceUp": False})
+    response = await http.patch("/net/interfaces/azspheresvc", json={"interfaceUp": False})
     assert (response.status_code, response.json()) == (400, {"error": 31457295})
-    response = await client.patch("/net/interfaces/nope", json={"interfaceUp": False})
+    response = await http.patch("/net/interfaces/nope", json={"interfaceUp": False})
     assert (response.status_code, response.json()) == (404, {"error": 31457294})
 
 
-async def test_proxy(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/net/proxy")).json() == {}
-    assert (await client.get("/net/status")).json()["proxy"] == "disabled"
+async def test_proxy(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/net/proxy")).json() == {}
+    assert (await http.get("/net/status")).json()["proxy"] == "disabled"
     basic = {
         "address": "proxy.example",
         "port": 3128,
@@ -92,21 +92,21 @@ async def test_proxy(client: httpx.AsyncClient) -> None:
         "noProxyAddresses": ["10.0.0.1"],
         "enabled": True,
     }
-    response = await client.post("/net/proxy", json=basic)
+    response = await http.post("/net/proxy", json=basic)
     assert response.status_code == 200
     assert "password" not in response.json()
-    shown = (await client.get("/net/proxy")).json()
+    shown = (await http.get("/net/proxy")).json()
     assert shown == {k: v for k, v in basic.items() if k != "password"}
-    assert (await client.get("/net/status")).json()["proxy"] == "enabled"
+    assert (await http.get("/net/status")).json()["proxy"] == "enabled"
     bad = {**basic, "authenticationType": "anonymous"}
-    assert (await client.post("/net/proxy", json=bad)).status_code == 400
-    assert (await client.post("/net/proxy", json={**basic, "port": 70000})).status_code == 400
-    assert (await client.delete("/net/proxy")).json() == {}
-    assert (await client.get("/net/proxy")).json() == {}
+    assert (await http.post("/net/proxy", json=bad)).status_code == 400
+    assert (await http.post("/net/proxy", json={**basic, "port": 70000})).status_code == 400
+    assert (await http.delete("/net/proxy")).json() == {}
+    assert (await http.get("/net/proxy")).json() == {}
 
 
-async def test_firewall_counts_service_traffic(client: httpx.AsyncClient) -> None:
-    rulesets = (await client.get("/net/firewall/rulesets")).json()["rulesets"]
+async def test_firewall_counts_service_traffic(http: httpx.AsyncClient) -> None:
+    rulesets = (await http.get("/net/firewall/rulesets")).json()["rulesets"]
     assert [r["hook"] for r in rulesets] == [
         "PREROUTING",
         "INPUT",
@@ -118,32 +118,32 @@ async def test_firewall_counts_service_traffic(client: httpx.AsyncClient) -> Non
     assert counted[0]["packets"] >= 1
 
 
-async def test_log_and_telemetry(client: httpx.AsyncClient) -> None:
-    log = await client.get("/log")
+async def test_log_and_telemetry(http: httpx.AsyncClient) -> None:
+    log = await http.get("/log")
     assert log.headers["content-type"] == "application/octet-stream"
     assert log.content.startswith(b"ASLH")
-    await client.put("/device/manufacturing_state", json={"manufacturingState": "Module1Complete"})
-    assert len((await client.get("/log")).content) > len(log.content)
-    telemetry = await client.get("/telemetry")
+    await http.put("/device/manufacturing_state", json={"manufacturingState": "Module1Complete"})
+    assert len((await http.get("/log")).content) > len(log.content)
+    telemetry = await http.get("/telemetry")
     assert telemetry.headers["content-type"] == "application/octet-stream"
     assert telemetry.content.startswith(b"ASER")
-    assert (await client.delete("/telemetry")).json() == {}
-    assert (await client.get("/telemetry")).content == b""
+    assert (await http.delete("/telemetry")).json() == {}
+    assert (await http.get("/telemetry")).content == b""
 
 
-async def test_json_bodies_need_json_content_type(client: httpx.AsyncClient) -> None:
+async def test_json_bodies_need_json_content_type(http: httpx.AsyncClient) -> None:
     body = b'{"manufacturingState": "Module1Complete"}'
     for headers in ({"content-type": "text/plain"}, {}):
-        response = await client.put("/device/manufacturing_state", content=body, headers=headers)
+        response = await http.put("/device/manufacturing_state", content=body, headers=headers)
         assert response.status_code == 415
-    response = await client.put(
+    response = await http.put(
         "/device/manufacturing_state",
         content=b"{oops",
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
     huge = b'{"x": "' + b"a" * 70_000 + b'"}'
-    response = await client.post(
+    response = await http.post(
         "/wifi/config/networks", content=huge, headers={"content-type": "application/json"}
     )
     assert (response.status_code, response.json()) == (400, {"error": 15728644})
@@ -151,39 +151,39 @@ async def test_json_bodies_need_json_content_type(client: httpx.AsyncClient) -> 
 
 async def test_restart_content_types(state: DeviceState) -> None:
     state.restart_handler = lambda downtime: None
-    async with checking_client(create_app(state)) as client:
-        assert (await client.post("/restart")).status_code == 200
+    async with checking_client(create_app(state)) as http:
+        assert (await http.post("/restart")).status_code == 200
         assert (
-            await client.post("/restart", content=b"", headers={"content-type": "text/plain"})
+            await http.post("/restart", content=b"", headers={"content-type": "text/plain"})
         ).status_code == 200
-        response = await client.post("/restart", json={})
+        response = await http.post("/restart", json={})
         assert response.status_code == 415
     old = DeviceState(MockDeviceConfig(rest_api_version="4.1.0"))
     old.restart_handler = lambda downtime: None
-    async with checking_client(create_app(old)) as client:
-        assert (await client.post("/restart", json={})).status_code == 200
+    async with checking_client(create_app(old)) as http:
+        assert (await http.post("/restart", json={})).status_code == 200
         # Before 4.2.0 devices did not answer 415 at all.
-        response = await client.put(
+        response = await http.put(
             "/device/manufacturing_state", content=b'{"manufacturingState": "Module1Complete"}'
         )
         assert response.status_code == 200
 
 
 async def test_in_process_restart(
-    client: httpx.AsyncClient, state: DeviceState, blink: bytes
+    http: httpx.AsyncClient, state: DeviceState, blink: bytes
 ) -> None:
     state.config = MockDeviceConfig(restart_downtime=0.3)
-    await client.put("/update/stage", content=blink, headers=OCTETS)
-    await client.post("/update/install", json={"appControlMode": "Manual"})
-    await client.patch(f"/app/status/{BLINK_ID}", json={"trigger": "start"})
-    await client.put("/update/stage", content=blink, headers=OCTETS)
-    assert (await client.post("/restart")).json() == {"restartingSystem": True}
+    await http.put("/update/stage", content=blink, headers=OCTETS)
+    await http.post("/update/install", json={"appControlMode": "Manual"})
+    await http.patch(f"/app/status/{BLINK_ID}", json={"trigger": "start"})
+    await http.put("/update/stage", content=blink, headers=OCTETS)
+    assert (await http.post("/restart")).json() == {"restartingSystem": True}
     with pytest.raises(ConnectionRefusedError):
-        await client.get("/status")
+        await http.get("/status")
     await asyncio.sleep(0.35)
-    assert (await client.get("/status")).json()["uptime"] <= 1
-    assert (await client.get(f"/app/status/{BLINK_ID}")).json() == {"state": "stopped"}
-    assert (await client.get("/images")).json()["has_staged_updates"] is False
+    assert (await http.get("/status")).json()["uptime"] <= 1
+    assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "stopped"}
+    assert (await http.get("/images")).json()["has_staged_updates"] is False
     assert state.stats.restarts == 1
 
 
@@ -209,8 +209,8 @@ async def test_development_mode_off_locks_protected_calls(op: spec.Operation) ->
     state = DeviceState(MockDeviceConfig(development_mode=False))
     state.restart_handler = lambda downtime: None
     path, kwargs = _example_request(op)
-    async with checking_client(create_app(state)) as client:
-        response = await client.request(op.method, path, **kwargs)
+    async with checking_client(create_app(state)) as http:
+        response = await http.request(op.method, path, **kwargs)
     if op.authorizer is None:
         assert response.status_code == 200
     else:
@@ -219,12 +219,12 @@ async def test_development_mode_off_locks_protected_calls(op: spec.Operation) ->
 
 
 async def test_capabilities_follow_development_mode(
-    client: httpx.AsyncClient, state: DeviceState
+    http: httpx.AsyncClient, state: DeviceState
 ) -> None:
     state.development_mode = False
-    assert (await client.get("/device/capabilities")).json() == {"device_capabilities": []}
-    assert (await client.get("/stats/memory/groups/applications")).status_code == 403
-    assert (await client.put("/update/stage", content=b"x", headers=OCTETS)).json() == {
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": []}
+    assert (await http.get("/stats/memory/groups/applications")).status_code == 403
+    assert (await http.put("/update/stage", content=b"x", headers=OCTETS)).json() == {
         "error": 7340069
     }
 
@@ -248,41 +248,39 @@ async def test_calls_newer_than_the_device_answer_404(op: spec.Operation) -> Non
     state = DeviceState(MockDeviceConfig(rest_api_version=version))
     state.restart_handler = lambda downtime: None
     path, kwargs = _example_request(op)
-    async with checking_client(create_app(state)) as client:
-        response = await client.request(op.method, path, **kwargs)
+    async with checking_client(create_app(state)) as http:
+        response = await http.request(op.method, path, **kwargs)
     assert response.headers["rest-api-version"] == version
     assert (response.status_code, response.json()) == (404, {"error": 15728642})
 
 
 async def test_fields_follow_the_version() -> None:
     old = DeviceState(MockDeviceConfig(rest_api_version="4.2.0"))
-    async with checking_client(create_app(old)) as client:
+    async with checking_client(create_app(old)) as http:
         assert (
-            await client.patch("/net/interfaces/eth0", json={"interfaceUp": True})
+            await http.patch("/net/interfaces/eth0", json={"interfaceUp": True})
         ).status_code == 404
-        wlan = (await client.get("/net/interfaces/wlan0")).json()
+        wlan = (await http.get("/net/interfaces/wlan0")).json()
         assert "hardwareAddress" not in wlan
-        assert "powerSavingsState" not in (await client.get("/wifi/interface")).json()
-        response = await client.patch("/wifi/interface", json={"enablePowerSavings": True})
+        assert "powerSavingsState" not in (await http.get("/wifi/interface")).json()
+        response = await http.patch("/wifi/interface", json={"enablePowerSavings": True})
         assert response.status_code == 400
-        assert (
-            await client.patch("/wifi/interface", json={"reloadConfig": True})
-        ).status_code == 200
+        assert (await http.patch("/wifi/interface", json={"reloadConfig": True})).status_code == 200
     mid = DeviceState(MockDeviceConfig(rest_api_version="4.3.0"))
-    async with checking_client(create_app(mid)) as client:
-        assert "hardwareAddress" in (await client.get("/net/interfaces/wlan0")).json()
-        staged = await client.put(
+    async with checking_client(create_app(mid)) as http:
+        assert "hardwareAddress" in (await http.get("/net/interfaces/wlan0")).json()
+        staged = await http.put(
             "/update/stage",
             content=BLINK.read_bytes(),
             headers=OCTETS,
         )
         assert staged.status_code == 200
-        await client.post("/update/install")
-        assert (await client.delete(f"/app/image/{BLINK_ID}")).json() == {}
+        await http.post("/update/install")
+        assert (await http.delete(f"/app/image/{BLINK_ID}")).json() == {}
 
 
-async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:
+async def test_unknown_paths_and_methods(http: httpx.AsyncClient) -> None:
     for method, path in (("GET", "/nothing"), ("DELETE", "/status"), ("GET", "/app/status")):
-        response = await client.request(method, path)
+        response = await http.request(method, path)
         assert (response.status_code, response.json()) == (404, {"error": 15728642})
         assert response.headers["rest-api-version"] == "4.6.0"

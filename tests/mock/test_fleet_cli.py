@@ -35,11 +35,11 @@ async def test_fleet_of_64_starts_fast_and_serves_concurrently() -> None:
         assert len(hosts) == 64 or hosts == {"127.0.0.1"}
         context = fleet.ssl_context()
 
-        async def ask(device: azsphere_async.mock.MockDevice) -> str:
-            async with httpx.AsyncClient(base_url=device.url, verify=context) as client:
+        async def ask(mock_device: azsphere_async.mock.MockDevice) -> str:
+            async with httpx.AsyncClient(base_url=mock_device.url, verify=context) as http:
                 for _ in range(3):
-                    assert (await client.get("/status")).status_code == 200
-                body = (await client.get("/device/security_state")).json()
+                    assert (await http.get("/status")).status_code == 200
+                body = (await http.get("/device/security_state")).json()
                 return str(body["deviceIdentifier"])
 
         ids = await asyncio.gather(*(ask(device) for device in fleet))
@@ -48,11 +48,11 @@ async def test_fleet_of_64_starts_fast_and_serves_concurrently() -> None:
         assert all(stats.requests == 4 for stats in fleet.stats.values())
 
         assert fleet.dcs is not None
-        async with httpx.AsyncClient(base_url=fleet.dcs.url) as client:
-            listed = (await client.get("/api/service/devices")).json()
+        async with httpx.AsyncClient(base_url=fleet.dcs.url) as http:
+            listed = (await http.get("/api/service/devices")).json()
             assert [entry["IpAddress"] for entry in listed] == fleet.addresses
             assert all(entry["DeviceConnectionPath"] for entry in listed)
-            assert (await client.put("/api/service/devices/rescan")).json() == 64
+            assert (await http.put("/api/service/devices/rescan")).json() == 64
     assert all(not device.is_up for device in fleet)
 
 
@@ -62,9 +62,9 @@ async def test_dcs_answers_match_its_spec() -> None:
     document = dcs_openapi()
     async with MockFleet(2, dcs_port=0) as fleet:
         assert fleet.dcs is not None
-        async with httpx.AsyncClient(base_url=fleet.dcs.url) as client:
-            listed = (await client.get("/api/service/devices")).json()
-            count = (await client.put("/api/service/devices/rescan")).json()
+        async with httpx.AsyncClient(base_url=fleet.dcs.url) as http:
+            listed = (await http.get("/api/service/devices")).json()
+            count = (await http.put("/api/service/devices/rescan")).json()
     schema = {
         "$ref": "#/components/schemas/DeviceConnectionInfoList",
         "components": document["components"],
@@ -99,9 +99,9 @@ async def test_serve_fleet_until_stopped(tmp_path: Path) -> None:
         addresses = json.loads(addresses_file.read_text())
         assert len(addresses) == 3
         context = ready[0].ssl_context()
-        async with httpx.AsyncClient(verify=context) as client:
+        async with httpx.AsyncClient(verify=context) as http:
             for address in addresses:
-                response = await client.get(f"https://{address}/status")
+                response = await http.get(f"https://{address}/status")
                 assert response.headers["rest-api-version"] == "4.4.0"
         stop.set()
 
@@ -181,9 +181,9 @@ async def test_command_serves_a_fleet_that_curl_trusts(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
         addresses = json.loads(addresses_file.read_text())
         assert len(addresses) == 2
-        async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=ca_file)) as client:
+        async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=ca_file)) as http:
             for address in addresses:
-                assert (await client.get(f"https://{address}/status")).status_code == 200
+                assert (await http.get(f"https://{address}/status")).status_code == 200
         curl = shutil.which("curl")
         if curl is not None:
             host, port = addresses[0].rsplit(":", 1)

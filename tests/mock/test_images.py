@@ -20,37 +20,37 @@ from azsphere_async.mock import (
 from .conftest import BLINK_ID, MUTABLE, MUTABLE_ID, OCTETS, checking_client
 
 
-async def stage(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
-    return await client.put("/update/stage", content=body, headers=OCTETS)
+async def stage(http: httpx.AsyncClient, body: bytes) -> httpx.Response:
+    return await http.put("/update/stage", content=body, headers=OCTETS)
 
 
-async def test_fresh_device_has_os_components_and_no_apps(client: httpx.AsyncClient) -> None:
-    images = (await client.get("/images")).json()
+async def test_fresh_device_has_os_components_and_no_apps(http: httpx.AsyncClient) -> None:
+    images = (await http.get("/images")).json()
     assert images["has_staged_updates"] is False
     kernel = [c for c in images["components"] if c["name"] == "NW Kernel"]
     assert kernel
     assert kernel[0]["image_type"] == 7
     assert all(c["image_type"] != 10 for c in images["components"])
-    assert (await client.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
+    assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
 
 
 async def test_stage_install_status(
-    client: httpx.AsyncClient, blink: bytes, state: DeviceState
+    http: httpx.AsyncClient, blink: bytes, state: DeviceState
 ) -> None:
     free = state.free_space
-    response = await stage(client, blink)
+    response = await stage(http, blink)
     assert response.status_code == 200
     assert response.json() == {}
     assert state.free_space == free - len(blink)
-    images = (await client.get("/images")).json()
+    images = (await http.get("/images")).json()
     assert images["has_staged_updates"] is True
-    assert (await client.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
+    assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
 
-    response = await client.post("/update/install")
+    response = await http.post("/update/install")
     assert response.status_code == 200
     assert response.json() == {}
-    assert (await client.get(f"/app/status/{BLINK_ID}")).json() == {"state": "running"}
-    images = (await client.get("/images")).json()
+    assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "running"}
+    images = (await http.get("/images")).json()
     assert images["has_staged_updates"] is False
     app = next(c for c in images["components"] if c["uid"] == BLINK_ID)
     assert app["image_type"] == 10
@@ -60,96 +60,96 @@ async def test_stage_install_status(
     assert state.free_space == free - len(blink)
 
 
-async def test_manual_mode_and_triggers(client: httpx.AsyncClient, blink: bytes) -> None:
-    await stage(client, blink)
-    response = await client.post("/update/install", json={"appControlMode": "Manual"})
+async def test_manual_mode_and_triggers(http: httpx.AsyncClient, blink: bytes) -> None:
+    await stage(http, blink)
+    response = await http.post("/update/install", json={"appControlMode": "Manual"})
     assert response.status_code == 200
     status_url = f"/app/status/{BLINK_ID}"
-    assert (await client.get(status_url)).json() == {"state": "stopped"}
+    assert (await http.get(status_url)).json() == {"state": "stopped"}
     for trigger, expected in [
         ("start", "running"),
         ("stop", "stopped"),
         ("startDebug", "debugging"),
         ("start", "running"),
     ]:
-        response = await client.patch(status_url, json={"trigger": trigger})
+        response = await http.patch(status_url, json={"trigger": trigger})
         assert response.status_code == 200
         assert response.json() == {"state": expected}
-        assert (await client.get(status_url)).json() == {"state": expected}
-    response = await client.patch(status_url, json={"trigger": "jump"})
+        assert (await http.get(status_url)).json() == {"state": expected}
+    response = await http.patch(status_url, json={"trigger": "jump"})
     assert response.status_code == 400
 
 
-async def test_patch_absent_app_and_bad_component_ids(client: httpx.AsyncClient) -> None:
-    response = await client.patch(f"/app/status/{BLINK_ID}", json={"trigger": "start"})
+async def test_patch_absent_app_and_bad_component_ids(http: httpx.AsyncClient) -> None:
+    response = await http.patch(f"/app/status/{BLINK_ID}", json={"trigger": "start"})
     assert (response.status_code, response.json()) == (400, {"error": 14680076})
-    response = await client.delete(f"/app/image/{BLINK_ID}")
+    response = await http.delete(f"/app/image/{BLINK_ID}")
     assert (response.status_code, response.json()) == (400, {"error": 14680076})
     for bad in ("not-a-uid", "2f074b0f-d99d-4692-82d9-ef93a7d6463"):
-        response = await client.get(f"/app/status/{bad}")
+        response = await http.get(f"/app/status/{bad}")
         assert (response.status_code, response.json()) == (400, {"error": 15728642})
 
 
 async def test_delete_frees_space(
-    client: httpx.AsyncClient, blink: bytes, state: DeviceState
+    http: httpx.AsyncClient, blink: bytes, state: DeviceState
 ) -> None:
     free = state.free_space
-    await stage(client, blink)
-    await client.post("/update/install")
-    response = await client.delete(f"/app/image/{BLINK_ID}")
+    await stage(http, blink)
+    await http.post("/update/install")
+    response = await http.delete(f"/app/image/{BLINK_ID}")
     assert response.status_code == 200
     assert response.json() == {"restartingSystem": False}
     assert state.free_space == free
-    assert (await client.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
+    assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
 
 
-async def test_quota_and_memory_statistics(client: httpx.AsyncClient, blink: bytes) -> None:
-    await stage(client, MUTABLE.read_bytes())
-    await stage(client, blink)
-    await client.post("/update/install")
-    assert (await client.get(f"/app/quota/{MUTABLE_ID}")).json() == {"UsageKB": 0, "LimitKB": 8}
-    assert (await client.get(f"/app/quota/{BLINK_ID}")).json() == {"UsageKB": 0, "LimitKB": 0}
-    missing = await client.get("/app/quota/00000000-1111-2222-3333-444444444444")
+async def test_quota_and_memory_statistics(http: httpx.AsyncClient, blink: bytes) -> None:
+    await stage(http, MUTABLE.read_bytes())
+    await stage(http, blink)
+    await http.post("/update/install")
+    assert (await http.get(f"/app/quota/{MUTABLE_ID}")).json() == {"UsageKB": 0, "LimitKB": 8}
+    assert (await http.get(f"/app/quota/{BLINK_ID}")).json() == {"UsageKB": 0, "LimitKB": 0}
+    missing = await http.get("/app/quota/00000000-1111-2222-3333-444444444444")
     assert missing.status_code == 404
-    stats = (await client.get("/stats/memory/groups/applications")).json()
+    stats = (await http.get("/stats/memory/groups/applications")).json()
     assert {a["componentId"].lower() for a in stats["apps"]} == {BLINK_ID, MUTABLE_ID}
     assert stats["memoryStats"]["currentMemoryUsageInBytes"] > 0
-    await client.patch(f"/app/status/{BLINK_ID}", json={"trigger": "stop"})
-    stats = (await client.get("/stats/memory/groups/applications")).json()
+    await http.patch(f"/app/status/{BLINK_ID}", json={"trigger": "stop"})
+    stats = (await http.get("/stats/memory/groups/applications")).json()
     assert [a["componentId"].lower() for a in stats["apps"]] == [MUTABLE_ID]
 
 
-async def test_not_an_image_package_is_refused(client: httpx.AsyncClient) -> None:
-    response = await stage(client, b"this is not an image package" * 1000)
+async def test_not_an_image_package_is_refused(http: httpx.AsyncClient) -> None:
+    response = await stage(http, b"this is not an image package" * 1000)
     assert (response.status_code, response.json()) == (400, {"error": 7340050})
-    assert (await client.get("/images")).json()["has_staged_updates"] is False
+    assert (await http.get("/images")).json()["has_staged_updates"] is False
 
 
-async def test_stage_needs_octet_stream(client: httpx.AsyncClient, blink: bytes) -> None:
-    response = await client.put(
+async def test_stage_needs_octet_stream(http: httpx.AsyncClient, blink: bytes) -> None:
+    response = await http.put(
         "/update/stage", content=blink, headers={"content-type": "text/plain"}
     )
     assert response.status_code == 415
-    response = await client.put("/update/stage", content=blink)
+    response = await http.put("/update/stage", content=blink)
     assert response.status_code == 415
 
 
 async def test_not_enough_free_space() -> None:
     state = DeviceState(MockDeviceConfig(storage_capacity=40_000))
-    async with checking_client(create_app(state)) as client:
+    async with checking_client(create_app(state)) as http:
         first = build_image_package("11111111-2222-3333-4444-555555555555", size=30_000)
-        assert (await stage(client, first)).status_code == 200
+        assert (await stage(http, first)).status_code == 200
         second = build_image_package("21111111-2222-3333-4444-555555555555", size=30_000)
-        response = await stage(client, second)
+        response = await stage(http, second)
         assert (response.status_code, response.json()) == (400, {"error": 14680082})
 
         async def chunked() -> AsyncIterator[bytes]:
             for chunk in image_package_chunks("31111111-2222-3333-4444-555555555555", size=30_000):
                 yield chunk
 
-        response = await client.put("/update/stage", content=chunked(), headers=OCTETS)
+        response = await http.put("/update/stage", content=chunked(), headers=OCTETS)
         assert (response.status_code, response.json()) == (400, {"error": 14680082})
-        assert (await client.post("/update/install")).status_code == 200
+        assert (await http.post("/update/install")).status_code == 200
         assert state.free_space == 40_000 - len(first)
 
 
@@ -162,47 +162,47 @@ async def test_large_package_streams_through(state: DeviceState) -> None:
         for chunk in image_package_chunks(component, name="Big", size=20 * 1024 * 1024):
             yield chunk
 
-    async with checking_client(create_app(state)) as client:
-        response = await client.put(
+    async with checking_client(create_app(state)) as http:
+        response = await http.put(
             "/update/stage",
             content=body(),
             headers={**OCTETS, "content-length": str(size)},
         )
         assert response.status_code == 200
-        await client.post("/update/install", json={"appControlMode": "Manual"})
-        images = (await client.get("/images")).json()
+        await http.post("/update/install", json={"appControlMode": "Manual"})
+        images = (await http.get("/images")).json()
         big = next(c for c in images["components"] if c["uid"] == component)
         assert big["name"] == "Big"
         assert big["images"][0]["length_in_bytes"] == size
 
 
-async def test_system_image_install_restarts(client: httpx.AsyncClient, state: DeviceState) -> None:
+async def test_system_image_install_restarts(http: httpx.AsyncClient, state: DeviceState) -> None:
     package = build_image_package(
         "51111111-2222-3333-4444-555555555555", name="BoardConfig", image_type=21, size=4096
     )
-    assert (await stage(client, package)).status_code == 200
-    response = await client.post("/update/install")
+    assert (await stage(http, package)).status_code == 200
+    response = await http.post("/update/install")
     assert response.json() == {"restartingSystem": True}
     assert state.stats.restarts == 1
 
 
-async def test_nil_component_id_is_refused(client: httpx.AsyncClient) -> None:
+async def test_nil_component_id_is_refused(http: httpx.AsyncClient) -> None:
     package = build_image_package("00000000-0000-0000-0000-000000000000", size=4096)
-    response = await stage(client, package)
+    response = await stage(http, package)
     assert (response.status_code, response.json()) == (400, {"error": 7340079})
 
 
 async def test_ota_in_progress_conflicts(
-    client: httpx.AsyncClient, state: DeviceState, blink: bytes
+    http: httpx.AsyncClient, state: DeviceState, blink: bytes
 ) -> None:
     state.ota_update_in_progress = True
-    response = await stage(client, blink)
+    response = await stage(http, blink)
     assert (response.status_code, response.json()) == (409, {"error": 7340071})
 
 
 @pytest.mark.parametrize("body", [b"{", b'{"appControlMode": "Sometimes"}'])
-async def test_install_refuses_bad_bodies(client: httpx.AsyncClient, body: bytes) -> None:
-    response = await client.post(
+async def test_install_refuses_bad_bodies(http: httpx.AsyncClient, body: bytes) -> None:
+    response = await http.post(
         "/update/install", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
