@@ -63,11 +63,11 @@ async def test_calls_to_one_board_queue_on_its_single_connection() -> None:
     async with MockFleet(1) as mock:
         mock[0].link.set(latency_ms=20)
         async with (
-            DeviceClient(mock.addresses[0], ca=mock.ssl_context()) as device,
+            DeviceClient(mock.addresses[0], ca=mock.ssl_context()) as client,
             anyio.create_task_group() as group,
         ):
             for _ in range(10):
-                group.start_soon(device.device.get_status)
+                group.start_soon(client.device.get_status)
         assert mock[0].stats.connections_accepted == 1
         assert mock[0].stats.requests == 10
 

@@ -112,13 +112,13 @@ async def board() -> AsyncIterator[tuple[MockDevice, DeviceClient]]:
         MockDevice() as mock,
         DeviceClient(
             mock.address, ca=mock.ssl_context(), timeout=LIMITS, retry=FAST_RETRY
-        ) as device,
+        ) as client,
     ):
-        await furnish(device)
+        await furnish(client)
         for _, call, _ in READS:  # every read works while nothing is wrong
-            await call(device)
+            await call(client)
         mock.stats.reset()
-        yield mock, device
+        yield mock, client
 
 
 async def failure_of(call: Call, device: DeviceClient) -> BaseException | None:
@@ -256,26 +256,26 @@ async def test_the_response_cap_applies_to_every_read() -> None:
         cap = 256 * 1024
         async with DeviceClient(
             mock.address, ca=mock.ssl_context(), timeout=LIMITS, max_response_bytes=cap
-        ) as device:
+        ) as client:
             for name, call, path in READS:
                 mock.faults.inject(Fault(FaultKind.GIANT_BODY, size=cap + 1), path=path)
-                error = await failure_of(call, device)
+                error = await failure_of(call, client)
                 assert isinstance(error, ResponseTooLargeError), (name, error)
                 assert error.limit == cap
                 assert f"{cap}-byte cap" in str(error)
-                await call(device)
+                await call(client)
 
 
 async def test_a_plain_http_server_on_the_https_port_is_a_tls_error_and_never_spoken_to() -> None:
     async with MockDevice(tls=False) as mock:
         async with DeviceClient(
             mock.address, ca=mock.ssl_context(), timeout=LIMITS, retry=FAST_RETRY
-        ) as device:
+        ) as client:
             for call in (
                 lambda d: d.device.get_status(),
                 lambda d: d.wifi.set_interface_state(reload_config=True),
             ):
-                error = await failure_of(call, device)
+                error = await failure_of(call, client)
                 assert isinstance(error, TLSVerificationError)
                 assert "TLS handshake failed" in str(error)
                 assert "something other than an Azure Sphere device" in str(error)
@@ -310,10 +310,10 @@ async def test_an_answer_that_is_not_http_is_a_lost_connection(answer: bytes) ->
         ScriptedServer(garbage) as server,
         DeviceClient(
             server.address, ca=server.client_context(), timeout=LIMITS, retry=FAST_RETRY
-        ) as device,
+        ) as client,
     ):
         started = time.perf_counter()
-        error = await failure_of(lambda d: d.device.get_status(), device)
+        error = await failure_of(lambda d: d.device.get_status(), client)
         assert time.perf_counter() - started < LIMITS.read + 2.0  # type: ignore[operator]
     assert isinstance(error, DeviceUnreachableError | MalformedResponseError), repr(error)
     assert not isinstance(error, TLSVerificationError)

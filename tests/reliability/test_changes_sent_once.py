@@ -115,15 +115,15 @@ async def board() -> AsyncIterator[tuple[MockDevice, DeviceClient]]:
         MockDevice() as mock,
         DeviceClient(
             mock.address, ca=mock.ssl_context(), timeout=LIMITS, retry=EAGER_RETRY
-        ) as device,
+        ) as client,
     ):
-        await device.sideload.deploy(BLINK)
-        await device.sideload.stage(BLINK)
-        await device.certificates.add("lineroot", cert_type="rootca", public_cert=ROOT_PEM)
-        await device.wifi.add_network(ssid="ExampleNetworkName", security_state="open")
-        await device.network.configure_proxy(address="proxy.example", port=8080)
+        await client.sideload.deploy(BLINK)
+        await client.sideload.stage(BLINK)
+        await client.certificates.add("lineroot", cert_type="rootca", public_cert=ROOT_PEM)
+        await client.wifi.add_network(ssid="ExampleNetworkName", security_state="open")
+        await client.network.configure_proxy(address="proxy.example", port=8080)
         mock.stats.reset()
-        yield mock, device
+        yield mock, client
 
 
 def _path_of(operation: str) -> str:

@@ -61,36 +61,36 @@ async def test_drop_at_any_point_of_a_stage_is_typed_prompt_and_the_next_call_wo
     size = big_image.stat().st_size
     async with (
         MockDevice(BIG_STORAGE) as mock,
-        DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as device,
+        DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as client,
     ):
-        await device.device.get_status()
+        await client.device.get_status()
         mock.faults.drop_upload_after(after)
         started = time.perf_counter()
         with pytest.raises(DeviceUnreachableError) as caught:
-            await device.sideload.stage(big_image)
+            await client.sideload.stage(big_image)
         assert time.perf_counter() - started < LIMITS.write + SLACK  # type: ignore[operator]
         sent = assert_lost_upload(caught.value, mock.address, size)
         assert sent >= min(after, size)
         assert mock.stats.requests_by_operation["PUT /update/stage"] == 1
-        status = await device.device.get_status()
+        status = await client.device.get_status()
         assert status.uptime is not None
         assert mock.stats.connections_accepted == 2
         # The board takes a whole upload again on the fresh connection.
-        staged = await device.sideload.stage(big_image)
+        staged = await client.sideload.stage(big_image)
         assert staged.bytes_sent == size
 
 
 async def test_drop_during_a_deploy_stops_before_the_install(big_image: Path) -> None:
     async with (
         MockDevice(BIG_STORAGE) as mock,
-        DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as device,
+        DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as client,
     ):
         mock.faults.drop_upload_after(2 * 1024 * 1024)
         with pytest.raises(DeviceUnreachableError) as caught:
-            await device.sideload.deploy(big_image)
+            await client.sideload.deploy(big_image)
         assert_lost_upload(caught.value, mock.address, big_image.stat().st_size)
         assert mock.stats.requests_by_operation["POST /update/install"] == 0
-        deployment = await device.sideload.deploy(big_image)
+        deployment = await client.sideload.deploy(big_image)
         assert deployment.staged.bytes_sent == big_image.stat().st_size
 
 
@@ -99,13 +99,13 @@ async def test_a_board_unplugged_mid_upload_is_unreachable_with_the_bytes_sent(
 ) -> None:
     async with MockDevice(BIG_STORAGE) as mock:
         mock.link.set(bandwidth=8 * 1024 * 1024)
-        async with DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as device:
+        async with DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as client:
             error: BaseException | None = None
 
             async def upload() -> None:
                 nonlocal error
                 try:
-                    await device.sideload.stage(big_image)
+                    await client.sideload.stage(big_image)
                 except Exception as exc:
                     error = exc
 
@@ -118,7 +118,7 @@ async def test_a_board_unplugged_mid_upload_is_unreachable_with_the_bytes_sent(
             assert_lost_upload(error, mock.address, big_image.stat().st_size)
             assert time.perf_counter() - started < LIMITS.write + SLACK  # type: ignore[operator]
             with pytest.raises(DeviceUnreachableError, match="could not connect"):
-                await device.device.get_status()
+                await client.device.get_status()
 
 
 async def test_a_reset_connection_is_unreachable_not_a_tls_failure(big_image: Path) -> None:
@@ -136,10 +136,10 @@ async def test_a_reset_connection_is_unreachable_not_a_tls_failure(big_image: Pa
         ScriptedServer(reset_after_a_megabyte) as server,
         DeviceClient(
             server.address, ca=server.client_context(), timeout=LIMITS, retry=FAST_RETRY
-        ) as device,
+        ) as client,
     ):
         with pytest.raises(DeviceUnreachableError) as caught:
-            await device.sideload.stage(big_image)
+            await client.sideload.stage(big_image)
     assert_lost_upload(caught.value, server.address, big_image.stat().st_size)
     assert server.connections == 1  # a change is never sent again
 
@@ -160,9 +160,9 @@ async def test_a_read_whose_connection_resets_is_retried_on_a_fresh_one() -> Non
         ScriptedServer(reset_first_then_answer) as server,
         DeviceClient(
             server.address, ca=server.client_context(), timeout=LIMITS, retry=FAST_RETRY
-        ) as device,
+        ) as client,
     ):
-        status = await device.device.get_status()
+        status = await client.device.get_status()
     assert status.uptime == 7
     assert server.connections == 2
 
@@ -269,10 +269,10 @@ async def test_an_upload_the_board_stops_reading_times_out_writing_with_the_byte
 
     async with ScriptedServer(answer_then_never_read) as stuck:
         limits = Timeouts(connect=2.0, read=2.0, write=0.5)
-        async with DeviceClient(stuck.address, ca=stuck.client_context(), timeout=limits) as device:
+        async with DeviceClient(stuck.address, ca=stuck.client_context(), timeout=limits) as client:
             started = time.perf_counter()
             with pytest.raises(DeviceTimeoutError) as caught:
-                await device.sideload.stage(big_image)
+                await client.sideload.stage(big_image)
             assert time.perf_counter() - started < 0.5 + SLACK
     error = caught.value
     assert error.phase == "write"
@@ -287,18 +287,18 @@ async def test_a_stage_the_board_takes_but_never_answers_times_out_reading(
 ) -> None:
     async with (
         MockDevice(BIG_STORAGE) as mock,
-        DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as device,
+        DeviceClient(mock.address, ca=mock.ssl_context(), timeout=LIMITS) as client,
     ):
-        await device.device.get_status()
+        await client.device.get_status()
         mock.faults.stall_next(None, path="/update/stage")
         started = time.perf_counter()
         with pytest.raises(DeviceTimeoutError) as caught:
-            await device.sideload.stage(big_image)
+            await client.sideload.stage(big_image)
         assert time.perf_counter() - started < LIMITS.read + SLACK  # type: ignore[operator]
         assert caught.value.phase == "read"
         assert caught.value.bytes_sent == big_image.stat().st_size
         assert mock.stats.requests_by_operation["PUT /update/stage"] == 1
-        assert (await device.device.get_status()).uptime is not None
+        assert (await client.device.get_status()).uptime is not None
 
 
 async def test_an_operation_time_limit_bounds_retries_of_a_board_that_keeps_dropping() -> None:
@@ -308,10 +308,10 @@ async def test_an_operation_time_limit_bounds_retries_of_a_board_that_keeps_drop
         retry = RetryPolicy(attempts=1000, backoff=0.05, max_backoff=0.05)
         async with DeviceClient(
             mock.address, ca=mock.ssl_context(), timeout=limits, retry=retry
-        ) as device:
+        ) as client:
             started = time.perf_counter()
             with pytest.raises(DeviceTimeoutError) as caught:
-                await device.image.get_images()
+                await client.image.get_images()
             assert time.perf_counter() - started < 0.5 + SLACK
         assert caught.value.phase == "operation"
         assert mock.stats.requests_by_operation["GET /images"] >= 2

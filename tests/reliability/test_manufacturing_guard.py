@@ -36,9 +36,9 @@ def in_process(state: DeviceState) -> DeviceClient:
 
 def run(state: DeviceState, call: Callable[[DeviceClient], Awaitable[Any]]) -> Exception | None:
     async def main() -> Exception | None:
-        async with in_process(state) as device:
+        async with in_process(state) as client:
             try:
-                await call(device)
+                await call(client)
             except InvalidArgumentError as exc:
                 return exc
         return None
@@ -132,11 +132,11 @@ async def test_a_confirmed_change_whose_connection_drops_is_not_sent_again() -> 
         MockDevice() as mock,
         DeviceClient(
             mock.address, ca=mock.ssl_context(), retry=RetryPolicy(attempts=5, backoff=0.01)
-        ) as device,
+        ) as client,
     ):
         mock.faults.drop_next(method="PUT", path="/device/manufacturing_state")
         with pytest.raises(DeviceUnreachableError):
-            await device.manufacturing.set_state("Module1Complete", irreversible_ok=True)
+            await client.manufacturing.set_state("Module1Complete", irreversible_ok=True)
         assert mock.stats.requests_by_operation[PUT] == 1
         assert mock.state.manufacturing_state == "Blank"
-        assert await device.manufacturing.get_state() == ManufacturingState.BLANK
+        assert await client.manufacturing.get_state() == ManufacturingState.BLANK

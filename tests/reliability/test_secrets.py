@@ -127,7 +127,7 @@ class Witness:
 
 
 @pytest.fixture
-async def device(
+async def board(
     caplog: pytest.LogCaptureFixture,
 ) -> AsyncIterator[tuple[MockDevice, DeviceClient]]:
     caplog.set_level(logging.DEBUG)  # every logger, the library's, httpx's and the mock's
@@ -139,9 +139,9 @@ async def device(
 
 
 async def test_wifi_psks_never_show(
-    device: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
+    board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    mock, dev = device
+    mock, dev = board
     see = Witness()
     wifi = dev.wifi
     added = await see.run(
@@ -186,9 +186,9 @@ async def test_wifi_psks_never_show(
 
 
 async def test_private_keys_and_their_passwords_never_show(
-    device: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture, tmp_path: Path
+    board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    mock, dev = device
+    mock, dev = board
     see = Witness()
     certs = dev.certificates
     key_file = tmp_path / "client.key"
@@ -226,9 +226,9 @@ async def test_private_keys_and_their_passwords_never_show(
 
 
 async def test_proxy_passwords_never_show(
-    device: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
+    board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    mock, dev = device
+    mock, dev = board
     see = Witness()
     net = dev.network
 
@@ -293,7 +293,7 @@ def test_request_models_and_their_reprs_hide_secrets() -> None:
 
 
 @pytest.fixture
-def served() -> Iterable[ThreadedFleet]:
+def fleet() -> Iterable[ThreadedFleet]:
     with ThreadedFleet(2) as fleet:
         yield fleet
 
@@ -326,23 +326,23 @@ def _command_line_runs() -> list[tuple[list[str], dict[str, str], int]]:
 
 
 def test_the_command_line_never_prints_a_psk(
-    served: ThreadedFleet, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fleet: ThreadedFleet, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ca = served.mock.write_ca(tmp_path / "ca.pem")
+    ca = fleet.mock.write_ca(tmp_path / "ca.pem")
     outputs: list[str] = []
     for args, env, expected in _command_line_runs():
-        result = _invoke(served, ca, *args, env=env)
+        result = _invoke(fleet, ca, *args, env=env)
         assert result.exit_code == expected, (args, result.output)
         outputs += [result.stdout, result.stderr]
-    assert {n.psk for n in served.mock[0].state.wifi_networks.values()} >= {PSK, OTHER_PSK}
+    assert {n.psk for n in fleet.mock[0].state.wifi_networks.values()} >= {PSK, OTHER_PSK}
     assert not {piece for text in outputs for piece in leaks(text)}
     assert not leaks(caplog.text)
 
 
 def test_the_command_line_never_prints_a_key_or_its_password(
-    served: ThreadedFleet, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fleet: ThreadedFleet, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ca = served.mock.write_ca(tmp_path / "ca.pem")
+    ca = fleet.mock.write_ca(tmp_path / "ca.pem")
     cert_file, key_file = tmp_path / "client.pem", tmp_path / "client.key"
     cert_file.write_text(CLIENT_CERT)
     key_file.write_text(CLIENT_KEY)
@@ -356,7 +356,7 @@ def test_the_command_line_never_prints_a_key_or_its_password(
     for extra, env, expected in runs:
         for json_flag in ([], ["--json"]):
             result = _invoke(
-                served,
+                fleet,
                 ca,
                 "--debug",
                 *json_flag,
@@ -376,6 +376,6 @@ def test_the_command_line_never_prints_a_key_or_its_password(
                 assert result.exit_code == expected, result.output
             elif expected is None:
                 assert result.exit_code != 0
-    assert "client1" in served.mock[0].state.certificates
+    assert "client1" in fleet.mock[0].state.certificates
     assert not {piece for text in outputs for piece in leaks(text)}
     assert not leaks(caplog.text)

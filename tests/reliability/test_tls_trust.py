@@ -84,12 +84,12 @@ async def test_a_board_from_another_ca_is_refused_by_a_device_client(
     ca = _different_ca_inputs(tmp_path)[which]
     async with (
         MockDevice() as mock,
-        DeviceClient(mock.address, ca=ca, timeout=LIMITS, retry=EAGER_RETRY) as device,
+        DeviceClient(mock.address, ca=ca, timeout=LIMITS, retry=EAGER_RETRY) as client,
     ):
         with pytest.raises(TLSVerificationError) as caught:
-            await device.device.get_status()
+            await client.device.get_status()
         with pytest.raises(TLSVerificationError):
-            await device.wifi.set_interface_state(reload_config=True)
+            await client.wifi.set_interface_state(reload_config=True)
     error = caught.value
     assert error.address == mock.address
     assert "did not verify" in str(error)
@@ -121,8 +121,8 @@ async def test_the_right_ca_is_trusted_in_every_form(tmp_path: Path) -> None:
     async with MockDevice() as mock:
         path = mock.write_ca(tmp_path / "mock-ca.pem")
         for ca in (mock.ca_pem, mock.ca_pem.decode(), path, str(path), mock.ssl_context()):
-            async with DeviceClient(mock.address, ca=ca, timeout=LIMITS) as device:
-                assert (await device.device.get_status()).uptime is not None
+            async with DeviceClient(mock.address, ca=ca, timeout=LIMITS) as client:
+                assert (await client.device.get_status()).uptime is not None
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -155,9 +155,9 @@ async def test_redirects_are_never_followed_to_plain_http_or_anywhere(
             for _ in locations:
                 async with DeviceClient(
                     server.address, ca=server.client_context(), timeout=LIMITS, retry=EAGER_RETRY
-                ) as device:
+                ) as client:
                     with pytest.raises(DeviceHTTPError) as caught:
-                        await device.session.request(method, "/status")
+                        await client.session.request(method, "/status")
                 assert caught.value.status == status
                 assert caught.value.address == server.address
     assert plain.connections == 0
@@ -191,9 +191,9 @@ async def test_insecure_skip_verify_warns_on_every_client_pool_and_fleet_creatio
         for attempt in range(1, 3):
             async with DeviceClient(
                 mock.address, insecure_skip_verify=True, timeout=LIMITS
-            ) as device:
+            ) as client:
                 # The option does what it says: the untrusted mock answers.
-                assert (await device.device.get_status()).uptime is not None
+                assert (await client.device.get_status()).uptime is not None
             assert len(_insecure_warnings(caplog)) == attempt
         caplog.clear()
         for attempt in range(1, 3):
@@ -255,6 +255,6 @@ async def test_a_context_that_does_not_verify_needs_the_loud_option(
         caplog.set_level(logging.WARNING)
         async with DeviceClient(
             mock.address, ca=unverified, insecure_skip_verify=True, timeout=LIMITS
-        ) as device:
-            assert (await device.device.get_status()).uptime is not None
+        ) as client:
+            assert (await client.device.get_status()).uptime is not None
     assert len(_insecure_warnings(caplog)) == 1

@@ -30,7 +30,7 @@ from tests.reliability.reliability_helpers import BLINK
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[list[str], Path, subprocess.Popen[str]]]:
+def mock_process(tmp_path: Path) -> Iterator[tuple[list[str], Path, subprocess.Popen[str]]]:
     """Two mock boards served by a separate process; their addresses and CA file."""
     ca_file, addresses_file = tmp_path / "ca.pem", tmp_path / "boards.json"
     process = subprocess.Popen(
@@ -69,23 +69,23 @@ def served(tmp_path: Path) -> Iterator[tuple[list[str], Path, subprocess.Popen[s
 
 
 def test_device_client_and_fleet_under_trio(
-    served: tuple[list[str], Path, subprocess.Popen[str]],
+    mock_process: tuple[list[str], Path, subprocess.Popen[str]],
 ) -> None:
-    addresses, ca_file, process = served
+    addresses, ca_file, process = mock_process
     limits = Timeouts(connect=5.0, read=10.0, write=10.0)
 
     async def main() -> None:
         assert sniffio.current_async_library() == "trio"
-        async with DeviceClient(addresses[0], ca=ca_file, timeout=limits) as device:
-            status = await device.device.get_status()
+        async with DeviceClient(addresses[0], ca=ca_file, timeout=limits) as client:
+            status = await client.device.get_status()
             assert status.uptime is not None
-            assert str(device.rest_api_version) == "4.6.0"
+            assert str(client.rest_api_version) == "4.6.0"
             # Streamed from a file in worker threads, then installed and confirmed (polling).
-            deployment = await device.sideload.deploy(BLINK)
+            deployment = await client.sideload.deploy(BLINK)
             assert deployment.staged.bytes_sent == BLINK.stat().st_size
             assert deployment.app_state == AppState.RUNNING
             with pytest.raises(NotFoundError):
-                await device.wifi.get_network(99)
+                await client.wifi.get_network(99)
         # Trust still holds: the default (the shipped device CA) refuses the mock's boards.
         async with DeviceClient(addresses[0], timeout=limits) as untrusted:
             with pytest.raises(TLSVerificationError):
