@@ -1,4 +1,19 @@
-"""Suite-wide set-up: the loopback-only network rule and shared fixtures."""
+"""Suite-wide set-up: the loopback-only network rule and shared fixtures.
+
+Fixture names mean one thing across the whole suite:
+
+- ``client``: a :class:`~azsphere_async.DeviceClient` (``fresh_client``: one that has not yet
+  learned the device's REST API version);
+- ``mock_device``: a served :class:`~azsphere_async.mock.MockDevice` (``roomy_mock_device``:
+  one with a large storage capacity);
+- ``http``: a raw ``httpx.AsyncClient`` to the mock that checks every answer against the
+  spec (``plain_http``: one that does not);
+- ``board``: a served mock device and a client for it, as ``(mock_device, client)``;
+- ``fleet``: mock boards served from a background thread (``ThreadedFleet``);
+- ``mock_process``: mock boards served by a separate ``python -m azsphere_async.mock``;
+- ``router``: the respx router every request to the device goes to;
+- ``state``: a mock device's state, for its ASGI app in-process.
+"""
 
 from __future__ import annotations
 
