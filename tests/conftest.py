@@ -13,6 +13,9 @@ Fixture names mean one thing across the whole suite:
 - ``mock_process``: mock boards served by a separate ``python -m azsphere_async.mock``;
 - ``router``: the respx router every request to the device goes to;
 - ``state``: a mock device's state, for its ASGI app in-process.
+
+Shared test data (the real image packages, their IDs, the device's defaults) lives in
+:mod:`tests.shared_data`; helpers a folder shares live in its ``*_helpers`` module.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.shared_data import ROOT
+
 RUN_ID_VARIABLE = "AZSPHERE_BENCH_RUN_ID"
 NAMES = ("staging", "fanout", "deploy", "requests")
 

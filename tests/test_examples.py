@@ -13,7 +13,9 @@ from pathlib import Path
 
 import httpx
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from tests.shared_data import ROOT
+
+EXAMPLES = ROOT / "examples"
 
 
 def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

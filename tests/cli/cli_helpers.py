@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,11 +17,6 @@ import anyio.from_thread
 import anyio.lowlevel
 
 from azsphere_async.mock import MockDeviceConfig, MockFleet
-
-BLINK = (
-    Path(__file__).resolve().parents[2] / "azsphere_async/data/demo/azure_sphere_blink.imagepackage"
-)
-BLINK_ID = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
 
 
 class ThreadedFleet:

@@ -15,7 +15,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from azsphere_async.cli._app import cli
-from tests.cli.cli_helpers import BLINK, ThreadedFleet
+from tests.cli.cli_helpers import ThreadedFleet
+from tests.shared_data import BLINK, BLINK_ID
 
 SCRIPT = Path(sys.executable).parent / "azsphere-async"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "azsphere_async.cli"]
@@ -152,7 +153,7 @@ def test_terminal_output_fits_80_columns(
     for args in (
         ["status"],
         ["deploy", str(BLINK)],
-        ["ready", "--images", "2f074b0f-d99d-4692-82d9-ef93a7d6463c"],
+        ["ready", "--images", BLINK_ID],
         ["images"],
     ):
         result = runner.invoke(cli, [*base, *args], env=env)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from click.testing import Result
 
-from tests.cli.cli_helpers import BLINK, BLINK_ID, ThreadedFleet
+from tests.cli.cli_helpers import ThreadedFleet
+from tests.shared_data import BLINK, BLINK_ID
 
 
 def stage_requests(fleet: ThreadedFleet) -> int:

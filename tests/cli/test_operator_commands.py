@@ -9,7 +9,8 @@ from pathlib import Path
 import trustme
 from click.testing import Result
 
-from tests.cli.cli_helpers import BLINK, BLINK_ID, ThreadedFleet
+from tests.cli.cli_helpers import ThreadedFleet
+from tests.shared_data import BLINK, BLINK_ID
 
 PSK = "Sup3rSecretKey!"
 

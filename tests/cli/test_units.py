@@ -26,8 +26,7 @@ from azsphere_async.cli.selection import (
     resolve_boards,
 )
 from azsphere_async.errors import DeviceTimeoutError, ForbiddenError
-
-BLINK_ID = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
+from tests.shared_data import BLINK_ID
 
 
 def resolve(**options: object) -> tuple[tuple[str, ...], str]:

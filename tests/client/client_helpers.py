@@ -9,11 +9,9 @@ from typing import Any, Final
 import httpx
 import respx
 
-BASE_URL: Final = "https://192.168.35.2"
-ADDRESS: Final = "192.168.35.2"
-VERSION: Final = "4.6.0"
+from tests.shared_data import REST_API_VERSION
+
 FIXTURES: Final = Path(__file__).resolve().parent / "fixtures"
-COMPONENT_ID: Final = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
 
 
 def load(name: str) -> Any:
@@ -25,7 +23,7 @@ def reply(
     data: Any = None,
     *,
     status: int = 200,
-    version: str | None = VERSION,
+    version: str | None = REST_API_VERSION,
     content: bytes | None = None,
     content_type: str | None = None,
 ) -> httpx.Response:

@@ -9,13 +9,14 @@ import respx
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.transport import RetryPolicy
-from tests.client.client_helpers import BASE_URL, reply
+from tests.client.client_helpers import reply
+from tests.shared_data import DEVICE_URL
 
 
 @pytest.fixture
 def router() -> Iterator[respx.MockRouter]:
     """Every request to the device goes here; a request with no route fails the test."""
-    with respx.mock(base_url=BASE_URL, assert_all_called=False, assert_all_mocked=True) as mock:
+    with respx.mock(base_url=DEVICE_URL, assert_all_called=False, assert_all_mocked=True) as mock:
         yield mock
 
 

@@ -17,12 +17,13 @@ from azsphere_async.models import (
     AppTrigger,
     MemoryStatsDetails,
 )
-from tests.client.client_helpers import COMPONENT_ID, body_of, load, only_request, reply
+from tests.client.client_helpers import body_of, load, only_request, reply
+from tests.shared_data import BLINK_ID
 
 
 async def test_get_status(router: respx.MockRouter, client: DeviceClient) -> None:
-    router.get(f"/app/status/{COMPONENT_ID}").mock(return_value=reply(load("app_status")))
-    status = await client.app.get_status(COMPONENT_ID)
+    router.get(f"/app/status/{BLINK_ID}").mock(return_value=reply(load("app_status")))
+    status = await client.app.get_status(BLINK_ID)
     assert status == AppStatus(state=AppState.RUNNING)
     request = only_request(router)
     assert request.method == "GET"
@@ -32,9 +33,9 @@ async def test_get_status(router: respx.MockRouter, client: DeviceClient) -> Non
 async def test_component_ids_are_sent_lower_case(
     router: respx.MockRouter, client: DeviceClient
 ) -> None:
-    router.get(f"/app/status/{COMPONENT_ID}").mock(return_value=reply(load("app_status")))
-    await client.app.get_status(COMPONENT_ID.upper())
-    await client.app.get_status(uuid.UUID(COMPONENT_ID))
+    router.get(f"/app/status/{BLINK_ID}").mock(return_value=reply(load("app_status")))
+    await client.app.get_status(BLINK_ID.upper())
+    await client.app.get_status(uuid.UUID(BLINK_ID))
     assert router.calls.call_count == 2
 
 
@@ -45,8 +46,8 @@ async def test_component_ids_are_sent_lower_case(
 async def test_set_status_sends_the_trigger(
     router: respx.MockRouter, client: DeviceClient, trigger: AppTrigger | str, sent: str
 ) -> None:
-    router.patch(f"/app/status/{COMPONENT_ID}").mock(return_value=reply(load("app_set_status")))
-    change = await client.app.set_status(COMPONENT_ID, trigger)
+    router.patch(f"/app/status/{BLINK_ID}").mock(return_value=reply(load("app_set_status")))
+    change = await client.app.set_status(BLINK_ID, trigger)
     assert change == AppStatusChange(state=AppState.STOPPED)
     request = only_request(router)
     assert request.method == "PATCH"
@@ -57,17 +58,17 @@ async def test_set_status_sends_the_trigger(
 async def test_set_status_reports_the_real_time_core(
     router: respx.MockRouter, client: DeviceClient
 ) -> None:
-    router.patch(f"/app/status/{COMPONENT_ID}").mock(
+    router.patch(f"/app/status/{BLINK_ID}").mock(
         return_value=reply(load("openapi_app_status_change"))
     )
-    change = await client.app.set_status(COMPONENT_ID, trigger="start")
+    change = await client.app.set_status(BLINK_ID, trigger="start")
     assert change.real_time_core == 1
     assert change.state is AppState.RUNNING
 
 
 async def test_get_quota(router: respx.MockRouter, client: DeviceClient) -> None:
-    router.get(f"/app/quota/{COMPONENT_ID}").mock(return_value=reply(load("openapi_app_quota")))
-    assert await client.app.get_quota(COMPONENT_ID) == AppQuota(usage_kb=12, limit_kb=64)
+    router.get(f"/app/quota/{BLINK_ID}").mock(return_value=reply(load("openapi_app_quota")))
+    assert await client.app.get_quota(BLINK_ID) == AppQuota(usage_kb=12, limit_kb=64)
     assert only_request(router).method == "GET"
 
 
@@ -105,9 +106,7 @@ async def test_memory_statistics_of_the_overview_have_no_apps(
     assert stats.memory_stats.current_memory_usage_in_bytes == 147456
 
 
-@pytest.mark.parametrize(
-    "component_id", ["", "not-a-uuid", "2f074b0f-d99d-4692-82d9-ef93a7d6463", 42, None]
-)
+@pytest.mark.parametrize("component_id", ["", "not-a-uuid", BLINK_ID[:-1], 42, None])
 async def test_bad_component_ids_are_refused_before_any_request(
     router: respx.MockRouter, client: DeviceClient, component_id: object
 ) -> None:
@@ -127,7 +126,7 @@ async def test_bad_triggers_are_refused_before_any_request(
     router: respx.MockRouter, client: DeviceClient, trigger: object
 ) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
-        await client.app.set_status(COMPONENT_ID, trigger)  # type: ignore[arg-type]
+        await client.app.set_status(BLINK_ID, trigger)  # type: ignore[arg-type]
     message = str(caught.value)
     assert "trigger" in message
     assert "'start', 'startDebug', 'stop'" in message

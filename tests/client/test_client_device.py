@@ -16,7 +16,8 @@ from azsphere_async.models import (
     SystemRestart,
 )
 from azsphere_async.versions import RestApiVersion
-from tests.client.client_helpers import ADDRESS, body_of, load, only_request, reply, traffic
+from tests.client.client_helpers import body_of, load, only_request, reply, traffic
+from tests.shared_data import DEVICE_ADDRESS
 
 
 async def test_get_status(router: respx.MockRouter, client: DeviceClient) -> None:
@@ -162,7 +163,7 @@ async def test_restart_that_never_comes_back_times_out(
     with pytest.raises(DeviceTimeoutError) as caught:
         await client.device.restart(wait=True, timeout=0.2, poll_interval=0.02)
     assert caught.value.phase == "restart"
-    assert ADDRESS in str(caught.value)
+    assert DEVICE_ADDRESS in str(caught.value)
     assert router.calls.call_count >= 3
 
 

@@ -16,9 +16,10 @@ from azsphere_async.errors import (
     NotFoundError,
     UnsupportedMediaTypeError,
 )
-from tests.client.client_helpers import ADDRESS, COMPONENT_ID, reply
+from tests.client.client_helpers import reply
+from tests.shared_data import BLINK_ID, DEVICE_ADDRESS
 
-STATUS_PATH = f"/app/status/{COMPONENT_ID}"
+STATUS_PATH = f"/app/status/{BLINK_ID}"
 
 
 @pytest.mark.parametrize(
@@ -40,13 +41,13 @@ async def test_each_status_raises_its_exception(
 ) -> None:
     router.get(STATUS_PATH).mock(return_value=reply({"error": 17825802}, status=status))
     with pytest.raises(DeviceHTTPError) as caught:
-        await client.app.get_status(COMPONENT_ID)
+        await client.app.get_status(BLINK_ID)
     error = caught.value
     assert type(error) is kind
     assert error.status == status
     assert error.error_code == 17825802
-    assert error.address == ADDRESS
-    assert ADDRESS in str(error)
+    assert error.address == DEVICE_ADDRESS
+    assert DEVICE_ADDRESS in str(error)
     assert f"HTTP {status}" in str(error)
     assert f"GET {STATUS_PATH}" in str(error)
 
@@ -56,7 +57,7 @@ async def test_a_known_error_code_is_explained(
 ) -> None:
     router.patch(STATUS_PATH).mock(return_value=reply({"error": 14680076}, status=409))
     with pytest.raises(ConflictError) as caught:
-        await client.app.set_status(COMPONENT_ID, "start")
+        await client.app.set_status(BLINK_ID, "start")
     assert caught.value.error_code == 14680076
     assert caught.value.meaning == "application not present"
     assert "application not present" in str(caught.value)
@@ -67,7 +68,7 @@ async def test_an_unknown_error_code_is_kept(
 ) -> None:
     router.get(STATUS_PATH).mock(return_value=reply({"error": 987654321}, status=400))
     with pytest.raises(BadRequestError) as caught:
-        await client.app.get_status(COMPONENT_ID)
+        await client.app.get_status(BLINK_ID)
     assert caught.value.error_code == 987654321
     assert caught.value.meaning is None
     assert "987654321" in str(caught.value)
@@ -104,7 +105,7 @@ async def test_error_bodies_without_a_usable_code(
         await client.network.delete_proxy()
     assert caught.value.error_code is None
     assert "no device error code" in str(caught.value)
-    assert ADDRESS in str(caught.value)
+    assert DEVICE_ADDRESS in str(caught.value)
 
 
 async def test_error_answers_never_show_the_secrets_sent(
@@ -127,4 +128,4 @@ async def test_success_answers_that_are_not_json_are_malformed(
     router.get("/net/status").mock(return_value=reply(content=content, content_type=content_type))
     with pytest.raises(MalformedResponseError) as caught:
         await client.network.get_status()
-    assert ADDRESS in str(caught.value)
+    assert DEVICE_ADDRESS in str(caught.value)

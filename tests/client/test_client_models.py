@@ -9,7 +9,6 @@ unstructure back into exactly the same JSON.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,7 +85,8 @@ from azsphere_async.models import (
     converter,
 )
 from azsphere_async.models._wire import wire_layout, wired_classes
-from tests.client.client_helpers import ADDRESS, FIXTURES, load, reply
+from tests.client.client_helpers import FIXTURES, load, reply
+from tests.shared_data import DEVICE_ADDRESS, OPENAPI
 
 #: Each recorded answer and the model it parses into.
 FIXTURE_MODELS: dict[str, type] = {
@@ -261,7 +261,7 @@ async def test_wrong_shapes_reach_the_caller_as_malformed_response_errors(
     )
     with pytest.raises(MalformedResponseError) as caught:
         await client.network.get_failed_connection(0)
-    assert ADDRESS in str(caught.value)
+    assert DEVICE_ADDRESS in str(caught.value)
     assert "timestamp" in str(caught.value)
 
 
@@ -310,15 +310,6 @@ def test_request_models_write_the_device_field_names() -> None:
 
 
 # -- cross-check against the OpenAPI description ---------------------------------------------
-
-# The copy of the OpenAPI description that ships with the mock device (read, never imported).
-OPENAPI = (
-    Path(__file__).resolve().parents[2]
-    / "azsphere_async"
-    / "mock"
-    / "spec"
-    / "device-rest-api.openapi.yaml"
-)
 
 _JSON = ("content", "application/json", "schema")
 

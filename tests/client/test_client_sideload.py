@@ -8,7 +8,8 @@ import respx
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import InvalidArgumentError
 from azsphere_async.models import AppControlMode, SystemRestart
-from tests.client.client_helpers import COMPONENT_ID, body_of, load, only_request, reply
+from tests.client.client_helpers import body_of, load, only_request, reply
+from tests.shared_data import BLINK_ID
 
 
 async def test_install_without_a_mode_sends_no_body(
@@ -53,10 +54,10 @@ async def test_install_refuses_unknown_modes(
 async def test_delete_image(
     router: respx.MockRouter, client: DeviceClient, answer: bytes, expected: SystemRestart
 ) -> None:
-    router.delete(f"/app/image/{COMPONENT_ID}").mock(
+    router.delete(f"/app/image/{BLINK_ID}").mock(
         return_value=reply(content=answer, content_type="application/json")
     )
-    assert await client.sideload.delete_image(COMPONENT_ID) == expected
+    assert await client.sideload.delete_image(BLINK_ID) == expected
     request = only_request(router)
     assert request.method == "DELETE"
     assert request.content == b""

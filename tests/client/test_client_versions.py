@@ -11,7 +11,8 @@ import respx
 
 from azsphere_async.client import DeviceClient
 from azsphere_async.errors import UnsupportedVersionError
-from tests.client.client_helpers import COMPONENT_ID, load, reply, traffic
+from tests.client.client_helpers import load, reply, traffic
+from tests.shared_data import BLINK_ID
 
 Call = Callable[[DeviceClient], Awaitable[Any]]
 
@@ -21,17 +22,17 @@ GATED: list[tuple[str, Call, str, str, str, str]] = [
     ("log", lambda d: d.device.get_diagnostic_log(), "GET", "/log", "1.2.0", "1.1.0"),
     (
         "app status",
-        lambda d: d.app.get_status(COMPONENT_ID),
+        lambda d: d.app.get_status(BLINK_ID),
         "GET",
-        f"/app/status/{COMPONENT_ID}",
+        f"/app/status/{BLINK_ID}",
         "2.0.0",
         "1.2.0",
     ),
     (
         "app start",
-        lambda d: d.app.set_status(COMPONENT_ID, "start"),
+        lambda d: d.app.set_status(BLINK_ID, "start"),
         "PATCH",
-        f"/app/status/{COMPONENT_ID}",
+        f"/app/status/{BLINK_ID}",
         "2.0.0",
         "1.2.0",
     ),
@@ -63,9 +64,9 @@ GATED: list[tuple[str, Call, str, str, str, str]] = [
     ),
     (
         "quota",
-        lambda d: d.app.get_quota(COMPONENT_ID),
+        lambda d: d.app.get_quota(BLINK_ID),
         "GET",
-        f"/app/quota/{COMPONENT_ID}",
+        f"/app/quota/{BLINK_ID}",
         "3.1.0",
         "3.0.0",
     ),

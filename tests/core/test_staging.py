@@ -17,40 +17,27 @@ from azsphere_async.staging import (
     stage_image,
 )
 from azsphere_async.transport import DeviceSession
-
-BASE = "https://192.168.35.2"
-DATA = Path(__file__).resolve().parent.parent / "data"
-BLINK = (
-    Path(__file__).resolve().parents[2]
-    / "azsphere_async"
-    / "data"
-    / "demo"
-    / "azure_sphere_blink.imagepackage"
+from tests.shared_data import (
+    BLINK,
+    BLINK_ID,
+    DEVICE_URL,
+    MUTABLE,
+    MUTABLE_ID,
+    VERSION_HEADER,
+    big_package,
 )
-MUTABLE = DATA / "MutableStorage.imagepackage"
-VERSION = {"REST-API-Version": "4.6.0"}
 
 
 @pytest.fixture
 def stage_route() -> Iterator[respx.Route]:
-    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-        mock.get("/status").respond(200, json={"uptime": 3}, headers=VERSION)
-        yield mock.put("/update/stage").respond(200, content=b"", headers=VERSION)
-
-
-def big_package(tmp_path: Path, payload_size: int) -> Path:
-    """A large valid-looking package: random payload followed by blink's metadata tail."""
-    blink = BLINK.read_bytes()
-    path = tmp_path / "big.imagepackage"
-    with path.open("wb") as handle:
-        handle.write(os.urandom(payload_size))
-        handle.write(blink)
-    return path
+    with respx.mock(base_url=DEVICE_URL, assert_all_called=False) as mock:
+        mock.get("/status").respond(200, json={"uptime": 3}, headers=VERSION_HEADER)
+        yield mock.put("/update/stage").respond(200, content=b"", headers=VERSION_HEADER)
 
 
 def test_inspect_reads_the_real_packages() -> None:
     blink = inspect_image(BLINK)
-    assert blink.component_id == "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
+    assert blink.component_id == BLINK_ID
     assert blink.image_id == "6415a939-c098-48cf-8e5c-02b52a9f0ffb"
     assert blink.name == "AzureSphereBlinkTest"
     assert blink.image_type == 10
@@ -60,7 +47,7 @@ def test_inspect_reads_the_real_packages() -> None:
     assert blink.built_at is not None
     assert blink.built_at.year == 2022
     mutable = inspect_image(MUTABLE.read_bytes())
-    assert mutable.component_id == "ae4714aa-03aa-492b-9663-962f966a9cc3"
+    assert mutable.component_id == MUTABLE_ID
     assert mutable.name == "MutableStorage"
 
 
@@ -178,7 +165,7 @@ async def test_chunk_size_limits(chunk_size: object, stage_route: respx.Route) -
 
 
 async def test_stage_refused_by_an_old_device_before_upload() -> None:
-    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+    with respx.mock(base_url=DEVICE_URL, assert_all_called=False) as mock:
         mock.get("/status").respond(200, json={"uptime": 3}, headers={"REST-API-Version": "2.0.0"})
         stage = mock.put("/update/stage").respond(200)
         async with DeviceSession() as session:

@@ -25,31 +25,30 @@ from azsphere_async.errors import (
 )
 from azsphere_async.transport import DeviceSession, RetryPolicy, Timeouts
 from azsphere_async.versions import RestApiVersion
+from tests.shared_data import DEVICE_ADDRESS, DEVICE_URL, VERSION_HEADER
 
-BASE = "https://192.168.35.2"
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.001)
-VERSION = {"REST-API-Version": "4.6.0"}
 
 
 @pytest.fixture
 def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+    with respx.mock(base_url=DEVICE_URL, assert_all_called=False) as mock:
         yield mock
 
 
 async def test_sends_accept_json_and_learns_version(router: respx.MockRouter) -> None:
-    route = router.get("/status").respond(200, json={"uptime": 5}, headers=VERSION)
+    route = router.get("/status").respond(200, json={"uptime": 5}, headers=VERSION_HEADER)
     async with DeviceSession(retry=FAST_RETRY) as session:
         assert session.rest_api_version is None
         assert await session.call_json("GET", "/status") == {"uptime": 5}
         assert session.rest_api_version == RestApiVersion(4, 6, 0)
     request = route.calls.last.request
     assert request.headers["Accept"] == "application/json"
-    assert request.url == f"{BASE}/status"
+    assert request.url == f"{DEVICE_URL}/status"
 
 
 async def test_json_body_is_compact_with_content_type(router: respx.MockRouter) -> None:
-    route = router.post("/x").respond(200, json={}, headers=VERSION)
+    route = router.post("/x").respond(200, json={}, headers=VERSION_HEADER)
     async with DeviceSession() as session:
         await session.call_json("POST", "/x", json={"a": 1, "b": [True]})
     request = route.calls.last.request
@@ -59,7 +58,7 @@ async def test_json_body_is_compact_with_content_type(router: respx.MockRouter) 
 
 async def test_host_and_port_address_builds_https_url(router: respx.MockRouter) -> None:
     with respx.mock(base_url="https://127.0.0.5:8443") as mock:
-        mock.get("/status").respond(200, json={"uptime": 1}, headers=VERSION)
+        mock.get("/status").respond(200, json={"uptime": 1}, headers=VERSION_HEADER)
         async with DeviceSession("127.0.0.5:8443") as session:
             assert session.base_url == "https://127.0.0.5:8443"
             await session.call_json("GET", "/status")
@@ -78,7 +77,7 @@ async def test_gets_are_retried_after_a_lost_connection(router: respx.MockRouter
         side_effect=[
             httpx.ConnectError("refused"),
             httpx.RemoteProtocolError("Server disconnected without sending a response."),
-            httpx.Response(200, json={"components": []}, headers=VERSION),
+            httpx.Response(200, json={"components": []}, headers=VERSION_HEADER),
         ]
     )
     async with DeviceSession(retry=FAST_RETRY) as session:
@@ -92,7 +91,7 @@ async def test_gets_give_up_after_the_policy_attempts(router: respx.MockRouter) 
         with pytest.raises(DeviceUnreachableError, match="could not connect") as caught:
             await session.call_json("GET", "/images")
     assert route.call_count == 3
-    assert caught.value.address == "192.168.35.2"
+    assert caught.value.address == DEVICE_ADDRESS
 
 
 @pytest.mark.parametrize(
@@ -148,7 +147,7 @@ def test_certificate_failure_is_a_tls_error() -> None:
     translated = session._translate(error, "GET /status", None)
     assert isinstance(translated, TLSVerificationError)
     assert "unable to get local issuer certificate" in str(translated)
-    assert translated.address == "192.168.35.2"
+    assert translated.address == DEVICE_ADDRESS
 
 
 async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
@@ -162,7 +161,7 @@ async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
 
 
 async def test_large_answers_are_capped_by_declared_length(router: respx.MockRouter) -> None:
-    router.get("/log").respond(200, content=b"x" * 2000, headers=VERSION)
+    router.get("/log").respond(200, content=b"x" * 2000, headers=VERSION_HEADER)
     async with DeviceSession(max_response_bytes=1000) as session:
         with pytest.raises(ResponseTooLargeError, match="1000-byte cap") as caught:
             await session.call_bytes("GET", "/log")
@@ -175,7 +174,7 @@ async def test_large_streamed_answers_are_capped_while_reading(router: respx.Moc
             for _ in range(100):
                 yield b"y" * 100
 
-    router.get("/log").respond(200, stream=Endless(), headers=VERSION)
+    router.get("/log").respond(200, stream=Endless(), headers=VERSION_HEADER)
     async with DeviceSession(max_response_bytes=1000) as session:
         with pytest.raises(ResponseTooLargeError):
             await session.call_bytes("GET", "/log")
@@ -193,14 +192,14 @@ async def test_large_streamed_answers_are_capped_while_reading(router: respx.Moc
 async def test_malformed_answers_are_typed_errors(
     router: respx.MockRouter, content: bytes, headers: dict[str, str], message: str
 ) -> None:
-    router.get("/status").respond(200, content=content, headers={**VERSION, **headers})
+    router.get("/status").respond(200, content=content, headers={**VERSION_HEADER, **headers})
     async with DeviceSession() as session:
         with pytest.raises(MalformedResponseError, match=message):
             await session.call_json("GET", "/status")
 
 
 async def test_empty_success_answer_is_allowed_where_documented(router: respx.MockRouter) -> None:
-    router.delete("/net/proxy").respond(200, content=b"", headers=VERSION)
+    router.delete("/net/proxy").respond(200, content=b"", headers=VERSION_HEADER)
     async with DeviceSession() as session:
         assert await session.call_json("DELETE", "/net/proxy", allow_empty=True) == {}
 
@@ -221,9 +220,11 @@ async def test_version_gate_asks_status_once_then_refuses(router: respx.MockRout
 async def test_version_known_from_an_earlier_answer_costs_no_round_trip(
     router: respx.MockRouter,
 ) -> None:
-    status = router.get("/status").respond(200, json={"uptime": 1}, headers=VERSION)
-    router.get("/images").respond(200, json={}, headers=VERSION)
-    osversion = router.get("/osversion").respond(200, json={"osversion": "22.11"}, headers=VERSION)
+    status = router.get("/status").respond(200, json={"uptime": 1}, headers=VERSION_HEADER)
+    router.get("/images").respond(200, json={}, headers=VERSION_HEADER)
+    osversion = router.get("/osversion").respond(
+        200, json={"osversion": "22.11"}, headers=VERSION_HEADER
+    )
     async with DeviceSession() as session:
         await session.call_json("GET", "/images")
         await session.call_json("GET", "/osversion", min_version=RestApiVersion(4, 5, 0))
@@ -234,7 +235,7 @@ async def test_version_known_from_an_earlier_answer_costs_no_round_trip(
 async def test_debug_log_lines_name_the_request_but_not_the_body(
     router: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    router.post("/wifi/config/networks").respond(201, json={"id": 0}, headers=VERSION)
+    router.post("/wifi/config/networks").respond(201, json={"id": 0}, headers=VERSION_HEADER)
     caplog.set_level(logging.DEBUG, logger="azsphere_async")
     async with DeviceSession() as session:
         await session.call_json("POST", "/wifi/config/networks", json={"psk": "hunter2hunter2"})

@@ -19,21 +19,9 @@ from azsphere_async import (
 )
 from azsphere_async.mock import MockDevice, MockDeviceConfig, MockFleet
 from azsphere_async.models import AppState
+from tests.shared_data import BLINK, BLINK_ID, MUTABLE, big_package
 
-ROOT = Path(__file__).resolve().parents[2]
-BLINK = ROOT / "azsphere_async" / "data" / "demo" / "azure_sphere_blink.imagepackage"
-MUTABLE = ROOT / "tests" / "data" / "MutableStorage.imagepackage"
-BLINK_ID = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
 BIG_STORAGE = MockDeviceConfig(storage_capacity=256 * 1024 * 1024)
-
-
-def big_package(tmp_path: Path, payload_size: int) -> Path:
-    """A large package the device accepts: random payload, then blink's metadata tail."""
-    path = tmp_path / "big.imagepackage"
-    with path.open("wb") as handle:
-        handle.write(os.urandom(payload_size))
-        handle.write(BLINK.read_bytes())
-    return path
 
 
 @pytest.mark.parametrize("package", [BLINK, MUTABLE], ids=["blink", "mutable-storage"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,14 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from azsphere_async.mock import DeviceState, MockDevice, create_app
 from azsphere_async.mock.spec import validate_response
-
-# The two real packages, kept in the repository (MIT licence beside each).
-_ROOT = Path(__file__).resolve().parents[2]
-BLINK = _ROOT / "azsphere_async" / "data" / "demo" / "azure_sphere_blink.imagepackage"
-BLINK_ID = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
-MUTABLE = _ROOT / "tests" / "data" / "MutableStorage.imagepackage"
-MUTABLE_ID = "ae4714aa-03aa-492b-9663-962f966a9cc3"
-OCTETS = {"content-type": "application/octet-stream"}
+from tests.shared_data import BLINK
 
 
 async def check_answer(response: httpx.Response) -> None:

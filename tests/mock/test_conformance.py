@@ -21,8 +21,9 @@ from azsphere_async.mock import (
     image_package_size,
     spec,
 )
+from tests.shared_data import BLINK, BLINK_ID, OCTETS
 
-from .conftest import BLINK, BLINK_ID, OCTETS, checking_client
+from .conftest import checking_client
 
 
 async def _populated(http: httpx.AsyncClient, cert_material: dict[str, str]) -> None:

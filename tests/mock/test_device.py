@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from azsphere_async.mock import DeviceState, MockDeviceConfig, create_app, spec
+from tests.shared_data import BLINK, BLINK_ID, OCTETS
 
-from .conftest import BLINK, BLINK_ID, OCTETS, checking_client
+from .conftest import checking_client
 
 
 async def test_identity(http: httpx.AsyncClient, state: DeviceState) -> None:

@@ -21,8 +21,9 @@ from azsphere_async.mock import (
     image_package_chunks,
     image_package_size,
 )
+from tests.shared_data import OCTETS
 
-from .conftest import OCTETS, checking_client
+from .conftest import checking_client
 
 
 @pytest.fixture

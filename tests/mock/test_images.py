@@ -16,8 +16,9 @@ from azsphere_async.mock import (
     image_package_chunks,
     image_package_size,
 )
+from tests.shared_data import BLINK_ID, MUTABLE, MUTABLE_ID, OCTETS
 
-from .conftest import BLINK_ID, MUTABLE, MUTABLE_ID, OCTETS, checking_client
+from .conftest import checking_client
 
 
 async def stage(http: httpx.AsyncClient, body: bytes) -> httpx.Response:
@@ -85,7 +86,7 @@ async def test_patch_absent_app_and_bad_component_ids(http: httpx.AsyncClient) -
     assert (response.status_code, response.json()) == (400, {"error": 14680076})
     response = await http.delete(f"/app/image/{BLINK_ID}")
     assert (response.status_code, response.json()) == (400, {"error": 14680076})
-    for bad in ("not-a-uid", "2f074b0f-d99d-4692-82d9-ef93a7d6463"):
+    for bad in ("not-a-uid", BLINK_ID[:-1]):
         response = await http.get(f"/app/status/{bad}")
         assert (response.status_code, response.json()) == (400, {"error": 15728642})
 

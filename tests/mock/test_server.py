@@ -19,8 +19,9 @@ from azsphere_async.mock import (
     image_package_chunks,
     image_package_size,
 )
+from tests.shared_data import BLINK_ID, OCTETS
 
-from .conftest import BLINK_ID, OCTETS, checking_client
+from .conftest import checking_client
 
 
 async def test_certificate_names_and_chain(mock_device: MockDevice, tmp_path: Path) -> None:

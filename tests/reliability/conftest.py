@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.reliability_helpers import big_package
+from tests.shared_data import big_package
 
 
 @pytest.fixture(scope="session")

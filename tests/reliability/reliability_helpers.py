@@ -16,21 +16,15 @@ import ssl
 import struct
 import threading
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import trustme
 
 from azsphere_async.mock import MockFleet
+from tests.shared_data import DEVICE_NAME, REST_API_VERSION
 
 T = TypeVar("T")
-
-ROOT: Final = Path(__file__).resolve().parents[2]
-BLINK: Final = ROOT / "azsphere_async" / "data" / "demo" / "azure_sphere_blink.imagepackage"
-BLINK_ID: Final = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
-#: The name every real device certificate carries.
-DEVICE_NAME: Final = "*.devices.sphere.azure.local"
 
 #: One connection's script: the reader, the writer and the connection's number (from 0).
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
@@ -39,16 +33,6 @@ Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[N
 def open_fds() -> int:
     """How many file descriptors this process has open."""
     return len(os.listdir("/proc/self/fd"))
-
-
-def big_package(directory: Path, payload_size: int) -> Path:
-    """A large package the mock accepts: a random payload, then blink's metadata tail."""
-    path = directory / f"big-{payload_size}.imagepackage"
-    if not path.exists():
-        with path.open("wb") as handle:
-            handle.write(os.urandom(payload_size))
-            handle.write(BLINK.read_bytes())
-    return path
 
 
 def reset(writer: asyncio.StreamWriter) -> None:
@@ -85,7 +69,7 @@ def http_answer(
 ) -> bytes:
     """The bytes of a complete HTTP/1.1 answer carrying the device's version header."""
     lines = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}"]
-    lines.append("REST-API-Version: 4.6.0")
+    lines.append(f"REST-API-Version: {REST_API_VERSION}")
     if content_type is not None:
         lines.append(f"Content-Type: {content_type}")
     for name, value in (headers or {}).items():

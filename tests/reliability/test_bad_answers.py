@@ -29,7 +29,8 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockDevice
-from tests.reliability.reliability_helpers import BLINK, BLINK_ID, ScriptedServer, read_request
+from tests.reliability.reliability_helpers import ScriptedServer, read_request
+from tests.shared_data import BLINK, BLINK_ID
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01)
 LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)

@@ -22,7 +22,7 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockDevice
-from tests.reliability.reliability_helpers import BLINK, BLINK_ID
+from tests.shared_data import BLINK, BLINK_ID
 
 #: Generous retries: if a change were ever retried, these would show it.
 EAGER_RETRY = RetryPolicy(attempts=5, backoff=0.01)

@@ -25,13 +25,14 @@ from azsphere_async import (
 )
 from azsphere_async.mock import DeviceState, MockDevice, MockDeviceConfig, MockFleet, create_app
 from azsphere_async.models import ManufacturingState
+from tests.shared_data import DEVICE_ADDRESS
 
 PUT = "PUT /device/manufacturing_state"
 FORWARD = ["Module1Complete", "DeviceComplete"]
 
 
 def in_process(state: DeviceState) -> DeviceClient:
-    return DeviceClient("192.168.35.2", transport=httpx.ASGITransport(app=create_app(state)))
+    return DeviceClient(DEVICE_ADDRESS, transport=httpx.ASGITransport(app=create_app(state)))
 
 
 def run(state: DeviceState, call: Callable[[DeviceClient], Awaitable[Any]]) -> Exception | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Final, cast
 
 import attrs
@@ -70,14 +69,8 @@ from azsphere_async.models import (
     WifiScanResults,
 )
 from azsphere_async.models._wire import wire_layout, wired_classes
+from tests.shared_data import OPENAPI
 
-OPENAPI: Final = (
-    Path(__file__).resolve().parents[2]
-    / "azsphere_async"
-    / "mock"
-    / "spec"
-    / "device-rest-api.openapi.yaml"
-)
 SPEC: Final[dict[str, Any]] = yaml.safe_load(OPENAPI.read_text())
 PROPERTIES = settings(
     max_examples=30,

@@ -32,7 +32,8 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockFleet
-from tests.reliability.reliability_helpers import BLINK, BLINK_ID, open_fds
+from tests.reliability.reliability_helpers import open_fds
+from tests.shared_data import BLINK, BLINK_ID
 
 BOARDS: Final = 32
 PROBABILITY: Final = 0.05

@@ -26,7 +26,7 @@ from azsphere_async import (
     TLSVerificationError,
 )
 from azsphere_async.models import AppState
-from tests.reliability.reliability_helpers import BLINK
+from tests.shared_data import BLINK
 
 
 @pytest.fixture

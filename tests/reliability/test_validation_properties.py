@@ -57,6 +57,7 @@ from azsphere_async.validation import (
     check_wifi_config_name,
     mask,
 )
+from tests.shared_data import DEVICE_ADDRESS
 
 INT32_MAX: Final = 2**31 - 1
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
@@ -445,7 +446,7 @@ class Device:
     def __init__(self) -> None:
         self.state = DeviceState()
         self.client = DeviceClient(
-            "192.168.35.2", transport=httpx.ASGITransport(app=create_app(self.state))
+            DEVICE_ADDRESS, transport=httpx.ASGITransport(app=create_app(self.state))
         )
 
     def run(self, call: Callable[[DeviceClient], Awaitable[Any]]) -> BaseException | None:
