@@ -1,6 +1,6 @@
 """Benchmark 3: flashing a fleet over slow links.
 
-A mock fleet (``python -m azsphere_async.mock --bandwidth 1M``, its own process) whose every
+A mock fleet (``python -m azsphere_async.mock --link-speed 1M``, its own process) whose every
 board's link is capped at 1 MB/s (10^6 bytes/s) each way. The client (its own process) deploys
 one image to every board at once (``Fleet.deploy``: stage, then install), timed from the
 first byte to the last board's answer, once with a per-board progress callback and once

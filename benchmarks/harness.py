@@ -396,7 +396,7 @@ def mock_fleet(
         storage_capacity,
     ]
     if bandwidth is not None:
-        args += ["--bandwidth", bandwidth]
+        args += ["--link-speed", bandwidth]
     server = ServerProcess(ctx, "azsphere_async.mock", args, name=tag, ready_file=addresses_file)
     try:
         with server:

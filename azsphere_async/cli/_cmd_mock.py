@@ -17,7 +17,7 @@ import anyio
 import click
 import httpx
 
-from ..discovery import DEFAULT_DCS_URL, list_attached_devices
+from ..discovery import list_attached_devices
 from ..models import AppStatus
 from ..staging import inspect_image
 from ..tls import make_ssl_context
@@ -30,7 +30,7 @@ from ._context import (
     Collected,
     pass_app,
 )
-from ._format import format_bytes, format_duration, format_rate, parse_rate
+from ._format import format_bytes, format_duration, format_rate
 from .output import Column, styled
 from .readiness import ReadinessCriteria, ReadinessReport, check_readiness
 
@@ -46,9 +46,6 @@ DEMO_IMAGE: Final = "data/demo/azure_sphere_blink.imagepackage"
 
 _DEFAULT_LINK: Final = "2KB/s"
 
-#: The mock service listens where the commands look by default (``--all`` finds it).
-_DEFAULT_DCS_PORT: Final = httpx.URL(DEFAULT_DCS_URL).port
-
 
 def demo_image_path(stack: ExitStack) -> Path:
     """A file path of the shipped blink image package (valid while ``stack`` is open)."""
@@ -62,9 +59,9 @@ def register(cli: click.Group) -> None:
     cli.add_command(demo)
 
 
-def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
+def _rate(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from ..mock.units import parse_rate
+
     try:
         return parse_rate(value)
     except ValueError as exc:
@@ -74,75 +71,20 @@ def _rate(ctx: click.Context, param: click.Parameter, value: str | None) -> floa
 # -- mock ---------------------------------------------------------------------------------
 
 
-@click.command()
-@click.option("--devices", "count", type=click.IntRange(1, 253), default=1, show_default=True)
-@click.option(
-    "--ca-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the fleet's CA certificate (PEM) here; give it to --ca.",
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    add_help_option=False,
 )
-@click.option(
-    "--addresses-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the boards' addresses (a JSON list) here; give it to --devices-file.",
-)
-@click.option(
-    "--dcs-port",
-    type=click.IntRange(0, 65535),
-    default=_DEFAULT_DCS_PORT,
-    show_default=True,
-    help="Port of the mock Device Communication Service (0: any free port).",
-)
-@click.option("--no-dcs", is_flag=True, help="Do not start a Device Communication Service.")
-@click.option("--rest-api-version", default="4.6.0", show_default=True, metavar="V")
-@click.option("--latency-ms", type=float, default=0.0, help="Added to every request.")
-@click.option(
-    "--link-speed",
-    callback=_rate,
-    metavar="RATE",
-    help="Cap each board's link, each way, e.g. 64KB/s or 1MB/s (default: no cap).",
-)
-@click.option("--restart-downtime", type=float, metavar="S", help="Seconds off the link.")
-@pass_app
-def mock(
-    app: AppContext,
-    count: int,
-    ca_file: Path | None,
-    addresses_file: Path | None,
-    dcs_port: int,
-    no_dcs: bool,
-    rest_api_version: str,
-    latency_ms: float,
-    link_speed: float | None,
-    restart_downtime: float | None,
-) -> None:
-    """Serve a fleet of mock boards on loopback until Ctrl-C.
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def mock(arguments: tuple[str, ...]) -> None:
+    """Serve a fleet of mock boards on loopback until Ctrl-C (--help for its options).
 
-    \b
-    In another terminal:
-      azsphere-async --devices-file ADDRESSES --ca CA status
+    The options are those of ``python -m azsphere_async.mock``, parsed by the mock's own
+    command line, so both take the same names, help, sizes and rates.
     """
-    from ..mock import serve_fleet
+    from ..mock import cli_main
 
-    async def main() -> None:
-        await serve_fleet(
-            count,
-            ca_file,
-            addresses_file,
-            None if no_dcs else dcs_port,
-            rest_api_version,
-            latency_ms=latency_ms,
-            bandwidth=link_speed,
-            restart_downtime=restart_downtime,
-        )
-
-    try:
-        anyio.run(main)
-    except KeyboardInterrupt:
-        pass
-    except (OSError, ValueError) as exc:
-        app.output.error(f"cannot serve the mock fleet: {exc}")
-        sys.exit(EXIT_FAILED)
+    sys.exit(cli_main(arguments, prog="azsphere-async mock"))
 
 
 # -- demo ---------------------------------------------------------------------------------
@@ -238,23 +180,20 @@ class SlowLinkTransport(httpx.AsyncBaseTransport):
     "--link-speed",
     default=_DEFAULT_LINK,
     show_default=True,
+    callback=_rate,
     metavar="RATE",
-    help="Each board's simulated link, e.g. 2KB/s, 64KB/s or 1MB/s.",
+    help="Each board's simulated link, e.g. 2KB/s, 64KB/s or 1MB/s (as for mock).",
 )
 @pass_app
-def demo(app: AppContext, count: int, link_speed: str) -> None:
+def demo(app: AppContext, count: int, link_speed: float) -> None:
     """The tour, with no hardware: start mock boards, find them, show their status, deploy
     the blink application to all of them at once over slow links, check readiness.
 
     Everything runs in this process on loopback addresses (127.0.0.x).
     """
-    try:
-        rate = parse_rate(link_speed)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--link-speed") from None
     with ExitStack() as stack:
         image = demo_image_path(stack)
-        tour = _Demo(app, count, rate, image)
+        tour = _Demo(app, count, link_speed, image)
         try:
             code = anyio.run(tour.run)
         except KeyboardInterrupt:

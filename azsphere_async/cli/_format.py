@@ -1,4 +1,4 @@
-"""Small formatting and parsing helpers shared by the commands (no click, no rich)."""
+"""Small formatting helpers shared by the commands (no click, no rich)."""
 
 from __future__ import annotations
 
@@ -14,39 +14,10 @@ __all__ = [
     "format_duration",
     "format_rate",
     "format_uptime",
-    "parse_rate",
     "safe_filename",
     "short_id",
     "to_jsonable",
 ]
-
-_RATE = re.compile(
-    r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>b|kb|kib|mb|mib|gb|gib)?\s*(?:/\s*s|ps)?\s*$",
-    re.IGNORECASE,
-)
-_UNITS = {
-    "b": 1,
-    "kb": 1000,
-    "kib": 1024,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "gb": 1000**3,
-    "gib": 1024**3,
-}
-
-
-def parse_rate(text: str) -> float:
-    """Bytes per second from ``"64KB/s"``, ``"1.5 MB/s"``, ``"512KiB/s"`` or ``"2000"``.
-
-    KB, MB and GB are powers of 1000; KiB, MiB and GiB powers of 1024. Raises ``ValueError``.
-    """
-    match = _RATE.match(text)
-    if match is None:
-        raise ValueError(f"not a transfer rate: {text!r} (try 64KB/s, 1.5MB/s or 512KiB/s)")
-    value = float(match["number"]) * _UNITS[(match["unit"] or "b").lower()]
-    if value <= 0:
-        raise ValueError(f"a transfer rate must be more than zero, got {text!r}")
-    return value
 
 
 def format_bytes(count: float | None) -> str:

@@ -3,12 +3,15 @@
 ::
 
     python -m azsphere_async.mock --devices 4 --ca-file ca.pem --addresses-file fleet.json \\
-        [--dcs-port 48938] [--rest-api-version 4.6.0] [--latency-ms 50] [--bandwidth 1M] \\
-        [--restart-downtime 2.5] [--storage-capacity 64M] [--plain-http]
+        [--dcs-port 48938 | --no-dcs] [--rest-api-version 4.6.0] [--latency-ms 50] \\
+        [--link-speed 64KB/s] [--restart-downtime 2.5] [--storage-capacity 64M] [--plain-http]
 
-Once every device listens, the CA PEM and a JSON list of ``"host:port"`` addresses are written
-and the addresses printed; SIGINT or SIGTERM stops the fleet and prints each device's
-accounting.  Other command lines call the same coroutine, :func:`serve_fleet`.
+:func:`build_parser` is the one definition of these options; ``azsphere-async mock`` hands
+its arguments to :func:`cli_main` unchanged, so both commands take the same names, help and
+sizes and rates (:mod:`.units`).  Once every device listens, the CA PEM and a JSON list of
+``"host:port"`` addresses are written and the addresses printed; SIGINT or SIGTERM stops the
+fleet and prints each device's accounting.  Programs call the same coroutine,
+:func:`serve_fleet`.
 """
 
 from __future__ import annotations
@@ -18,38 +21,27 @@ import asyncio
 import dataclasses
 import functools
 import json
+import math
 import os
-import re
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import anyio
 
 from .config import MockDeviceConfig
 from .dcs import DEFAULT_DCS_PORT
 from .server import MockFleet
-from .spec import parse_version
+from .spec import LATEST_REST_API_VERSION, parse_version
+from .units import parse_rate, parse_size
 
-__all__ = ["cli_main", "parse_rate", "parse_size", "serve_fleet"]
+__all__ = ["MAX_DEVICES", "build_parser", "cli_main", "serve_fleet"]
 
-_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
-
-
-def parse_size(text: str) -> int:
-    """Parse ``1000``, ``64k``, ``1M``, ``2MiB``, ``1.5G`` into bytes."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmg]i?)?b?\s*", text, re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"not a size: {text!r}")
-    return int(float(match[1]) * _UNITS[(match[2] or "").lower()])
-
-
-def parse_rate(text: str) -> float:
-    """Parse a rate in bytes per second, like ``500k``, ``1M/s`` or ``2MiB/s``."""
-    return float(parse_size(re.sub(r"(?i)/s$", "", text.strip())))
+MAX_DEVICES: Final = 253
+"""Most boards one fleet serves: one loopback address each, 127.0.0.2 to 127.0.0.254."""
 
 
 async def serve_fleet(
@@ -57,10 +49,10 @@ async def serve_fleet(
     ca_file: str | os.PathLike[str] | None = None,
     addresses_file: str | os.PathLike[str] | None = None,
     dcs_port: int | None = DEFAULT_DCS_PORT,
-    rest_api_version: str = "4.6.0",
+    rest_api_version: str = LATEST_REST_API_VERSION,
     *,
     latency_ms: float = 0.0,
-    bandwidth: float | None = None,
+    link_speed: float | None = None,
     restart_downtime: float | None = None,
     storage_capacity: int | None = None,
     plain_http: bool = False,
@@ -77,7 +69,7 @@ async def serve_fleet(
     out prints each device's accounting and returns it (by address, as
     :meth:`DeviceStats.as_dict`).
 
-    ``dcs_port``: ``None`` serves no DCS, ``0`` a port the OS chooses.  ``bandwidth``: bytes/s
+    ``dcs_port``: ``None`` serves no DCS, ``0`` a port the OS chooses.  ``link_speed``: bytes/s
     each way (``None``: unlimited).  ``restart_downtime`` and ``storage_capacity``: ``None``
     keeps the config's default (2.5 s, 1 MiB).  ``config`` is the base configuration that the
     arguments above override.  ``stop``: set it to stop (else it runs until cancelled).
@@ -97,7 +89,7 @@ async def serve_fleet(
     try:
         await fleet.start()
         for device in fleet:
-            device.link.set(latency_ms=latency_ms, bandwidth=bandwidth)
+            device.link.set(latency_ms=latency_ms, bandwidth=link_speed)
         await anyio.to_thread.run_sync(_write_files, fleet, ca_file, addresses_file)
         scheme = "http" if plain_http else "https"
         print(f"mock fleet: {len(fleet)} device(s), REST API {rest_api_version}", file=out)
@@ -158,43 +150,149 @@ def _install_signal_handlers(stop: anyio.Event) -> list[Callable[[], object]]:
     return removers
 
 
-def _parser() -> argparse.ArgumentParser:
+def _argument(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type`` whose ``ValueError`` message reaches the user unchanged."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def _whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{value} is out of range: {what}")
+        return value
+
+    return number
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"must be zero or more, got {text!r}")
+    return value
+
+
+def _version(text: str) -> str:
+    parse_version(text)
+    return text.strip()
+
+
+def build_parser(prog: str = "python -m azsphere_async.mock") -> argparse.ArgumentParser:
+    """The command line that serves a mock fleet: the one definition of its options.
+
+    ``python -m azsphere_async.mock`` and ``azsphere-async mock`` both parse with it (only
+    ``prog``, the name shown in usage lines, differs).
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m azsphere_async.mock",
-        description="Serve a fleet of mock Azure Sphere devices on loopback until interrupted.",
+        prog=prog,
+        description=(
+            "Serve a fleet of mock Azure Sphere boards on loopback (127.0.0.2, 127.0.0.3, ...) "
+            "until Ctrl-C. Once every board listens, the CA certificate and the boards' "
+            "addresses are written and printed; on the way out each board's accounting is "
+            "printed."
+        ),
+        epilog=(
+            "Sizes: 1000, 64k, 64MB, 2MiB (k, M, G are powers of 1000; Ki, Mi, Gi of 1024). "
+            "Rates: bytes per second, as 500k, 64KB/s or 1.5MB/s. "
+            "In another terminal: azsphere-async --devices-file ADDRESSES --ca CA status"
+        ),
     )
-    parser.add_argument("--devices", type=int, default=1, help="number of devices (default 1)")
-    parser.add_argument("--ca-file", help="write the CA certificate (PEM) here")
-    parser.add_argument("--addresses-file", help='write a JSON list of "host:port" here')
-    parser.add_argument(
+    add = parser.add_argument
+    add(
+        "--devices",
+        type=_argument(_whole_number(1, MAX_DEVICES, f"1 to {MAX_DEVICES} boards")),
+        default=1,
+        metavar="N",
+        help=f"how many boards, one loopback address each (1 to {MAX_DEVICES}; default 1)",
+    )
+    add("--ca-file", metavar="PATH", help="write the fleet's CA certificate (PEM) here")
+    add(
+        "--addresses-file",
+        metavar="PATH",
+        help='write the boards\' addresses here, a JSON list of "host:port"',
+    )
+    add(
         "--dcs-port",
-        type=int,
+        type=_argument(_whole_number(0, 65535, "a TCP port, 0 to 65535")),
         default=DEFAULT_DCS_PORT,
-        help="Device Communication Service port (default 48938, 0: any free port)",
+        metavar="PORT",
+        help=(
+            "port of the mock Device Communication Service on 127.0.0.1 "
+            f"(default {DEFAULT_DCS_PORT}; 0: any free port)"
+        ),
     )
-    parser.add_argument("--no-dcs", action="store_true", help="do not start the DCS")
-    parser.add_argument("--rest-api-version", default="4.6.0", help="default 4.6.0")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="added per request")
-    parser.add_argument(
-        "--bandwidth", type=parse_rate, default=None, help="bytes/s each way, e.g. 500k or 1M"
+    add("--no-dcs", action="store_true", help="do not start a Device Communication Service")
+    add(
+        "--rest-api-version",
+        type=_argument(_version),
+        default=LATEST_REST_API_VERSION,
+        metavar="V",
+        help=f"REST API version the boards speak (default {LATEST_REST_API_VERSION})",
     )
-    parser.add_argument("--restart-downtime", type=float, default=None, help="seconds")
-    parser.add_argument("--storage-capacity", type=parse_size, default=None, help="e.g. 64M")
-    parser.add_argument("--plain-http", action="store_true", help="serve HTTP without TLS")
+    add(
+        "--latency-ms",
+        type=_argument(_non_negative),
+        default=0.0,
+        metavar="MS",
+        help="milliseconds added to every request (default 0)",
+    )
+    add(
+        "--link-speed",
+        type=_argument(parse_rate),
+        default=None,
+        metavar="RATE",
+        help="cap each board's link, each way, e.g. 64KB/s or 1MB/s (default: no cap)",
+    )
+    add(
+        "--restart-downtime",
+        type=_argument(_non_negative),
+        default=None,
+        metavar="S",
+        help=(
+            "seconds a restarting board stays off the link "
+            f"(default {MockDeviceConfig.restart_downtime})"
+        ),
+    )
+    add(
+        "--storage-capacity",
+        type=_argument(parse_size),
+        default=None,
+        metavar="SIZE",
+        help=(
+            "flash for application images on each board, e.g. 64M "
+            f"(default {MockDeviceConfig.storage_capacity // 2**20}MiB)"
+        ),
+    )
+    add("--plain-http", action="store_true", help="serve plain HTTP instead of HTTPS")
     return parser
 
 
-def cli_main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line (``argv`` without the program name); returns the exit status."""
-    args = _parser().parse_args(argv)
-    if args.devices < 1:
-        print("--devices must be at least 1", file=sys.stderr)
-        return 2
+def cli_main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the command line (``argv`` without the program name); returns the exit status.
+
+    2 for bad arguments (the message goes to stderr), 0 for ``--help`` and after a clean
+    stop, 1 when the fleet cannot be served, 130 when interrupted.  ``prog`` names the
+    command in usage lines (default ``python -m azsphere_async.mock``).
+    """
+    parser = build_parser() if prog is None else build_parser(prog)
     try:
-        parse_version(args.rest_api_version)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         asyncio.run(
             serve_fleet(
@@ -204,7 +302,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 None if args.no_dcs else args.dcs_port,
                 args.rest_api_version,
                 latency_ms=args.latency_ms,
-                bandwidth=args.bandwidth,
+                link_speed=args.link_speed,
                 restart_downtime=args.restart_downtime,
                 storage_capacity=args.storage_capacity,
                 plain_http=args.plain_http,
@@ -213,6 +311,6 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
-        print(f"cannot serve: {exc}", file=sys.stderr)
+        print(f"cannot serve the mock fleet: {exc}", file=sys.stderr)
         return 1
     return 0

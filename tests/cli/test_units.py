@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from azsphere_async.cli._errors import describe, one_line
-from azsphere_async.cli._format import format_duration, format_uptime, parse_rate, short_id
+from azsphere_async.cli._format import format_duration, format_uptime, short_id
 from azsphere_async.cli.output import Column, Output, styled
 from azsphere_async.cli.readiness import (
     CheckStatus,
@@ -26,6 +26,7 @@ from azsphere_async.cli.selection import (
     resolve_boards,
 )
 from azsphere_async.errors import DeviceTimeoutError, ForbiddenError
+from azsphere_async.mock.units import parse_rate
 from tests.shared_data import BLINK_ID
 
 

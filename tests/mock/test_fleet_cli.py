@@ -19,8 +19,7 @@ import httpx
 import pytest
 
 import azsphere_async.mock
-from azsphere_async.mock import MockDeviceConfig, MockFleet, cli_main, serve_fleet
-from azsphere_async.mock.cli import parse_rate, parse_size
+from azsphere_async.mock import MockDeviceConfig, MockFleet, serve_fleet
 from azsphere_async.mock.spec import dcs_openapi
 
 from .conftest import checking_client
@@ -128,22 +127,6 @@ async def test_serve_fleet_until_stopped(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "accounting:" in text
     assert "requests 1" in text
-
-
-def test_size_and_rate_parsing() -> None:
-    assert parse_size("64M") == 64_000_000
-    assert parse_size("2MiB") == 2 * 1024 * 1024
-    assert parse_rate("500k/s") == 500_000
-    assert parse_rate("1000") == 1000
-    with pytest.raises(ValueError, match="not a size"):
-        parse_size("fast")
-
-
-def test_command_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["--devices", "0"]) == 2
-    assert cli_main(["--rest-api-version", "four"]) == 2
-    with pytest.raises(SystemExit):
-        cli_main(["--bandwidth", "fast"])
 
 
 def _repo_root() -> Path:
