@@ -9,7 +9,7 @@ Fixture names mean one thing across the whole suite:
 - ``http``: a raw ``httpx.AsyncClient`` to the mock that checks every answer against the
   spec (``plain_http``: one that does not);
 - ``board``: a served mock device and a client for it, as ``(mock_device, client)``;
-- ``fleet``: mock boards served from a background thread (``ThreadedFleet``);
+- ``fleet``: mock boards served from a background thread (:mod:`tests.threaded_fleet`);
 - ``mock_process``: mock boards served by a separate ``python -m azsphere_async.mock``;
 - ``router``: the respx router every request to the device goes to;
 - ``state``: a mock device's state, for its ASGI app in-process.

@@ -1,4 +1,4 @@
-"""Fixtures of the command line's tests (helpers live in ``cli_helpers``)."""
+"""Fixtures of the command line's tests: mock fleets served from a thread, and a runner."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from azsphere_async.cli._app import cli
 from azsphere_async.mock import MockDeviceConfig
-from tests.cli.cli_helpers import ThreadedFleet
+from tests.threaded_fleet import ThreadedFleet
 
 
 @pytest.fixture

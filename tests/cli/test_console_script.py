@@ -15,8 +15,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from azsphere_async.cli._app import cli
-from tests.cli.cli_helpers import ThreadedFleet
 from tests.shared_data import BLINK, BLINK_ID
+from tests.threaded_fleet import ThreadedFleet
 
 SCRIPT = Path(sys.executable).parent / "azsphere-async"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "azsphere_async.cli"]

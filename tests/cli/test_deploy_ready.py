@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import Result
 
-from tests.cli.cli_helpers import ThreadedFleet
 from tests.shared_data import BLINK, BLINK_ID
+from tests.threaded_fleet import ThreadedFleet
 
 
 def stage_requests(fleet: ThreadedFleet) -> int:

@@ -9,8 +9,8 @@ from pathlib import Path
 import trustme
 from click.testing import Result
 
-from tests.cli.cli_helpers import ThreadedFleet
 from tests.shared_data import BLINK, BLINK_ID
+from tests.threaded_fleet import ThreadedFleet
 
 PSK = "Sup3rSecretKey!"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from azsphere_async.cli._app import cli
-from tests.cli.cli_helpers import ThreadedFleet
+from tests.threaded_fleet import ThreadedFleet
 
 
 def test_status_table_names_every_board(

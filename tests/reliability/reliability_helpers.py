@@ -1,4 +1,4 @@
-"""Shared helpers of the reliability tests: scripted servers, packages, leak counters.
+"""Shared helpers of the reliability tests: scripted servers and a file-descriptor count.
 
 :class:`ScriptedServer` is a bare loopback TCP server (TLS or not) whose every connection runs
 a script the test writes. It plays the boards the mock device cannot: one that accepts and
@@ -14,17 +14,12 @@ import os
 import socket
 import ssl
 import struct
-import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar
 
 import trustme
 
-from azsphere_async.mock import MockFleet
 from tests.shared_data import DEVICE_NAME, REST_API_VERSION
-
-T = TypeVar("T")
 
 #: One connection's script: the reader, the writer and the connection's number (from 0).
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
@@ -197,71 +192,3 @@ async def answer_status(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     await read_request(reader)
     writer.write(http_answer(200, b'{"uptime": 1}'))
     await writer.drain()
-
-
-class ThreadedFleet:
-    """A :class:`~azsphere_async.mock.MockFleet` served from a daemon thread's event loop.
-
-    For clients that run their own event loop (the command line's ``anyio.run``, trio): the
-    boards answer from another thread. Read their state and stats once the client is done.
-    """
-
-    def __init__(self, count: int, **options: Any) -> None:
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._fleet: MockFleet | None = None
-        self._thread = threading.Thread(target=self._serve, args=(count, options), daemon=True)
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the mock fleet did not start within 30 s")
-        if self._error is not None:
-            raise self._error
-
-    def _serve(self, count: int, options: dict[str, Any]) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            try:
-                async with MockFleet(count, **options) as fleet:
-                    self._fleet = fleet
-                    self._ready.set()
-                    await self._stop.wait()
-            except BaseException as exc:
-                self._error = exc
-                self._ready.set()
-
-        asyncio.run(main())
-
-    @property
-    def mock(self) -> MockFleet:
-        """The fleet (read it only while no client is talking to it)."""
-        assert self._fleet is not None
-        return self._fleet
-
-    def call(self, function: Callable[[], T]) -> T:
-        """Run ``function`` in the fleet's thread, to change a board safely."""
-        assert self._loop is not None
-
-        async def run() -> T:
-            return function()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(30)
-
-    def close(self) -> None:
-        """Stop the fleet and its thread."""
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-    def __enter__(self) -> ThreadedFleet:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -30,7 +30,7 @@ from azsphere_async.models import (
     WifiNetworkRequest,
     WifiSecurityState,
 )
-from tests.reliability.reliability_helpers import ThreadedFleet
+from tests.threaded_fleet import ThreadedFleet
 
 # No two of them share ten characters, so a leak is always pinned on the right one.
 PSK: Final = "Sup3r-S3cret-PSK-q7Z"
