@@ -18,25 +18,20 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import bench_deploy, bench_fanout, bench_requests, bench_staging
 from ._loopback import install_guard
-from .harness import (
-    RESULTS_DIR,
-    RUN_ID_VARIABLE,
-    BenchResult,
-    Context,
-    Mode,
-    Runner,
-    machine_info,
-    write_result,
-    write_summary,
-)
+from .context import RESULTS_DIR, RUN_ID_VARIABLE, Context, Mode
+from .machine import machine_info
+from .results import BenchResult, write_result, write_summary
 
-__all__ = ["BENCHMARKS", "main"]
+__all__ = ["BENCHMARKS", "Runner", "main"]
+
+#: A benchmark: it measures in the run's context and returns what it found.
+Runner = Callable[[Context], BenchResult]
 
 #: Every benchmark, by the name ``--only`` takes, in the order they run.
 BENCHMARKS: dict[str, Runner] = {

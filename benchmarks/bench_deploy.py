@@ -15,19 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .harness import (
-    BenchResult,
-    Context,
-    KiB,
-    MiB,
-    Table,
-    Target,
-    bar_chart,
-    make_image,
-    median,
-    mock_fleet,
-    run_job,
-)
+from .charts import bar_chart
+from .context import Context, KiB, MiB
+from .images import make_image
+from .processes import mock_fleet, run_job
+from .results import BenchResult, Table, Target, median
 
 __all__ = ["run"]
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from .harness import BenchResult, Context, Table, Target, line_chart, median, mock_fleet, run_job
+from .charts import line_chart
+from .context import Context
+from .processes import mock_fleet, run_job
+from .results import BenchResult, Table, Target, median
 
 __all__ = ["run"]
 

@@ -19,17 +19,10 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from .harness import (
-    BenchResult,
-    Context,
-    ServerProcess,
-    Table,
-    Target,
-    bar_chart,
-    median,
-    mock_fleet,
-    run_job,
-)
+from .charts import bar_chart
+from .context import Context
+from .processes import ServerProcess, mock_fleet, run_job
+from .results import BenchResult, Table, Target, median
 
 __all__ = ["run"]
 

@@ -18,21 +18,11 @@ import importlib.util
 import shutil
 from typing import Any, Final
 
-from .harness import (
-    BenchResult,
-    Context,
-    KiB,
-    MiB,
-    ServerProcess,
-    Table,
-    Target,
-    bar_chart,
-    line_chart,
-    make_image,
-    median,
-    mock_fleet,
-    run_job,
-)
+from .charts import bar_chart, line_chart
+from .context import Context, KiB, MiB
+from .images import make_image
+from .processes import ServerProcess, mock_fleet, run_job
+from .results import BenchResult, Table, Target, median
 
 __all__ = ["run"]
 

@@ -1,0 +1,111 @@
+"""The machine a run measured on: CPU, cores, memory, Python, OpenSSL, packages, commit."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import platform
+import ssl
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from .context import ROOT
+
+__all__ = ["machine_info"]
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / (1024 * 1024)
+    return None
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _uncommitted() -> list[str]:
+    """Tracked files changed but not committed (outside benchmarks/), as the run saw them."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    paths = [line[3:] for line in out.stdout.splitlines() if len(line) > 3]
+    return [p for p in paths if not p.startswith("benchmarks/")]
+
+
+def _curl_version() -> str | None:
+    try:
+        out = subprocess.run(
+            ["curl", "--version"], capture_output=True, text=True, timeout=5, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.splitlines()[0] if out.stdout else None
+
+
+_PACKAGES: Final = (
+    "httpx",
+    "httpcore",
+    "h11",
+    "anyio",
+    "sniffio",
+    "uvicorn",
+    "starlette",
+    "requests",
+    "azuresphere-device-api",
+    "matplotlib",
+)
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, CPU model, memory, Python, OpenSSL, package versions and the tree's commit."""
+    packages: dict[str, str] = {}
+    for name in _PACKAGES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            packages[name] = importlib.metadata.version(name)
+    memory = _memory_gib()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cores": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gib": round(memory, 1) if memory is not None else None,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        "openssl": ssl.OPENSSL_VERSION,
+        "curl": _curl_version(),
+        "commit": _git_commit(),
+        "uncommitted": _uncommitted(),
+        "packages": packages,
+    }
