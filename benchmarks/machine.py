@@ -33,46 +33,31 @@ def _memory_gib() -> float | None:
     return None
 
 
-def _git_commit() -> str | None:
+def _output(*command: str) -> str | None:
+    """What ``command`` printed (run in the tree, at most 5 s), or ``None`` when it failed."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
+            command, cwd=ROOT, capture_output=True, text=True, timeout=5, check=True
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout
+
+
+def _git_commit() -> str | None:
+    return (_output("git", "rev-parse", "--short", "HEAD") or "").strip() or None
 
 
 def _uncommitted() -> list[str]:
     """Tracked files changed but not committed (outside benchmarks/), as the run saw them."""
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    paths = [line[3:] for line in out.stdout.splitlines() if len(line) > 3]
+    status = _output("git", "status", "--porcelain", "--untracked-files=no") or ""
+    paths = [line[3:] for line in status.splitlines() if len(line) > 3]
     return [p for p in paths if not p.startswith("benchmarks/")]
 
 
 def _curl_version() -> str | None:
-    try:
-        out = subprocess.run(
-            ["curl", "--version"], capture_output=True, text=True, timeout=5, check=True
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.splitlines()[0] if out.stdout else None
+    version = _output("curl", "--version")
+    return version.splitlines()[0] if version else None
 
 
 _PACKAGES: Final = (
