@@ -1,0 +1,142 @@
+"""Fleet jobs: status sweeps over many boards, and deploys to all of them at once."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from pathlib import Path
+
+from .._loopback import require_loopback
+from .measure import Params, Probe, Result
+from .official import official_client, point_official
+
+__all__ = ["deploy_library", "sweep_library", "sweep_official"]
+
+
+def sweep_library(p: Params) -> Result:
+    """Status sweeps over a fleet: ``Fleet.run`` (all at once) or one board after another."""
+    addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
+    from azsphere_async import DeviceClient, Fleet
+
+    probe = Probe()
+    sequential: bool = p.get("sequential", False)
+
+    async def status(device: DeviceClient) -> object:
+        return await device.device.get_status()
+
+    async def run() -> None:
+        async with Fleet(addresses, ca=p["ca"], timeout=30) as fleet:
+
+            async def concurrent() -> int:
+                results = await fleet.run(status, timeout=30)
+                failed = [r for r in results if not r.ok]
+                if failed:
+                    raise RuntimeError(f"{len(failed)} boards failed: {failed[0].error!r}")
+                return len(results)
+
+            async def one_by_one() -> int:
+                for address in addresses:
+                    await status(fleet.client(address))
+                return len(addresses)
+
+            # Warm-up: every connection opened (concurrently, whatever is measured next).
+            for _ in range(p.get("warmup", 1)):
+                await concurrent()
+            for _ in range(p["sweeps"]):
+                started = probe.start()
+                answered = await (one_by_one() if sequential else concurrent())
+                probe.stop(started, boards=answered)
+
+    asyncio.run(run())
+    return probe.result()
+
+
+def sweep_official(p: Params) -> Result:
+    """The same sweep with Microsoft's client: set the global address, ask, next board."""
+    addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
+    utils = official_client(addresses[0], p["ca"])
+    device = importlib.import_module("azuresphere_device_api.device")
+
+    probe = Probe()
+
+    def sweep() -> int:
+        for address in addresses:
+            point_official(utils, address)
+            device.get_device_status()
+        return len(addresses)
+
+    for _ in range(p.get("warmup", 1)):
+        sweep()
+    for _ in range(p["sweeps"]):
+        started = probe.start()
+        answered = sweep()
+        probe.stop(started, boards=answered)
+    return probe.result()
+
+
+# -- deploying to a fleet --------------------------------------------------------------------
+
+
+def deploy_library(p: Params) -> Result:
+    """``Fleet.deploy`` of one image to every board at once, several times in one process.
+
+    ``runs`` lists, per deploy, whether a progress callback is given (e.g. ``[true, false,
+    false, true]``: adjacent pairs, so that drift affects both halves of a pair alike). A
+    warm-up deploy of ``warmup_image`` (with a callback) comes first. Each timed deploy is
+    one sample, with the number of callbacks, the time spent inside them, and when each
+    board's last progress report came.
+    """
+    addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
+    from azsphere_async import DeviceClient, Fleet
+    from azsphere_async.staging import StageProgress
+
+    probe = Probe()
+    image = p["image"]
+    size = Path(image).stat().st_size
+    calls = 0
+    inside = 0.0
+    last: dict[str, StageProgress] = {}
+
+    def on_progress(address: str, update: StageProgress) -> None:
+        nonlocal calls, inside
+        entered = time.perf_counter()
+        calls += 1
+        last[address] = update
+        inside += time.perf_counter() - entered
+
+    async def run() -> None:
+        async with Fleet(addresses, ca=p["ca"], timeout=p.get("timeout", 120)) as fleet:
+
+            async def warm(device: DeviceClient) -> object:
+                return await device.device.get_status()
+
+            await fleet.run(warm)
+            warmed = await fleet.deploy(p["warmup_image"], progress=on_progress)
+            if not all(r.ok for r in warmed):
+                raise RuntimeError(f"warm-up deploy failed: {warmed[0].error!r}")
+            for with_progress in p["runs"]:
+                nonlocal calls, inside
+                calls, inside = 0, 0.0
+                last.clear()
+                started = probe.start()
+                results = await fleet.deploy(
+                    image, progress=on_progress if with_progress else None, timeout=p["timeout"]
+                )
+                failed = [r for r in results if not r.ok]
+                probe.stop(
+                    started,
+                    progress=with_progress,
+                    boards=len(results),
+                    failed=len(failed),
+                    bytes=size * (len(results) - len(failed)),
+                    board_seconds=[r.elapsed for r in results],
+                    progress_calls=calls,
+                    progress_callback_seconds=inside,
+                    stage_seconds=[u.elapsed for u in last.values()],
+                )
+                if failed:
+                    raise RuntimeError(f"{len(failed)} boards failed: {failed[0].error!r}")
+
+    asyncio.run(run())
+    return probe.result()
