@@ -3,14 +3,20 @@
 The mock never imports the client library: it is built from ``spec/`` (the OpenAPI file and
 the device error codes), so a mistake in the client cannot hide in the mock.
 
-* :class:`DeviceState` holds one device (factory defaults in :class:`MockDeviceConfig`);
-  :func:`create_app` makes its ASGI application (Starlette), usable in-process with
-  ``httpx.ASGITransport``.
+* :class:`DeviceState` holds one device (factory defaults in :class:`MockDeviceConfig`), in
+  parts (:mod:`.state`): the device and its clock, ``images`` (applications and images),
+  ``certificates``, ``wifi`` and ``network``.  A request the device refuses raises
+  :class:`DeviceRefusal`.
+* :func:`create_app` makes its ASGI application (:mod:`.app`, usable in-process with
+  ``httpx.ASGITransport``) around the routes of :mod:`.routes`; :mod:`.fault_actions` plays
+  injected faults.
 * :class:`MockDevice` serves one device over HTTPS on loopback; :class:`MockFleet` serves many,
   sharing a CA, optionally with a :class:`MockDeviceCommunicationService`.
 * Each device has ``faults`` (:class:`FaultInjector`), ``link`` (:class:`LinkSettings`) and
   ``stats`` (:class:`DeviceStats`).
-* :func:`serve_fleet` and ``python -m azsphere_async.mock`` serve a fleet until interrupted.
+* :func:`serve_fleet` and ``python -m azsphere_async.mock`` (:mod:`.cli`, the same command
+  line as ``azsphere-async mock``) serve a fleet until interrupted; :func:`parse_size` and
+  :func:`parse_rate` read sizes and rates for both.
 * :func:`spec.validate_response` checks any answer against the OpenAPI description.
 
 Choices made where the references leave room (all follow the OpenAPI file where it speaks):
@@ -45,9 +51,9 @@ from __future__ import annotations
 from . import spec
 from .app import DeviceApp, create_app
 from .cli import cli_main, serve_fleet
-from .config import MockDeviceConfig, OsComponent, WifiScanEntry
+from .config import FirewallEntry, MockDeviceConfig, OsComponent, WifiScanEntry
 from .dcs import DEFAULT_DCS_PORT, MockDeviceCommunicationService
-from .errors import Code, DeviceError
+from .errors import Code, DeviceRefusal
 from .faults import Fault, FaultInjector, FaultKind
 from .images import build_image_package, image_package_chunks, image_package_size
 from .link import LinkSettings
@@ -56,17 +62,19 @@ from .spec import validate_response
 from .state import DeviceState
 from .stats import DeviceStats
 from .tls import MockCA
+from .units import parse_rate, parse_size
 
 __all__ = [
     "DEFAULT_DCS_PORT",
     "Code",
     "DeviceApp",
-    "DeviceError",
+    "DeviceRefusal",
     "DeviceState",
     "DeviceStats",
     "Fault",
     "FaultInjector",
     "FaultKind",
+    "FirewallEntry",
     "LinkSettings",
     "MockCA",
     "MockDevice",
@@ -80,6 +88,8 @@ __all__ = [
     "create_app",
     "image_package_chunks",
     "image_package_size",
+    "parse_rate",
+    "parse_size",
     "serve_fleet",
     "spec",
     "validate_response",

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from .errors import Code, DeviceError
+from .errors import Code, DeviceRefusal
 
 __all__ = ["StoredCertificate", "check_identifier", "parse_certificate_request"]
 
@@ -65,9 +65,9 @@ class StoredCertificate:
 def check_identifier(identifier: str) -> None:
     """Refuse identifiers a device refuses (bad characters, longer than 16)."""
     if not identifier or not _IDENTIFIER_CHARS.fullmatch(identifier):
-        raise DeviceError(400, Code.CERT_INVALID_ID)
+        raise DeviceRefusal(400, Code.CERT_INVALID_ID)
     if len(identifier) > MAX_IDENTIFIER:
-        raise DeviceError(400, Code.CERT_ID_TOO_LONG)
+        raise DeviceRefusal(400, Code.CERT_ID_TOO_LONG)
 
 
 def _openssl_name(name: x509.Name) -> str:
@@ -87,13 +87,13 @@ def _pem_blocks(text: str) -> list[str]:
 def _load_key(pem: str, password: str | None) -> Any:
     encrypted = "ENCRYPTED" in "".join(_pem_blocks(pem)) or "Proc-Type: 4,ENCRYPTED" in pem
     if password is not None and not encrypted:
-        raise DeviceError(400, Code.CERT_PASSWORD_UNEXPECTED)
+        raise DeviceRefusal(400, Code.CERT_PASSWORD_UNEXPECTED)
     try:
         return serialization.load_pem_private_key(
             pem.encode(), password=password.encode() if password is not None else None
         )
     except (ValueError, TypeError) as exc:
-        raise DeviceError(400, Code.CERT_KEY_INVALID) from exc
+        raise DeviceRefusal(400, Code.CERT_KEY_INVALID) from exc
 
 
 def _public_bytes(key: Any) -> bytes:
@@ -106,43 +106,43 @@ def _public_bytes(key: Any) -> bytes:
 def parse_certificate_request(identifier: str, body: Any) -> StoredCertificate:
     """Check an add-certificate request body and return what the store would keep."""
     if not isinstance(body, dict):
-        raise DeviceError(400, Code.EINVAL)
+        raise DeviceRefusal(400, Code.EINVAL)
     cert_type = body.get("certType")
     if not isinstance(cert_type, str) or cert_type.lower() not in _CERT_TYPES:
-        raise DeviceError(400, Code.CERT_INVALID_TYPE)
+        raise DeviceRefusal(400, Code.CERT_INVALID_TYPE)
     kind = _CERT_TYPES[cert_type.lower()]
     public = body.get("publicCert")
     private = body.get("privateKey")
     password = body.get("password")
     if not isinstance(public, str) or not public.strip():
-        raise DeviceError(400, Code.CERT_PUBLIC_INVALID)
+        raise DeviceRefusal(400, Code.CERT_PUBLIC_INVALID)
     if len(public) > MAX_PEM:
-        raise DeviceError(400, Code.CERT_PUBLIC_TOO_LONG)
+        raise DeviceRefusal(400, Code.CERT_PUBLIC_TOO_LONG)
     if private is not None and not isinstance(private, str):
-        raise DeviceError(400, Code.CERT_KEY_INVALID)
+        raise DeviceRefusal(400, Code.CERT_KEY_INVALID)
     if password is not None and not isinstance(password, str):
-        raise DeviceError(400, Code.EINVAL)
+        raise DeviceRefusal(400, Code.EINVAL)
     if kind == "rootca":
         if private is not None:
-            raise DeviceError(400, Code.CERT_KEY_NOT_ALLOWED)
+            raise DeviceRefusal(400, Code.CERT_KEY_NOT_ALLOWED)
         if password is not None:
-            raise DeviceError(400, Code.CERT_PASSWORD_NOT_ALLOWED)
+            raise DeviceRefusal(400, Code.CERT_PASSWORD_NOT_ALLOWED)
     if "-----BEGIN CERTIFICATE-----" not in public:
-        raise DeviceError(400, Code.CERT_NOT_PEM)
+        raise DeviceRefusal(400, Code.CERT_NOT_PEM)
     try:
         certificate = x509.load_pem_x509_certificate(public.encode())
     except ValueError as exc:
-        raise DeviceError(400, Code.CERT_PUBLIC_INVALID) from exc
+        raise DeviceRefusal(400, Code.CERT_PUBLIC_INVALID) from exc
     if kind == "client":
         if private is None or not private.strip():
-            raise DeviceError(400, Code.CERT_KEY_INVALID)
+            raise DeviceRefusal(400, Code.CERT_KEY_INVALID)
         if len(private) > MAX_PEM:
-            raise DeviceError(400, Code.CERT_KEY_TOO_LONG)
+            raise DeviceRefusal(400, Code.CERT_KEY_TOO_LONG)
         if password is not None and len(password) > MAX_PASSWORD:
-            raise DeviceError(400, Code.CERT_PASSWORD_TOO_LONG)
+            raise DeviceRefusal(400, Code.CERT_PASSWORD_TOO_LONG)
         key = _load_key(private, password)
         if _public_bytes(key.public_key()) != _public_bytes(certificate.public_key()):
-            raise DeviceError(400, Code.CERT_KEY_MISMATCH)
+            raise DeviceRefusal(400, Code.CERT_KEY_MISMATCH)
     return StoredCertificate(
         identifier=identifier,
         cert_type=kind,

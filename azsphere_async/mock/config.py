@@ -10,7 +10,7 @@ __all__ = [
     "DEFAULT_FIREWALL_RULES",
     "DEFAULT_OS_COMPONENTS",
     "DEFAULT_SCAN_RESULTS",
-    "FirewallRule",
+    "FirewallEntry",
     "MockDeviceConfig",
     "OsComponent",
     "WifiScanEntry",
@@ -83,7 +83,7 @@ DEFAULT_SCAN_RESULTS: tuple[WifiScanEntry, ...] = (
 
 
 @dataclass(frozen=True)
-class FirewallRule:
+class FirewallEntry:
     """A firewall rule as ``GET /net/firewall/rulesets`` reports it (counters are live)."""
 
     hook: str
@@ -100,10 +100,10 @@ class FirewallRule:
     counts_service_traffic: bool = False
 
 
-DEFAULT_FIREWALL_RULES: tuple[FirewallRule, ...] = (
-    FirewallRule("INPUT", destination_ip="127.0.0.1", destination_mask="255.255.255.255"),
-    FirewallRule("INPUT", interface_in="azspheresvc", protocol="tcp", counts_service_traffic=True),
-    FirewallRule("OUTPUT", state="established"),
+DEFAULT_FIREWALL_RULES: tuple[FirewallEntry, ...] = (
+    FirewallEntry("INPUT", destination_ip="127.0.0.1", destination_mask="255.255.255.255"),
+    FirewallEntry("INPUT", interface_in="azspheresvc", protocol="tcp", counts_service_traffic=True),
+    FirewallEntry("OUTPUT", state="established"),
 )
 
 
@@ -142,7 +142,7 @@ class MockDeviceConfig:
     eth_mac: str = "02:00:5e:10:00:01"
     wlan_ip: str = "192.168.1.50"
     service_ip: str = "192.168.35.2"
-    firewall_rules: tuple[FirewallRule, ...] = DEFAULT_FIREWALL_RULES
+    firewall_rules: tuple[FirewallEntry, ...] = DEFAULT_FIREWALL_RULES
     restart_downtime: float = 2.5
     """How long ``POST /restart`` keeps the device off the link."""
     keep_alive_timeout: float = 15.0

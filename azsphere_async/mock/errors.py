@@ -1,10 +1,10 @@
-"""Device errors: an HTTP status plus the integer code a device puts in ``{"error": CODE}``."""
+"""Refusals: an HTTP status plus the integer code a device puts in ``{"error": CODE}``."""
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["Code", "DeviceError"]
+__all__ = ["Code", "DeviceRefusal"]
 
 
 class Code:
@@ -58,8 +58,12 @@ class Code:
     CERT_PASSWORD_UNEXPECTED: Final = 38_797_333
 
 
-class DeviceError(Exception):
-    """A request the device refuses: answered with ``status`` and ``{"error": code}``."""
+class DeviceRefusal(Exception):
+    """A request the device refuses: answered with ``status`` and ``{"error": code}``.
+
+    Named apart from the client library's ``DeviceError``: this is the device saying no,
+    not a client seeing a failure.
+    """
 
     def __init__(self, status: int, code: int) -> None:
         super().__init__(f"HTTP {status}, device error {code}")

@@ -26,9 +26,9 @@ from azuresphere_imagemetadata.metadata_sections import (
 
 __all__ = [
     "APPLICATION_IMAGE_TYPE",
-    "ImagePackageError",
-    "ImagePackageInfo",
     "ImagePackageSink",
+    "NotAnImagePackage",
+    "PackageMetadata",
     "build_image_package",
     "image_package_chunks",
     "image_package_size",
@@ -45,12 +45,12 @@ _SIGNATURE_SIZE: Final = 64
 _NIL_UID: Final = "00000000-0000-0000-0000-000000000000"
 
 
-class ImagePackageError(ValueError):
+class NotAnImagePackage(ValueError):
     """The data is not an image package."""
 
 
 @dataclass(frozen=True)
-class ImagePackageInfo:
+class PackageMetadata:
     """What the device learns from an image package."""
 
     component_id: str
@@ -99,17 +99,17 @@ def _find_manifest(head: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def parse_image_package(head: bytes, tail: bytes, length: int) -> ImagePackageInfo:
+def parse_image_package(head: bytes, tail: bytes, length: int) -> PackageMetadata:
     """Read the metadata of a package of ``length`` bytes from its first and last bytes."""
     try:
         metadata = ImageMetadata(bytes(tail))
         identity = metadata.identity
         debug = metadata.debug
     except Exception as exc:  # the parser raises assorted errors on arbitrary data
-        raise ImagePackageError(f"not an image package: {exc}") from exc
+        raise NotAnImagePackage(f"not an image package: {exc}") from exc
     if identity is None:
-        raise ImagePackageError("image package has no identity section")
-    return ImagePackageInfo(
+        raise NotAnImagePackage("image package has no identity section")
+    return PackageMetadata(
         component_id=str(identity.component_uid).lower(),
         image_id=str(identity.image_uid).lower(),
         image_type=int(identity.image_type),
@@ -146,8 +146,8 @@ class ImagePackageSink:
             if len(self._tail) > 4 * WINDOW:
                 del self._tail[:-WINDOW]
 
-    def finish(self) -> ImagePackageInfo:
-        """Parse the metadata once the upload is complete; raises :class:`ImagePackageError`."""
+    def finish(self) -> PackageMetadata:
+        """Parse the metadata once the upload is complete; raises :class:`NotAnImagePackage`."""
         return parse_image_package(bytes(self._head), bytes(self._tail[-WINDOW:]), self.length)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import anyio
+
+from ._asgi import Message, Send
 
 __all__ = ["LinkSettings"]
 
@@ -64,6 +67,28 @@ class LinkSettings:
     async def pace_download(self, nbytes: int) -> None:
         """Wait until ``nbytes`` more of response body fit the bandwidth cap."""
         await self._down.pace(nbytes, self.bandwidth)
+
+    async def send_body(self, send: Send, message: Message, count: Callable[[int], None]) -> None:
+        """Send an ASGI response body message through the link, in paced pieces when capped.
+
+        ``count`` hears the bytes of each piece as it goes out.
+        """
+        body = message.get("body", b"")
+        if not body or not self.bandwidth:
+            count(len(body))
+            await send(message)
+            return
+        more_body = bool(message.get("more_body"))
+        step = max(1024, int(self.bandwidth / 50))
+        view = memoryview(body)
+        for start in range(0, len(body), step):
+            piece = bytes(view[start : start + step])
+            await self.pace_download(len(piece))
+            count(len(piece))
+            last = start + step >= len(body)
+            await send(
+                {"type": "http.response.body", "body": piece, "more_body": more_body or not last}
+            )
 
     def __repr__(self) -> str:
         return f"LinkSettings(latency={self.latency!r}, bandwidth={self.bandwidth!r})"

@@ -27,7 +27,7 @@ def test_deploy_then_ready(run_cli: Callable[..., Result], fleet: ThreadedFleet)
         assert board["result"]["bytes_sent"] == BLINK.stat().st_size
     assert stage_requests(fleet) == 3
     for device in fleet.mock:
-        assert BLINK_ID in device.state.components
+        assert BLINK_ID in device.state.images.components
 
     ready = run_cli(
         "ready",
@@ -99,7 +99,7 @@ def test_deploy_with_a_failing_board_exits_1(
     assert result.exit_code == 1
     assert "1 ok" in result.stdout
     assert "1 failed" in result.stdout
-    assert fleet.mock[0].state.components[BLINK_ID] is not None
+    assert fleet.mock[0].state.images.components[BLINK_ID] is not None
 
 
 def mfg_puts(fleet: ThreadedFleet) -> int:

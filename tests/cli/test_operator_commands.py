@@ -32,7 +32,7 @@ def test_app_start_stop_status_delete(run_cli: Callable[..., Result], fleet: Thr
     assert quota.exit_code == 0
     deleted = run_cli("app", "delete", BLINK_ID)
     assert deleted.exit_code == 0
-    assert all(BLINK_ID not in d.state.components for d in fleet.mock)
+    assert all(BLINK_ID not in d.state.images.components for d in fleet.mock)
     assert run_cli("app", "status", BLINK_ID).exit_code == 0  # notPresent is an answer
     bad = run_cli("app", "start", "no-such-thing")
     assert bad.exit_code == 2
@@ -58,7 +58,7 @@ def test_wifi_psk_never_shows(run_cli: Callable[..., Result], fleet: ThreadedFle
     assert run_cli("wifi", "status").exit_code == 0
     removed = run_cli("wifi", "remove", "--ssid", "ExampleNetworkName")
     assert removed.exit_code == 0, removed.output
-    assert all(not d.state.wifi_networks for d in fleet.mock)
+    assert all(not d.state.wifi.networks for d in fleet.mock)
     missing = run_cli("wifi", "remove", "--ssid", "ExampleNetworkName")
     assert missing.exit_code == 1
     assert "no network has SSID" in missing.stdout

@@ -179,11 +179,11 @@ async def test_wifi_networks(http: httpx.AsyncClient, state: DeviceState) -> Non
 
 def test_reprs_of_the_state_hide_wifi_keys() -> None:
     state = DeviceState()
-    state.add_wifi_network(
+    state.wifi.add_network(
         {"ssid": "ExampleNetworkName", "securityState": "psk", "psk": "ExamplePsk123"}
     )
-    assert state.wifi_networks[0].psk == "ExamplePsk123"
-    shown = repr(state.wifi_networks) + repr(state.config) + repr(state.scan_results)
+    assert state.wifi.networks[0].psk == "ExamplePsk123"
+    shown = repr(state.wifi.networks) + repr(state.config) + repr(state.wifi.scan_results)
     assert "ExamplePsk123" not in shown
 
 

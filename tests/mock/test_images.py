@@ -38,11 +38,11 @@ async def test_fresh_device_has_os_components_and_no_apps(http: httpx.AsyncClien
 async def test_stage_install_status(
     http: httpx.AsyncClient, blink: bytes, state: DeviceState
 ) -> None:
-    free = state.free_space
+    free = state.images.free_space
     response = await stage(http, blink)
     assert response.status_code == 200
     assert response.json() == {}
-    assert state.free_space == free - len(blink)
+    assert state.images.free_space == free - len(blink)
     images = (await http.get("/images")).json()
     assert images["has_staged_updates"] is True
     assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
@@ -58,7 +58,7 @@ async def test_stage_install_status(
     assert app["name"] == "AzureSphereBlinkTest"
     assert app["images"][0]["uid"] == "6415a939-c098-48cf-8e5c-02b52a9f0ffb"
     assert app["images"][0]["length_in_bytes"] == len(blink)
-    assert state.free_space == free - len(blink)
+    assert state.images.free_space == free - len(blink)
 
 
 async def test_manual_mode_and_triggers(http: httpx.AsyncClient, blink: bytes) -> None:
@@ -94,13 +94,13 @@ async def test_patch_absent_app_and_bad_component_ids(http: httpx.AsyncClient) -
 async def test_delete_frees_space(
     http: httpx.AsyncClient, blink: bytes, state: DeviceState
 ) -> None:
-    free = state.free_space
+    free = state.images.free_space
     await stage(http, blink)
     await http.post("/update/install")
     response = await http.delete(f"/app/image/{BLINK_ID}")
     assert response.status_code == 200
     assert response.json() == {"restartingSystem": False}
-    assert state.free_space == free
+    assert state.images.free_space == free
     assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
 
 
@@ -151,7 +151,7 @@ async def test_not_enough_free_space() -> None:
         response = await http.put("/update/stage", content=chunked(), headers=OCTETS)
         assert (response.status_code, response.json()) == (400, {"error": 14680082})
         assert (await http.post("/update/install")).status_code == 200
-        assert state.free_space == 40_000 - len(first)
+        assert state.images.free_space == 40_000 - len(first)
 
 
 async def test_large_package_streams_through(state: DeviceState) -> None:
@@ -196,7 +196,7 @@ async def test_nil_component_id_is_refused(http: httpx.AsyncClient) -> None:
 async def test_ota_in_progress_conflicts(
     http: httpx.AsyncClient, state: DeviceState, blink: bytes
 ) -> None:
-    state.ota_update_in_progress = True
+    state.images.ota_update_in_progress = True
     response = await stage(http, blink)
     assert (response.status_code, response.json()) == (409, {"error": 7340071})
 

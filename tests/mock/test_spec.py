@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from azsphere_async.mock import spec
-from azsphere_async.mock.app import HANDLERS
+from azsphere_async.mock.routes import HANDLERS
 
 
 def test_every_operation_has_a_handler() -> None:

@@ -200,11 +200,11 @@ async def test_a_cut_off_wifi_add_leaves_exactly_one_network(
     board: tuple[MockDevice, DeviceClient],
 ) -> None:
     mock, device = board
-    before = len(mock.state.wifi_networks)
+    before = len(mock.state.wifi.networks)
     mock.faults.inject(FaultKind.TRUNCATED_BODY, method="POST", path="/wifi/config/networks")
     with pytest.raises(DeviceUnreachableError):
         await device.wifi.add_network(ssid="CoffeeShop", security_state="open")
-    assert len(mock.state.wifi_networks) == before + 1
+    assert len(mock.state.wifi.networks) == before + 1
     assert [n.ssid for n in await device.wifi.get_networks()].count("CoffeeShop") == 1
 
 

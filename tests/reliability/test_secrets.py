@@ -150,7 +150,7 @@ async def test_wifi_psks_never_show(
         )
     )
     assert added is not None
-    assert mock.state.wifi_networks[added.id].psk == PSK  # the key did reach the device
+    assert mock.state.wifi.networks[added.id].psk == PSK  # the key did reach the device
     # The device refuses: a configuration name already taken.
     await see.run(wifi.add_network(ssid="Other", security_state="psk", psk=PSK, config_name="line"))
     # Validation refuses, before any traffic.
@@ -179,7 +179,7 @@ async def test_wifi_psks_never_show(
     await see.run(wifi.change_network(added.id, psk=OTHER_PSK))
     changed = await see.run(wifi.change_network(added.id, psk=OTHER_PSK))
     assert changed is not None
-    assert mock.state.wifi_networks[added.id].psk == OTHER_PSK
+    assert mock.state.wifi.networks[added.id].psk == OTHER_PSK
     see.texts.append(repr(await wifi.get_networks()))
     assert len(see.refused) == 15
     see.check(caplog)
@@ -242,8 +242,8 @@ async def test_proxy_passwords_never_show(
 
     proxy = await configure()
     assert proxy is not None
-    assert mock.state.proxy is not None
-    assert mock.state.proxy["password"] == PROXY_PASSWORD
+    assert mock.state.network.proxy is not None
+    assert mock.state.network.proxy["password"] == PROXY_PASSWORD
     # The device refuses port 0 (the API description allows it, so validation lets it by).
     await configure(port=0)
     # Validation refuses, before any traffic.
@@ -334,7 +334,7 @@ def test_the_command_line_never_prints_a_psk(
         result = _invoke(fleet, ca, *args, env=env)
         assert result.exit_code == expected, (args, result.output)
         outputs += [result.stdout, result.stderr]
-    assert {n.psk for n in fleet.mock[0].state.wifi_networks.values()} >= {PSK, OTHER_PSK}
+    assert {n.psk for n in fleet.mock[0].state.wifi.networks.values()} >= {PSK, OTHER_PSK}
     assert not {piece for text in outputs for piece in leaks(text)}
     assert not leaks(caplog.text)
 

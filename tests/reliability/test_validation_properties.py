@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from azsphere_async import DeviceClient, DeviceHTTPError, InvalidArgumentError
 from azsphere_async.mock import DeviceState, create_app
 from azsphere_async.mock.certs import check_identifier as device_checks_identifier
-from azsphere_async.mock.errors import DeviceError as MockDeviceError
+from azsphere_async.mock.errors import DeviceRefusal
 from azsphere_async.models import (
     AppTrigger,
     ManufacturingState,
@@ -217,7 +217,7 @@ def _device_takes_identifier(value: str) -> bool:
         return False
     try:
         device_checks_identifier(value)
-    except MockDeviceError:
+    except DeviceRefusal:
         return False
     return True
 
@@ -499,7 +499,7 @@ def test_adding_a_psk_network_refuses_before_traffic_and_the_device_takes_the_re
     )
     expect(device, outcome, first_refused is None, first_refused or "")
     if first_refused is None:
-        (network,) = device.state.wifi_networks.values()
+        (network,) = device.state.wifi.networks.values()
         assert (network.ssid, network.psk, network.config_name) == (ssid, psk, config_name)
 
 
@@ -526,7 +526,7 @@ def test_changing_a_network_refuses_before_traffic(
     if first_refused is None and psk is None and config_state is None:
         first_refused = "config_state/psk"  # nothing to change
     device = Device()
-    device.state.add_wifi_network(
+    device.state.wifi.add_network(
         {"ssid": "ExampleNetworkName", "securityState": "psk", "psk": "ExamplePsk123"}
     )
     device.state.stats.reset()
@@ -610,8 +610,8 @@ def test_configuring_a_proxy_refuses_before_traffic(
         return
     expect(device, outcome, first_refused is None, first_refused or "")
     if first_refused is None:
-        assert device.state.proxy is not None
-        assert device.state.proxy["password"] == password
+        assert device.state.network.proxy is not None
+        assert device.state.network.proxy["password"] == password
 
 
 @DEVICE_SETTINGS

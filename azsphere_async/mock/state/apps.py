@@ -1,0 +1,309 @@
+"""Applications and images: flash storage, staging, installing, and the apps that run.
+
+:class:`ImageStore` keeps what ``GET /images`` lists (the OS components, then installed image
+packages) and what is staged, counts flash space, and runs the ``/update``, ``/app`` and
+``/stats`` calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import MockDeviceConfig
+from ..errors import Code, DeviceRefusal
+from ..images import ImagePackageSink, NotAnImagePackage, PackageMetadata, is_nil_uid
+from ._common import ApiLevel, check_component_id, invalid, require_object
+from .records import DiagnosticLog, ErrorReports
+
+__all__ = ["ImageStore", "InstalledImage", "StagingUpload"]
+
+
+@dataclass
+class InstalledImage:
+    """An installed image package (an application, or a system component update)."""
+
+    metadata: PackageMetadata
+    manual: bool = False
+    """Installed with ``appControlMode: Manual`` (does not start by itself)."""
+    state: str = "stopped"
+    pid: int | None = None
+    usage_kb: int = 0
+    """Mutable storage in use (tests may set it)."""
+
+    @property
+    def is_application(self) -> bool:
+        """Whether this is an application."""
+        return self.metadata.is_application
+
+
+class StagingUpload:
+    """One ``PUT /update/stage`` in progress: feed it the body, then :meth:`finish` it."""
+
+    def __init__(self, store: ImageStore, expected_length: int | None) -> None:
+        self._store = store
+        self._sink = ImagePackageSink()
+        self._free = store.free_space
+        if expected_length is not None and expected_length > self._free:
+            raise DeviceRefusal(400, Code.NO_FREE_SPACE)
+
+    @property
+    def received(self) -> int:
+        """Bytes received so far."""
+        return self._sink.length
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next chunk; refuses once the package outgrows the free space."""
+        self._sink.feed(chunk)
+        if self._sink.length > self._free:
+            raise DeviceRefusal(400, Code.NO_FREE_SPACE)
+
+    def finish(self) -> dict[str, Any]:
+        """Parse the package metadata and stage it."""
+        try:
+            metadata = self._sink.finish()
+        except NotAnImagePackage as exc:
+            raise DeviceRefusal(400, Code.STAGE_INVALID_PACKAGE) from exc
+        if is_nil_uid(metadata.component_id):
+            raise DeviceRefusal(400, Code.INVALID_COMPONENT_ID)
+        store = self._store
+        previous = store.staged.pop(metadata.component_id, None)
+        if metadata.length > store.free_space:
+            if previous is not None:
+                store.staged[metadata.component_id] = previous
+            raise DeviceRefusal(400, Code.NO_FREE_SPACE)
+        store.staged[metadata.component_id] = metadata
+        store.log.event(f"staged {metadata.component_id} {metadata.name} ({metadata.length} bytes)")
+        return {}
+
+
+class ImageStore:
+    """Installed and staged images, the flash they take, and the applications' states."""
+
+    def __init__(
+        self,
+        config: MockDeviceConfig,
+        api: ApiLevel,
+        log: DiagnosticLog,
+        reports: ErrorReports,
+    ) -> None:
+        self.config = config
+        self.api = api
+        self.log = log
+        self.reports = reports
+        self.components: dict[str, InstalledImage] = {}
+        """Installed image packages by component ID (the OS components are not here)."""
+        self.staged: dict[str, PackageMetadata] = {}
+        """Staged image packages by component ID, installed by the next install."""
+        self.ota_update_in_progress = False
+        """While true, staging answers 409 with 7340071."""
+        self._next_pid = 100
+
+    # -- flash --------------------------------------------------------------------------
+
+    @property
+    def storage_used(self) -> int:
+        """Bytes of application storage used by installed and staged images."""
+        installed = sum(c.metadata.length for c in self.components.values())
+        return installed + sum(metadata.length for metadata in self.staged.values())
+
+    @property
+    def free_space(self) -> int:
+        """Bytes of application storage left."""
+        return max(0, self.config.storage_capacity - self.storage_used)
+
+    # -- staging and installing ---------------------------------------------------------
+
+    def begin_stage(self, expected_length: int | None) -> StagingUpload:
+        """Start ``PUT /update/stage`` (``expected_length`` from ``Content-Length``)."""
+        if self.ota_update_in_progress:
+            raise DeviceRefusal(409, Code.OTA_IN_PROGRESS)
+        return StagingUpload(self, expected_length)
+
+    def install(self, body: Any) -> tuple[dict[str, Any], bool]:
+        """``POST /update/install``: install all staged images.  Returns (answer, restart?)."""
+        manual = False
+        if body is not None:
+            mode = require_object(body).get("appControlMode")
+            if mode not in (None, "Manual", "Auto"):
+                raise invalid()
+            manual = mode == "Manual"
+        restart = False
+        for component_id, metadata in list(self.staged.items()):
+            component = InstalledImage(metadata, manual=manual)
+            old = self.components.get(component_id)
+            if old is not None:
+                component.usage_kb = old.usage_kb
+            self.components[component_id] = component
+            if metadata.is_application:
+                self._set_running(component, not manual)
+            else:
+                restart = True
+            self.log.event(f"installed {component_id} {metadata.name}")
+        self.staged.clear()
+        return ({"restartingSystem": True} if restart else {}), restart
+
+    def reboot(self) -> None:
+        """What a restart does here: staged images vanish, apps start again per their mode."""
+        self.staged.clear()
+        for component in self.components.values():
+            if component.is_application:
+                self._set_running(component, not component.manual)
+
+    # -- GET /images --------------------------------------------------------------------
+
+    def _image_json(
+        self,
+        component_id: str,
+        *,
+        image_id: str,
+        image_type: int,
+        length: int,
+        name: str,
+        requires_restart: bool,
+    ) -> dict[str, Any]:
+        """One entry of ``GET /images``'s ``components``."""
+        return {
+            "uid": component_id,
+            "image_type": image_type,
+            "is_update_staged": component_id in self.staged,
+            "does_image_type_require_restart": requires_restart,
+            "images": [
+                {
+                    "uid": image_id,
+                    "length_in_bytes": length,
+                    "uncompressed_length_in_bytes": length,
+                    "replica_type": 0,
+                }
+            ],
+            "name": name,
+        }
+
+    def get_images(self) -> dict[str, Any]:
+        """``GET /images``: OS components (unless replaced by an update), then installed images."""
+        components = [
+            self._image_json(
+                os_component.component_id,
+                image_id=os_component.image_id,
+                image_type=os_component.image_type,
+                length=os_component.length,
+                name=os_component.name,
+                requires_restart=os_component.requires_restart,
+            )
+            for os_component in self.config.os_components
+            if os_component.component_id not in self.components
+        ]
+        components += [
+            self._image_json(
+                component_id,
+                image_id=component.metadata.image_id,
+                image_type=component.metadata.image_type,
+                length=component.metadata.length,
+                name=component.metadata.name,
+                requires_restart=not component.metadata.is_application,
+            )
+            for component_id, component in self.components.items()
+        ]
+        return {
+            "is_ota_update_in_progress": self.ota_update_in_progress,
+            "has_staged_updates": bool(self.staged),
+            "restart_required": False,
+            "components": components,
+        }
+
+    # -- applications -------------------------------------------------------------------
+
+    def _app(self, component_id: str) -> InstalledImage | None:
+        component = self.components.get(check_component_id(component_id))
+        return component if component is not None and component.is_application else None
+
+    def _set_running(self, component: InstalledImage, running: bool) -> None:
+        if running:
+            component.state = "running"
+            component.pid = self._next_pid
+            self._next_pid += 1
+        else:
+            component.state = "stopped"
+            component.pid = None
+
+    def get_app_status(self, component_id: str) -> dict[str, Any]:
+        """``GET /app/status/{componentId}``: ``notPresent`` for unknown components."""
+        app = self._app(component_id)
+        return {"state": app.state if app is not None else "notPresent"}
+
+    def set_app_status(self, component_id: str, body: Any) -> dict[str, Any]:
+        """``PATCH /app/status/{componentId}``: start, stop or startDebug."""
+        app = self._app(component_id)
+        trigger = require_object(body).get("trigger")
+        if trigger not in ("start", "stop", "startDebug"):
+            raise invalid()
+        if app is None:
+            raise DeviceRefusal(400, Code.APP_NOT_PRESENT)
+        if trigger == "stop":
+            if app.state != "stopped":
+                self.reports.add(3, f"app {app.metadata.component_id} exited: stopped by request")
+            self._set_running(app, False)
+        elif trigger == "start" and app.state != "running":
+            self._set_running(app, True)
+        elif trigger == "startDebug":
+            self._set_running(app, True)
+            app.state = "debugging"
+        self.log.event(f"app {app.metadata.component_id} {trigger} -> {app.state}")
+        answer: dict[str, Any] = {"state": app.state}
+        if app.metadata.is_real_time:
+            answer["realTimeCore"] = 0
+        return answer
+
+    def remove_component(self, component_id: str) -> dict[str, Any]:
+        """``DELETE /app/image/{componentId}``."""
+        component_id = check_component_id(component_id)
+        if self.components.pop(component_id, None) is None:
+            raise DeviceRefusal(400, Code.APP_NOT_PRESENT)
+        self.staged.pop(component_id, None)
+        self.log.event(f"removed {component_id}")
+        return {"restartingSystem": False} if self.api.feature("delete_restarting_system") else {}
+
+    def get_app_quota(self, component_id: str) -> dict[str, Any]:
+        """``GET /app/quota/{componentId}``."""
+        app = self._app(component_id)
+        if app is None:
+            raise DeviceRefusal(404, Code.QUOTA_UNAVAILABLE)
+        return {"UsageKB": app.usage_kb, "LimitKB": app.metadata.mutable_storage_kb}
+
+    def get_memory_stats(self) -> dict[str, Any]:
+        """``GET /stats/memory/groups/applications``: figures for running apps."""
+        apps = []
+        total = user = peak = 0
+        for component_id, component in self.components.items():
+            if not component.is_application or component.pid is None:
+                continue
+            seed = int.from_bytes(hashlib.sha256(component_id.encode()).digest()[:4], "little")
+            used = 32_768 + (seed % 16) * 4096
+            user += used
+            peak += used + 16_384
+            total += used + 49_152
+            apps.append(
+                {
+                    "componentId": component_id.upper(),
+                    "processes": [
+                        {
+                            "pid": component.pid,
+                            "heapUsageByCaller": [
+                                {
+                                    "name": component.metadata.name or "app",
+                                    "usageInBytes": used // 2,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            )
+        return {
+            "memoryStats": {
+                "currentMemoryUsageInBytes": total,
+                "userModeMemoryUsageInBytes": user,
+                "peakUserModeMemoryUsageInBytes": peak,
+            },
+            "apps": apps,
+        }
