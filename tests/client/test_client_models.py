@@ -18,75 +18,47 @@ from azsphere_async.client import DeviceClient
 from azsphere_async.errors import MalformedResponseError
 from azsphere_async.models import (
     AbiVersions,
-    AppControlMode,
-    AppMemoryDetails,
     AppQuota,
     AppState,
     AppStatus,
     AppStatusChange,
-    AppTrigger,
     CertificateInfo,
     CertificateList,
     CertificateSpace,
     CertificateType,
     CertificateUpload,
-    ComponentDetails,
     DeviceCapabilities,
-    DeviceSecurityState,
     DeviceStatus,
-    FirewallAction,
-    FirewallConnectionState,
-    FirewallHook,
-    FirewallProtocol,
-    FirewallRule,
-    FirewallRuleset,
     FirewallRulesets,
-    HeapUsage,
-    ImageDetails,
     ImageList,
-    IpAssignment,
-    ManufacturingState,
     ManufacturingStatus,
     MemoryStatistics,
-    MemoryStatsDetails,
     NetworkInterface,
     NetworkInterfaces,
     NetworkProxy,
     NetworkStatus,
-    NetworkTimeSync,
     OsVersion,
     PortRange,
-    ProcessMemoryDetails,
     ProxyAuthentication,
     ProxyConfiguration,
-    ProxyState,
     SecurityState,
     SystemRestart,
     TcpFlag,
-    TolerantStrEnum,
-    WifiCertificateFailure,
-    WifiCertificateProblem,
-    WifiConfigState,
     WifiConnectionFailure,
     WifiConnectionFailures,
-    WifiConnectionState,
     WifiFailureReason,
     WifiInterfaceState,
     WifiKeyManagement,
-    WifiMode,
     WifiNetwork,
     WifiNetworkRequest,
     WifiNetworks,
-    WifiPowerSavingsState,
-    WifiScanResult,
     WifiScanResults,
     WifiSecurityState,
     WpaState,
     converter,
 )
-from azsphere_async.models._wire import wire_layout, wired_classes
 from tests.client.client_helpers import FIXTURES, load, reply
-from tests.shared_data import DEVICE_ADDRESS, OPENAPI
+from tests.shared_data import DEVICE_ADDRESS
 
 #: Each recorded answer and the model it parses into.
 FIXTURE_MODELS: dict[str, type] = {
@@ -307,195 +279,3 @@ def test_request_models_write_the_device_field_names() -> None:
         "clientCertStoreIdentifier": "ClientCert",
         "targetedScan": True,
     }
-
-
-# -- cross-check against the OpenAPI description ---------------------------------------------
-
-_JSON = ("content", "application/json", "schema")
-
-
-def _response(path: str, method: str = "get", status: int = 200) -> tuple[Any, ...]:
-    return ("paths", path, method, "responses", status, *_JSON)
-
-
-def _component(name: str) -> tuple[Any, ...]:
-    return ("components", "schemas", name)
-
-
-#: Where each model's JSON object is described in the OpenAPI file.
-SCHEMA_OF: dict[type, tuple[Any, ...]] = {
-    AbiVersions: _component("AbiVersionSet"),
-    AppStatusChange: _response("/app/status/{componentId}", "patch"),
-    AppQuota: _component("QuotaInfo"),
-    MemoryStatistics: _response("/stats/memory/groups/applications"),
-    MemoryStatsDetails: _component("MemoryStatsDetails"),
-    AppMemoryDetails: _component("AppDetails"),
-    ProcessMemoryDetails: _component("ProcessStats"),
-    HeapUsage: _component("HeapUsageCallerStats"),
-    CertificateList: _component("CertIdentifierList"),
-    CertificateInfo: _component("CertInfo"),
-    CertificateSpace: _response("/certstore/space"),
-    CertificateUpload: ("paths", "/certstore/certs/{identifier}", "post", "requestBody", *_JSON),
-    DeviceCapabilities: _response("/device/capabilities"),
-    SecurityState: _response("/device/security_state"),
-    ManufacturingStatus: _response("/device/manufacturing_state"),
-    DeviceStatus: _response("/status"),
-    OsVersion: _response("/osversion"),
-    SystemRestart: ("components", "responses", "SystemRestart", *_JSON),
-    ImageList: _component("ComponentList"),
-    ComponentDetails: _component("ComponentDetails"),
-    ImageDetails: _component("ImageDetails"),
-    NetworkInterface: _component("NetworkInterfaceDetails"),
-    NetworkInterfaces: _response("/net/interfaces"),
-    NetworkStatus: _response("/net/status"),
-    NetworkProxy: _component("NetworkProxyBasicNoPassword"),
-    ProxyConfiguration: _component("NetworkProxyBasic"),
-    PortRange: _component("NetworkPortRange"),
-    FirewallRule: _component("NetworkFirewallRule"),
-    FirewallRuleset: _component("NetworkFirewallRuleset"),
-    FirewallRulesets: _response("/net/firewall/rulesets"),
-    WifiNetwork: _component("WifiNetworkConfigResponse"),
-    WifiNetworks: _response("/wifi/config/networks"),
-    WifiInterfaceState: _component("WifiNetworkDetails"),
-    WifiScanResults: _component("WifiScanResults"),
-    WifiScanResult: (*_component("WifiScanResults"), "properties", "values", "items"),
-    WifiConnectionFailure: _component("WifiNetworkFailConnectionLog"),
-    WifiCertificateFailure: (*_component("WifiNetworkFailConnectionLog"), "properties", "certInfo"),
-    WifiConnectionFailures: _response("/wifi/diagnostics/networks"),
-}
-
-#: Request bodies described as several alternatives: the model covers all of them.
-ALTERNATIVES_OF: dict[type, list[tuple[Any, ...]]] = {
-    WifiNetworkRequest: [
-        _component("EapTlsNetworkRequest"),
-        _component("PskNetworkRequest"),
-        _component("OpenNetworkRequest"),
-    ],
-}
-
-#: Each enum and where its values are listed (certificate types are compared ignoring case,
-#: because devices want the lower-case spelling; see the README's errata).
-ENUM_AT: dict[type[TolerantStrEnum], tuple[Any, ...]] = {
-    AppState: _component("AppStatus"),
-    AppTrigger: (
-        "paths",
-        "/app/status/{componentId}",
-        "patch",
-        "requestBody",
-        *_JSON,
-        "properties",
-        "trigger",
-    ),
-    AppControlMode: (
-        "paths",
-        "/update/install",
-        "post",
-        "requestBody",
-        *_JSON,
-        "properties",
-        "appControlMode",
-    ),
-    CertificateType: (
-        "paths",
-        "/certstore/certs/{identifier}",
-        "post",
-        "requestBody",
-        *_JSON,
-        "properties",
-        "certType",
-    ),
-    DeviceSecurityState: (*_response("/device/security_state"), "properties", "securityState"),
-    ManufacturingState: (
-        *_response("/device/manufacturing_state"),
-        "properties",
-        "manufacturingState",
-    ),
-    IpAssignment: _component("IpAddressAssignment"),
-    NetworkTimeSync: (*_response("/net/status"), "properties", "networkTimeSync"),
-    ProxyState: (*_response("/net/status"), "properties", "proxy"),
-    ProxyAuthentication: (*_component("NetworkProxy"), "properties", "authenticationType"),
-    FirewallHook: (*_component("NetworkFirewallRuleset"), "properties", "hook"),
-    FirewallAction: (*_component("NetworkFirewallRule"), "properties", "action"),
-    FirewallConnectionState: (*_component("NetworkFirewallRule"), "properties", "state"),
-    FirewallProtocol: (*_component("NetworkFirewallRule"), "properties", "protocol"),
-    TcpFlag: (*_component("TcpFlags"), "items"),
-    WifiSecurityState: _component("WifiSecurityState"),
-    WifiConfigState: _component("WifiConfigState"),
-    WifiConnectionState: _component("WifiConnectionState"),
-    WifiPowerSavingsState: _component("WifiPowerSavingsState"),
-    WifiKeyManagement: (*_component("WifiNetworkDetails"), "properties", "key_mgmt"),
-    WifiMode: (*_component("WifiNetworkDetails"), "properties", "mode"),
-    WpaState: (*_component("WifiNetworkDetails"), "properties", "wpa_state"),
-    WifiFailureReason: _component("WifiNetworkConnectionErrors"),
-    WifiCertificateProblem: _component("WifiCertificateValidationErrors"),
-}
-
-
-@pytest.fixture(scope="module")
-def openapi() -> dict[str, Any]:
-    import yaml
-
-    spec: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
-    return spec
-
-
-def _resolve(spec: dict[str, Any], node: Any) -> Any:
-    """Follow ``$ref`` links (``#/components/...``) until a schema itself is reached."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
-def _at(spec: dict[str, Any], location: tuple[Any, ...]) -> Any:
-    node: Any = spec
-    for key in location:
-        node = _resolve(spec, node)[key]
-    return _resolve(spec, node)
-
-
-def _properties(spec: dict[str, Any], schema: Any) -> set[str]:
-    schema = _resolve(spec, schema)
-    names = set(schema.get("properties", {}))
-    for part in schema.get("allOf", []):
-        names |= _properties(spec, part)
-    return names
-
-
-def test_every_model_is_checked_against_the_api_description() -> None:
-    covered = set(SCHEMA_OF) | set(ALTERNATIVES_OF) | {AppStatus}
-    assert wired_classes() == covered
-
-
-@pytest.mark.parametrize("model", list(SCHEMA_OF), ids=lambda model: model.__name__)
-def test_model_fields_are_exactly_the_documented_properties(
-    openapi: dict[str, Any], model: type
-) -> None:
-    documented = _properties(openapi, _at(openapi, SCHEMA_OF[model]))
-    assert {field.name for field in wire_layout(model).values()} == documented
-
-
-def test_wifi_network_request_covers_every_kind_of_network(openapi: dict[str, Any]) -> None:
-    documented: set[str] = set()
-    for location in ALTERNATIVES_OF[WifiNetworkRequest]:
-        documented |= _properties(openapi, _at(openapi, location))
-    assert {field.name for field in wire_layout(WifiNetworkRequest).values()} == documented
-
-
-def test_app_status_has_the_state_of_the_documented_status_answer(openapi: dict[str, Any]) -> None:
-    documented = _properties(openapi, _at(openapi, SCHEMA_OF[AppStatusChange]))
-    assert {field.name for field in wire_layout(AppStatus).values()} <= documented
-
-
-@pytest.mark.parametrize("enum_class", list(ENUM_AT), ids=lambda cls: cls.__name__)
-def test_enum_values_are_exactly_the_documented_ones(
-    openapi: dict[str, Any], enum_class: type[TolerantStrEnum]
-) -> None:
-    documented = list(_at(openapi, ENUM_AT[enum_class])["enum"])
-    ours = [member.value for member in enum_class]
-    if enum_class is CertificateType:
-        assert sorted(v.lower() for v in ours) == sorted(v.lower() for v in documented)
-    else:
-        assert sorted(ours) == sorted(documented)

@@ -19,59 +19,24 @@ from typing import Any, Final, cast
 
 import attrs
 import pytest
-import yaml  # type: ignore[import-untyped,unused-ignore]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from azsphere_async import converter
 from azsphere_async.models import (
-    AbiVersions,
-    AppMemoryDetails,
-    AppQuota,
     AppState,
     AppStatus,
-    AppStatusChange,
     CertificateInfo,
-    CertificateList,
     CertificateSpace,
-    CertificateUpload,
-    ComponentDetails,
-    DeviceCapabilities,
-    DeviceStatus,
-    FirewallRule,
-    FirewallRuleset,
-    FirewallRulesets,
-    HeapUsage,
-    ImageDetails,
-    ImageList,
-    ManufacturingStatus,
-    MemoryStatistics,
-    MemoryStatsDetails,
-    NetworkInterface,
-    NetworkInterfaces,
     NetworkProxy,
-    NetworkStatus,
-    OsVersion,
-    PortRange,
-    ProcessMemoryDetails,
-    ProxyConfiguration,
-    SecurityState,
-    SystemRestart,
     TolerantStrEnum,
-    WifiCertificateFailure,
-    WifiConnectionFailure,
-    WifiConnectionFailures,
-    WifiInterfaceState,
-    WifiNetwork,
     WifiNetworkRequest,
-    WifiNetworks,
-    WifiScanResult,
-    WifiScanResults,
 )
 from azsphere_async.models._wire import wire_layout, wired_classes
-from tests.shared_data import OPENAPI
+from tests.openapi_schemas import MODEL_SCHEMAS, Location, component, openapi, resolve
+from tests.openapi_schemas import at as schema_at
 
-SPEC: Final[dict[str, Any]] = yaml.safe_load(OPENAPI.read_text())
+SPEC: Final[dict[str, Any]] = openapi()
 PROPERTIES = settings(
     max_examples=30,
     deadline=None,
@@ -81,76 +46,22 @@ PROPERTIES = settings(
 #: Field names of newer devices carry this prefix, so the expected JSON can drop them.
 NEWER: Final = "newerDeviceField"
 
-_JSON_BODY = ("content", "application/json", "schema")
-
-
-def _answer(path: str, method: str = "get", status: int = 200) -> tuple[Any, ...]:
-    return ("paths", path, method, "responses", status, *_JSON_BODY)
-
-
-def _schema(name: str) -> tuple[Any, ...]:
-    return ("components", "schemas", name)
-
-
-#: Where the OpenAPI description defines each model's JSON.
-SCHEMAS: Final[dict[type, tuple[Any, ...]]] = {
-    AbiVersions: _schema("AbiVersionSet"),
+#: Where the OpenAPI description defines each model's JSON: the shared map, and two more.
+SCHEMAS: Final[dict[type, Location]] = {
+    **MODEL_SCHEMAS,
     # GET /app/status is described as a bare state string; the model reads it (see the last
     # test) and writes the state as the object of the PATCH answer, whose ``state`` this is.
     AppStatus: (
         "inline",
         {"type": "object", "properties": {"state": {"$ref": "#/components/schemas/AppStatus"}}},
     ),
-    AppStatusChange: _answer("/app/status/{componentId}", "patch"),
-    AppQuota: _schema("QuotaInfo"),
-    MemoryStatistics: _answer("/stats/memory/groups/applications"),
-    MemoryStatsDetails: _schema("MemoryStatsDetails"),
-    AppMemoryDetails: _schema("AppDetails"),
-    ProcessMemoryDetails: _schema("ProcessStats"),
-    HeapUsage: _schema("HeapUsageCallerStats"),
-    CertificateList: _schema("CertIdentifierList"),
-    CertificateInfo: _schema("CertInfo"),
-    CertificateSpace: _answer("/certstore/space"),
-    CertificateUpload: (
-        "paths",
-        "/certstore/certs/{identifier}",
-        "post",
-        "requestBody",
-        *_JSON_BODY,
-    ),
-    DeviceCapabilities: _answer("/device/capabilities"),
-    SecurityState: _answer("/device/security_state"),
-    ManufacturingStatus: _answer("/device/manufacturing_state"),
-    DeviceStatus: _answer("/status"),
-    OsVersion: _answer("/osversion"),
-    SystemRestart: ("components", "responses", "SystemRestart", *_JSON_BODY),
-    ImageList: _schema("ComponentList"),
-    ComponentDetails: _schema("ComponentDetails"),
-    ImageDetails: _schema("ImageDetails"),
-    NetworkInterface: _schema("NetworkInterfaceDetails"),
-    NetworkInterfaces: _answer("/net/interfaces"),
-    NetworkStatus: _answer("/net/status"),
-    NetworkProxy: _schema("NetworkProxyBasicNoPassword"),
-    ProxyConfiguration: _schema("NetworkProxyBasic"),
-    PortRange: _schema("NetworkPortRange"),
-    FirewallRule: _schema("NetworkFirewallRule"),
-    FirewallRuleset: _schema("NetworkFirewallRuleset"),
-    FirewallRulesets: _answer("/net/firewall/rulesets"),
-    WifiNetwork: _schema("WifiNetworkConfigResponse"),
-    WifiNetworks: _answer("/wifi/config/networks"),
-    WifiInterfaceState: _schema("WifiNetworkDetails"),
-    WifiScanResults: _schema("WifiScanResults"),
-    WifiScanResult: (*_schema("WifiScanResults"), "properties", "values", "items"),
-    WifiConnectionFailure: _schema("WifiNetworkFailConnectionLog"),
-    WifiCertificateFailure: (*_schema("WifiNetworkFailConnectionLog"), "properties", "certInfo"),
-    WifiConnectionFailures: _answer("/wifi/diagnostics/networks"),
-    WifiNetworkRequest: _schema("PskNetworkRequest"),
+    WifiNetworkRequest: component("PskNetworkRequest"),
 }
 #: The request body a model covers besides its main schema (each kind of Wi-Fi network).
-MORE_SCHEMAS: Final[list[tuple[type, tuple[Any, ...]]]] = [
-    (WifiNetworkRequest, _schema("OpenNetworkRequest")),
-    (WifiNetworkRequest, _schema("EapTlsNetworkRequest")),
-    (NetworkProxy, _schema("NetworkProxyAnonymous")),
+MORE_SCHEMAS: Final[list[tuple[type, Location]]] = [
+    (WifiNetworkRequest, component("OpenNetworkRequest")),
+    (WifiNetworkRequest, component("EapTlsNetworkRequest")),
+    (NetworkProxy, component("NetworkProxyAnonymous")),
 ]
 ALL_SCHEMAS: Final = [*SCHEMAS.items(), *MORE_SCHEMAS]
 
@@ -160,21 +71,13 @@ def test_every_model_has_a_schema_here() -> None:
 
 
 def _resolve(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+    return resolve(SPEC, node)
 
 
-def _at(location: tuple[Any, ...]) -> Any:
+def _at(location: Location) -> Any:
     if location[0] == "inline":
         return location[1]
-    node: Any = SPEC
-    for key in location:
-        node = _resolve(node)[key]
-    return _resolve(node)
+    return schema_at(SPEC, location)
 
 
 # -- strategies built from the schemas -------------------------------------------------------
