@@ -25,6 +25,8 @@ The mock device's own release (its messages are ours) ships with the mock, in
 
 from __future__ import annotations
 
+from .board import read_board_log
+from .convert import ImportedRelease, import_manifests
 from .decoder import decode_log
 from .layout import ParamKind, Priority
 from .manifest import (
@@ -39,23 +41,38 @@ from .manifest import (
     write_manifest,
 )
 from .records import Bank, DecodedLog, LogProblem, LogRecord, Parameter
+from .store import (
+    MANIFESTS_VARIABLE,
+    ManifestStore,
+    ReleaseChoice,
+    choose_release,
+    default_manifest_dir,
+)
 
 __all__ = [
+    "MANIFESTS_VARIABLE",
     "Bank",
     "Category",
     "DecodedLog",
     "ErrorCategory",
     "ErrorName",
+    "ImportedRelease",
     "LogProblem",
     "LogRecord",
     "Manifest",
     "ManifestError",
+    "ManifestStore",
     "Message",
     "ParamKind",
     "ParamSpec",
     "Parameter",
     "Priority",
+    "ReleaseChoice",
+    "choose_release",
     "decode_log",
+    "default_manifest_dir",
+    "import_manifests",
     "load_manifest",
+    "read_board_log",
     "write_manifest",
 ]
