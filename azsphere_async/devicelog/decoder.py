@@ -11,7 +11,6 @@ raw numbers and bytes and says so in :attr:`LogRecord.problem
 from __future__ import annotations
 
 import struct
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -25,6 +24,7 @@ from .layout import (
     HEADER,
     HEADER_SIZE,
     LAST_RECORD_START,
+    FixedRun,
     ParamKind,
 )
 from .manifest import Manifest, Message
@@ -33,8 +33,6 @@ from .records import Bank, DecodedLog, LogProblem, LogRecord, Parameter
 __all__ = ["decode_log"]
 
 _COUNTER_RANGE: Final = 1 << 16
-_INT: Final = struct.Struct("<i")
-_UINT: Final = struct.Struct("<I")
 _ERASED_BANK: Final = b"\xff" * BANK_SIZE
 
 
@@ -148,6 +146,7 @@ class _Reader:
         self.mismatches = 0
         self._boot = 0
         self._last_uptime: int | None = None
+        self._guids: dict[bytes, str] = {}
 
     def read_bank(self, bank: Bank) -> Bank:
         if bank.erased:
@@ -248,41 +247,75 @@ class _Reader:
         self, message: Message, payload: bytes
     ) -> tuple[tuple[Parameter, ...], bytes, str | None]:
         """The parameters that could be read, the bytes left, what did not fit."""
-        found = []
+        found: list[Parameter] = []
         pos = 0
         size = len(payload)
-        for spec in message.params:
-            kind = spec.kind
-            width = kind.size
-            if width is None:
+        for step in message.layout:
+            if isinstance(step, FixedRun):
+                end = pos + step.layout.size
+                if end > size:
+                    return self._cut_run(step, payload, pos, found)
+                values = step.layout.unpack_from(payload, pos)
+                for name, kind, value in zip(step.names, step.kinds, values, strict=True):
+                    if kind is ParamKind.INT or kind is ParamKind.UINT:
+                        found.append(Parameter(name, kind, value))
+                    else:
+                        found.append(self._parameter(name, kind, value))
+                pos = end
+            else:
+                name, kind = step
                 nul = payload.find(b"\0", pos)
                 text = payload[pos : nul if nul >= 0 else size].decode("utf-8", "backslashreplace")
+                found.append(Parameter(name, kind, text))
                 if nul < 0:
-                    found.append(Parameter(spec.name, kind, text))
-                    return tuple(found), b"", f"string {spec.name!r} has no terminating NUL"
-                found.append(Parameter(spec.name, kind, text))
+                    return tuple(found), b"", f"string {name!r} has no terminating NUL"
                 pos = nul + 1
-                continue
-            if pos + width > size:
-                return (
-                    tuple(found),
-                    payload[pos:],
-                    f"parameter {spec.name!r} ({kind.value}) needs {width} bytes, "
-                    f"{size - pos} left",
-                )
-            if kind is ParamKind.INT:
-                found.append(Parameter(spec.name, kind, _INT.unpack_from(payload, pos)[0]))
-            elif kind is ParamKind.UINT:
-                found.append(Parameter(spec.name, kind, _UINT.unpack_from(payload, pos)[0]))
-            elif kind is ParamKind.ERROR:
-                code = _UINT.unpack_from(payload, pos)[0]
-                name = self.manifest.error_name(code) if self.manifest else None
-                found.append(Parameter(spec.name, kind, code, name))
-            elif kind is ParamKind.IPV4:
-                address = "{}.{}.{}.{}".format(*payload[pos : pos + 4])
-                found.append(Parameter(spec.name, kind, address))
-            else:
-                guid = uuid.UUID(bytes_le=payload[pos : pos + 16])
-                found.append(Parameter(spec.name, kind, str(guid)))
-            pos += width
         return tuple(found), payload[pos:], None
+
+    def _cut_run(
+        self, run: FixedRun, payload: bytes, pos: int, found: list[Parameter]
+    ) -> tuple[tuple[Parameter, ...], bytes, str | None]:
+        """A run of fixed-size parameters that the payload ends in: those that fit, one by one."""
+        for name, kind in zip(run.names, run.kinds, strict=True):
+            single = _SINGLE[kind]
+            if pos + single.size > len(payload):
+                trouble = (
+                    f"parameter {name!r} ({kind.value}) needs {single.size} bytes, "
+                    f"{len(payload) - pos} left"
+                )
+                return tuple(found), payload[pos:], trouble
+            found.append(self._parameter(name, kind, single.unpack_from(payload, pos)[0]))
+            pos += single.size
+        raise AssertionError("a run that does not fit has a parameter that does not fit")
+
+    def _parameter(self, name: str, kind: ParamKind, value: int | bytes) -> Parameter:
+        """A fixed-size parameter from its unpacked value."""
+        if isinstance(value, int):
+            if kind is ParamKind.ERROR and self.manifest is not None:
+                return Parameter(name, kind, value, self.manifest.error_name(value))
+            return Parameter(name, kind, value)
+        if kind is ParamKind.IPV4:
+            return Parameter(name, kind, "{}.{}.{}.{}".format(*value))
+        # Logs name the same few components over and over.
+        text = self._guids.get(value)
+        if text is None:
+            text = self._guids[value] = _guid_text(value)
+        return Parameter(name, kind, text)
+
+
+def _guid_text(raw: bytes) -> str:
+    """A GUID's canonical text from its 16 bytes (Microsoft's order), as uuid would write it."""
+    digits = (raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:]).hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+_SINGLE: Final = {
+    kind: struct.Struct(code)
+    for kind, code in (
+        (ParamKind.INT, "<i"),
+        (ParamKind.UINT, "<I"),
+        (ParamKind.ERROR, "<I"),
+        (ParamKind.IPV4, "<4s"),
+        (ParamKind.GUID, "<16s"),
+    )
+}

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import enum
 import struct
+from collections.abc import Sequence
 from typing import Final
+
+import attrs
 
 __all__ = [
     "BANK_SIZE",
@@ -37,8 +40,10 @@ __all__ = [
     "HEADER",
     "HEADER_SIZE",
     "LAST_RECORD_START",
+    "FixedRun",
     "ParamKind",
     "Priority",
+    "parameter_layout",
 ]
 
 BANK_SIZE: Final = 4096
@@ -86,6 +91,47 @@ _SIZES: Final[dict[ParamKind, int | None]] = {
     ParamKind.ERROR: 4,
     ParamKind.STR: None,
 }
+_FORMATS: Final = {
+    ParamKind.INT: "i",
+    ParamKind.UINT: "I",
+    ParamKind.ERROR: "I",
+    ParamKind.IPV4: "4s",
+    ParamKind.GUID: "16s",
+}
+
+
+@attrs.frozen
+class FixedRun:
+    """Parameters of fixed size in a row: their names and types, and one ``struct`` for all."""
+
+    names: tuple[str, ...]
+    kinds: tuple[ParamKind, ...]
+    layout: struct.Struct
+
+    @classmethod
+    def of(cls, names: Sequence[str], kinds: Sequence[ParamKind]) -> FixedRun:
+        """The run of these parameters (none of them strings)."""
+        layout = struct.Struct("<" + "".join(_FORMATS[kind] for kind in kinds))
+        return cls(tuple(names), tuple(kinds), layout)
+
+
+def parameter_layout(
+    params: Sequence[tuple[str, ParamKind]],
+) -> tuple[FixedRun | tuple[str, ParamKind], ...]:
+    """How parameters lie in a record: runs of fixed-size ones, and each string on its own."""
+    steps: list[FixedRun | tuple[str, ParamKind]] = []
+    run: list[tuple[str, ParamKind]] = []
+    for name, kind in params:
+        if kind is not ParamKind.STR:
+            run.append((name, kind))
+            continue
+        if run:
+            steps.append(FixedRun.of([n for n, _ in run], [k for _, k in run]))
+            run = []
+        steps.append((name, kind))
+    if run:
+        steps.append(FixedRun.of([n for n, _ in run], [k for _, k in run]))
+    return tuple(steps)
 
 
 class Priority(enum.IntEnum):

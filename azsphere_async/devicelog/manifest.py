@@ -23,6 +23,7 @@ kind of :class:`~azsphere_async.devicelog.layout.ParamKind` (``int``, ``uint``, 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
@@ -34,7 +35,14 @@ from typing import Any, Final
 import attrs
 
 from ..errors import AzsphereError
-from .layout import ERROR_CATEGORY_SHIFT, ERROR_CODE_MASK, ParamKind, Priority
+from .layout import (
+    ERROR_CATEGORY_SHIFT,
+    ERROR_CODE_MASK,
+    FixedRun,
+    ParamKind,
+    Priority,
+    parameter_layout,
+)
 
 __all__ = [
     "FORMAT_NAME",
@@ -79,6 +87,11 @@ class Message:
     priority: Priority
     text: str
     params: tuple[ParamSpec, ...] = ()
+
+    @functools.cached_property
+    def layout(self) -> tuple[FixedRun | tuple[str, ParamKind], ...]:
+        """How the parameters lie in a record (worked out once per message)."""
+        return parameter_layout([(p.name, p.kind) for p in self.params])
 
 
 @attrs.frozen
