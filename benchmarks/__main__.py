@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import bench_deploy, bench_fanout, bench_requests, bench_staging
+from . import bench_deploy, bench_devicelog, bench_fanout, bench_requests, bench_staging
 from ._loopback import install_guard
 from .context import RESULTS_DIR, RUN_ID_VARIABLE, Context, Mode
 from .machine import machine_info
@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, Runner] = {
     "fanout": bench_fanout.run,
     "deploy": bench_deploy.run,
     "requests": bench_requests.run,
+    "devicelog": bench_devicelog.run,
 }
 
 

@@ -22,7 +22,7 @@ import pytest
 from tests.shared_data import ROOT
 
 RUN_ID_VARIABLE = "AZSPHERE_BENCH_RUN_ID"
-NAMES = ("staging", "fanout", "deploy", "requests")
+NAMES = ("staging", "fanout", "deploy", "requests", "devicelog")
 
 
 def _processes_with(run_id: str) -> list[int]:
@@ -152,6 +152,18 @@ def test_request_cost_figures(tiny_run: TinyRun) -> None:
         assert _positive(rows[client]["cpu_us"])
     target = next(t for t in data["targets"] if t["name"] == "library CPU per GET")
     assert _positive(target["value"])
+
+
+def test_devicelog_figures(tiny_run: TinyRun) -> None:
+    data = tiny_run.result("devicelog")
+    rows = _rows(data, "CPU per call")
+    assert {row["log"] for row in rows} == {"mock log", "release-sized"}
+    for row in rows:
+        assert _positive(row["records"])
+        assert 0 < row["min_ms"] <= row["median_ms"] <= row["max_ms"]
+    assert len(data["data"]["samples_ms"]["mock log: decode"]) >= 5
+    assert data["notes"] == [], "both logs decode cleanly"
+    assert all(_positive(t["value"]) for t in data["targets"])
 
 
 def test_charts_are_written_when_matplotlib_is_there(tiny_run: TinyRun) -> None:
