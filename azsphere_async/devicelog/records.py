@@ -191,15 +191,18 @@ class DecodedLog:
         return self.records[-1].boot + 1 if self.records else 0
 
     def filtered(
-        self, *, since_boot: bool = False, priority: Priority | int | None = None
+        self, *, since_boot: bool = False, priority: Priority | int | str | None = None
     ) -> DecodedLog:
-        """The same log with fewer records: only the last boot's, and/or ``priority`` or worse."""
+        """The same log with fewer records: only the last boot's, and/or ``priority`` or worse.
+
+        ``priority`` is a :class:`Priority`, its number or its name (``"warning"``).
+        """
         records = self.records
         if since_boot and records:
             last = records[-1].boot
             records = tuple(r for r in records if r.boot == last)
         if priority is not None:
-            limit = int(Priority(priority))
+            limit = int(Priority.parse(priority))
             records = tuple(r for r in records if r.priority <= limit)
         return attrs.evolve(self, records=records)
 

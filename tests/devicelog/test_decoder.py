@@ -307,6 +307,7 @@ def test_filters_keep_the_last_boot_and_the_more_severe_records() -> None:
     log = _two_boots()
     assert [r.uptime_ms for r in log.filtered(since_boot=True).records] == [100, 900]
     assert [r.uptime_ms for r in log.filtered(priority=Priority.WARNING).records] == [9000, 900]
+    assert log.filtered(priority="warning") == log.filtered(priority=3)
     both = log.filtered(since_boot=True, priority=Priority.WARNING)
     assert [r.uptime_ms for r in both.records] == [900]
     assert both.notes == log.notes
