@@ -1,4 +1,4 @@
-"""Shared helpers of the reliability tests: scripted servers and a file-descriptor count.
+"""Shared helpers of the reliability tests: limits and retries, scripted servers, an fd count.
 
 :class:`ScriptedServer` is a bare loopback TCP server (TLS or not) whose every connection runs
 a script the test writes. It plays the boards the mock device cannot: one that accepts and
@@ -19,7 +19,15 @@ from types import TracebackType
 
 import trustme
 
+from azsphere_async import RetryPolicy, Timeouts
 from tests.shared_data import DEVICE_NAME, REST_API_VERSION
+
+#: Short limits for boards on loopback: a test that waits, waits seconds, not minutes.
+LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)
+#: Quick retries, for tests of what a retried read sees.
+FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01)
+#: Generous retries: if a change were ever retried, these would show it.
+EAGER_RETRY = RetryPolicy(attempts=5, backoff=0.01)
 
 #: One connection's script: the reader, the writer and the connection's number (from 0).
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]

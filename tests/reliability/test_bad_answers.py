@@ -24,16 +24,11 @@ from azsphere_async import (
     DeviceUnreachableError,
     MalformedResponseError,
     ResponseTooLargeError,
-    RetryPolicy,
-    Timeouts,
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockDevice
-from tests.reliability.reliability_helpers import ScriptedServer, read_request
+from tests.reliability.reliability_helpers import FAST_RETRY, LIMITS, ScriptedServer, read_request
 from tests.shared_data import BLINK, BLINK_ID
-
-FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01)
-LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)
 
 Call = Callable[[DeviceClient], Awaitable[Any]]
 
@@ -150,10 +145,10 @@ async def test_garbled_answers_to_every_read_are_malformed_response_errors(
     expected: type[DeviceError],
     text: str,
 ) -> None:
-    mock, device = board
+    mock, client = board
     for name, call, path in READS:
         mock.faults.inject(kind, path=path)
-        error = await failure_of(call, device)
+        error = await failure_of(call, client)
         if name in BYTE_READS and kind in (FaultKind.TRUNCATED_JSON, FaultKind.EMPTY_BODY):
             # Raw bytes have no shape to check: half a log or an empty one is still a log.
             assert error is None
@@ -163,7 +158,7 @@ async def test_garbled_answers_to_every_read_are_malformed_response_errors(
             wanted = "where application/octet-stream" if name in BYTE_READS else text
             assert wanted in str(error), (name, error)
             assert path in str(error), (name, error)
-        await call(device)  # the next call works
+        await call(client)  # the next call works
     assert mock.faults.pending == 0
     # Garbled answers are answers: nothing was asked twice.
     assert all(count == 2 for count in mock.stats.requests_by_path.values())
@@ -173,24 +168,24 @@ async def test_garbled_answers_to_every_read_are_malformed_response_errors(
 async def test_a_raw_read_answered_with_another_content_type_is_malformed(
     board: tuple[MockDevice, DeviceClient], kind: FaultKind
 ) -> None:
-    mock, device = board
+    mock, client = board
     mock.faults.inject(kind, path="/log")
-    error = await failure_of(lambda d: d.device.get_diagnostic_log(), device)
+    error = await failure_of(lambda d: d.device.get_diagnostic_log(), client)
     assert isinstance(error, MalformedResponseError)
 
 
 async def test_500_to_every_read_is_an_internal_error_with_the_device_code(
     board: tuple[MockDevice, DeviceClient],
 ) -> None:
-    mock, device = board
+    mock, client = board
     for name, call, path in READS:
         mock.faults.fail_next(status=500, code=10485765, path=path)
-        error = await failure_of(call, device)
+        error = await failure_of(call, client)
         assert isinstance(error, DeviceInternalError), (name, error)
         assert error.status == 500
         assert error.error_code == 10485765
         assert "retry, and restart the device" in str(error)
-        await call(device)
+        await call(client)
     assert all(count == 2 for count in mock.stats.requests_by_path.values())
 
 
@@ -198,9 +193,9 @@ async def test_500_to_every_read_is_an_internal_error_with_the_device_code(
 async def test_any_error_status_is_a_device_http_error_keeping_status_and_code(
     board: tuple[MockDevice, DeviceClient], status: int
 ) -> None:
-    mock, device = board
+    mock, client = board
     mock.faults.fail_next(status=status, code=123456, path="/images")
-    error = await failure_of(lambda d: d.image.get_images(), device)
+    error = await failure_of(lambda d: d.image.get_images(), client)
     assert isinstance(error, DeviceHTTPError)
     assert (error.status, error.error_code) == (status, 123456)
     assert "a code this library does not know" in str(error)
@@ -210,10 +205,10 @@ async def test_any_error_status_is_a_device_http_error_keeping_status_and_code(
 async def test_every_read_that_loses_its_connection_is_retried_and_answers(
     board: tuple[MockDevice, DeviceClient], kind: FaultKind
 ) -> None:
-    mock, device = board
+    mock, client = board
     for name, call, path in READS:
         mock.faults.inject(kind, path=path)
-        assert await failure_of(call, device) is None, name
+        assert await failure_of(call, client) is None, name
         assert mock.stats.requests_by_path[path] == 2, name
     assert mock.faults.pending == 0
 
@@ -222,32 +217,32 @@ async def test_every_read_that_loses_its_connection_is_retried_and_answers(
 async def test_a_read_that_keeps_losing_its_connection_gives_up_after_the_policy(
     board: tuple[MockDevice, DeviceClient], kind: FaultKind
 ) -> None:
-    mock, device = board
+    mock, client = board
     mock.faults.inject(kind, count=3, path="/images")
-    error = await failure_of(lambda d: d.image.get_images(), device)
+    error = await failure_of(lambda d: d.image.get_images(), client)
     assert isinstance(error, DeviceUnreachableError)
     assert not isinstance(error, TLSVerificationError)
     assert "connection was lost" in str(error)
     assert mock.stats.requests_by_path["/images"] == 3
-    assert (await device.image.get_images()).components
+    assert (await client.image.get_images()).components
 
 
 async def test_a_giant_answer_is_refused_at_the_default_cap_without_reading_it(
     board: tuple[MockDevice, DeviceClient],
 ) -> None:
-    mock, device = board
+    mock, client = board
     # 50 MB answered to a status request: the declared length is refused before the body.
     mock.faults.inject(FaultKind.GIANT_BODY, path="/status")
     started = time.perf_counter()
     with pytest.raises(ResponseTooLargeError) as caught:
-        await device.device.get_status()
+        await client.device.get_status()
     assert time.perf_counter() - started < 2.0
     error = caught.value
     assert error.limit == 16 * 1024 * 1024
     assert "answered 52428800 bytes, more than the 16777216-byte cap" in str(error)
     assert "raise max_response_bytes" in str(error)
     assert mock.stats.body_bytes_sent < 8 * 1024 * 1024  # the client hung up early
-    assert (await device.device.get_status()).uptime is not None
+    assert (await client.device.get_status()).uptime is not None
 
 
 async def test_the_response_cap_applies_to_every_read() -> None:

@@ -17,16 +17,12 @@ import trustme
 from azsphere_async import (
     DeviceClient,
     DeviceUnreachableError,
-    RetryPolicy,
-    Timeouts,
     TLSVerificationError,
 )
 from azsphere_async.mock import Fault, FaultKind, MockDevice
+from tests.reliability.reliability_helpers import EAGER_RETRY, LIMITS
 from tests.shared_data import BLINK, BLINK_ID
 
-#: Generous retries: if a change were ever retried, these would show it.
-EAGER_RETRY = RetryPolicy(attempts=5, backoff=0.01)
-LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)
 ROOT_PEM: Final = trustme.CA().cert_pem.bytes().decode()
 
 Call = Callable[[DeviceClient], Awaitable[Any]]
@@ -140,15 +136,15 @@ def _method_of(operation: str) -> str:
 async def test_a_change_dropped_before_it_is_handled_is_not_sent_again(
     board: tuple[MockDevice, DeviceClient], call: Call, operation: str
 ) -> None:
-    mock, device = board
+    mock, client = board
     mock.faults.drop_next(method=_method_of(operation), path=_path_of(operation))
     with pytest.raises(DeviceUnreachableError) as caught:
-        await call(device)
+        await call(client)
     assert not isinstance(caught.value, TLSVerificationError)
     assert caught.value.address == mock.address
     assert mock.stats.requests_by_operation[operation] == 1
     assert mock.faults.pending == 0
-    assert (await device.device.get_status()).uptime is not None  # the board still answers
+    assert (await client.device.get_status()).uptime is not None  # the board still answers
 
 
 # A restart whose answer is cut off restarts the board, which then refuses connections for
@@ -163,20 +159,20 @@ async def test_a_change_whose_answer_is_cut_off_is_not_sent_again(
     board: tuple[MockDevice, DeviceClient], call: Call, operation: str
 ) -> None:
     """The device made the change, but the answer broke off: sending it again would repeat it."""
-    mock, device = board
+    mock, client = board
     mock.faults.inject(
         FaultKind.TRUNCATED_BODY, method=_method_of(operation), path=_path_of(operation)
     )
     lost: DeviceUnreachableError | None = None
     try:
-        await call(device)
+        await call(client)
     except DeviceUnreachableError as exc:
         lost = exc
     assert mock.stats.faults_injected["truncated_body"] == 1
     # (An answer with no body has nothing to cut off: then the change went through whole.)
     assert not isinstance(lost, TLSVerificationError)
     assert mock.stats.requests_by_operation[operation] == 1
-    assert (await device.device.get_status()).uptime is not None
+    assert (await client.device.get_status()).uptime is not None
 
 
 @pytest.mark.parametrize(
@@ -185,35 +181,35 @@ async def test_a_change_whose_answer_is_cut_off_is_not_sent_again(
 async def test_a_change_held_then_dropped_is_not_sent_again(
     board: tuple[MockDevice, DeviceClient], call: Call, operation: str
 ) -> None:
-    mock, device = board
+    mock, client = board
     mock.faults.inject(
         Fault(FaultKind.STALL, seconds=0.05, then_drop=True),
         method=_method_of(operation),
         path=_path_of(operation),
     )
     with pytest.raises(DeviceUnreachableError):
-        await call(device)
+        await call(client)
     assert mock.stats.requests_by_operation[operation] == 1
 
 
 async def test_a_cut_off_wifi_add_leaves_exactly_one_network(
     board: tuple[MockDevice, DeviceClient],
 ) -> None:
-    mock, device = board
+    mock, client = board
     before = len(mock.state.wifi.networks)
     mock.faults.inject(FaultKind.TRUNCATED_BODY, method="POST", path="/wifi/config/networks")
     with pytest.raises(DeviceUnreachableError):
-        await device.wifi.add_network(ssid="CoffeeShop", security_state="open")
+        await client.wifi.add_network(ssid="CoffeeShop", security_state="open")
     assert len(mock.state.wifi.networks) == before + 1
-    assert [n.ssid for n in await device.wifi.get_networks()].count("CoffeeShop") == 1
+    assert [n.ssid for n in await client.wifi.get_networks()].count("CoffeeShop") == 1
 
 
 async def test_a_dropped_upload_is_not_sent_again_whatever_the_retry_policy(
     board: tuple[MockDevice, DeviceClient],
 ) -> None:
-    mock, device = board
+    mock, client = board
     mock.faults.drop_upload_after(16 * 1024)
     with pytest.raises(DeviceUnreachableError) as caught:
-        await device.sideload.stage(BLINK)
+        await client.sideload.stage(BLINK)
     assert caught.value.bytes_sent is not None
     assert mock.stats.requests_by_operation["PUT /update/stage"] == 1

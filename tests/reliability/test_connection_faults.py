@@ -27,6 +27,8 @@ from azsphere_async import (
 )
 from azsphere_async.mock import MockDevice, MockDeviceConfig, MockFleet
 from tests.reliability.reliability_helpers import (
+    FAST_RETRY,
+    LIMITS,
     ScriptedServer,
     answer_status,
     http_answer,
@@ -36,8 +38,6 @@ from tests.reliability.reliability_helpers import (
 )
 
 BIG_STORAGE = MockDeviceConfig(storage_capacity=256 * 1024 * 1024, restart_downtime=0.5)
-FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01)
-LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)
 #: Slack on top of a time limit for proving that a call ended because of it, not by luck.
 SLACK = 2.0
 

@@ -21,10 +21,10 @@ from azsphere_async import (
     DeviceUnreachableError,
     Fleet,
     InvalidArgumentError,
-    RetryPolicy,
 )
 from azsphere_async.mock import DeviceState, MockDevice, MockDeviceConfig, MockFleet, create_app
 from azsphere_async.models import ManufacturingState
+from tests.reliability.reliability_helpers import EAGER_RETRY
 from tests.shared_data import DEVICE_ADDRESS
 
 PUT = "PUT /device/manufacturing_state"
@@ -131,9 +131,7 @@ async def test_over_https_a_fleet_without_the_confirmation_changes_no_board() ->
 async def test_a_confirmed_change_whose_connection_drops_is_not_sent_again() -> None:
     async with (
         MockDevice() as mock,
-        DeviceClient(
-            mock.address, ca=mock.ssl_context(), retry=RetryPolicy(attempts=5, backoff=0.01)
-        ) as client,
+        DeviceClient(mock.address, ca=mock.ssl_context(), retry=EAGER_RETRY) as client,
     ):
         mock.faults.drop_next(method="PUT", path="/device/manufacturing_state")
         with pytest.raises(DeviceUnreachableError):

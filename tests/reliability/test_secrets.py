@@ -37,7 +37,7 @@ PSK: Final = "Sup3r-S3cret-PSK-q7Z"
 OTHER_PSK: Final = "An0ther-Wifi-K3y-w4X"
 KEY_PASSWORD: Final = "Unl0ck-J8m-x"
 PROXY_PASSWORD: Final = "Gat3way-T2v-y"
-FAST_RETRY = RetryPolicy(attempts=2, backoff=0.01)
+RETRY_ONCE = RetryPolicy(attempts=2, backoff=0.01)
 
 _CA = trustme.CA()
 _LEAF = _CA.issue_cert("client.example")
@@ -133,7 +133,7 @@ async def board(
     caplog.set_level(logging.DEBUG)  # every logger, the library's, httpx's and the mock's
     async with (
         MockDevice() as mock,
-        DeviceClient(mock.address, ca=mock.ssl_context(), retry=FAST_RETRY) as client,
+        DeviceClient(mock.address, ca=mock.ssl_context(), retry=RETRY_ONCE) as client,
     ):
         yield mock, client
 
@@ -141,9 +141,9 @@ async def board(
 async def test_wifi_psks_never_show(
     board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    mock, dev = board
+    mock, client = board
     see = Witness()
-    wifi = dev.wifi
+    wifi = client.wifi
     added = await see.run(
         wifi.add_network(
             ssid="ExampleNetworkName", security_state="psk", psk=PSK, config_name="line"
@@ -188,9 +188,9 @@ async def test_wifi_psks_never_show(
 async def test_private_keys_and_their_passwords_never_show(
     board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    mock, dev = board
+    mock, client = board
     see = Witness()
-    certs = dev.certificates
+    certs = client.certificates
     key_file = tmp_path / "client.key"
     key_file.write_text(CLIENT_KEY)
 
@@ -228,9 +228,9 @@ async def test_private_keys_and_their_passwords_never_show(
 async def test_proxy_passwords_never_show(
     board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    mock, dev = board
+    mock, client = board
     see = Witness()
-    net = dev.network
+    net = client.network
 
     async def configure(**options: Any) -> Any:
         options.setdefault("address", "proxy.example")

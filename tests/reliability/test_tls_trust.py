@@ -23,17 +23,19 @@ from azsphere_async import (
     DeviceHTTPError,
     Fleet,
     InvalidArgumentError,
-    RetryPolicy,
     SessionPool,
-    Timeouts,
     TLSVerificationError,
 )
 from azsphere_async.mock import MockDevice, MockFleet
 from azsphere_async.tls import DEVICE_CA_PEM, default_ssl_context, make_ssl_context
-from tests.reliability.reliability_helpers import ScriptedServer, http_answer, read_request
+from tests.reliability.reliability_helpers import (
+    EAGER_RETRY,
+    LIMITS,
+    ScriptedServer,
+    http_answer,
+    read_request,
+)
 
-EAGER_RETRY = RetryPolicy(attempts=5, backoff=0.01)
-LIMITS = Timeouts(connect=2.0, read=2.0, write=2.0)
 SHIPPED_CA = x509.load_pem_x509_certificate(DEVICE_CA_PEM.encode())
 
 
