@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .._loopback import require_loopback
 from .measure import Params, Probe, Result
@@ -31,8 +32,8 @@ def _timed_loop(
     return loop
 
 
-def get_library(p: Params) -> Result:
-    """``DeviceSession.request("GET", "/status")`` on one keep-alive connection."""
+def _library_loop(p: Params, calls: Callable[[Any], Callable[[], Awaitable[object]]]) -> Result:
+    """Time ``calls(client)`` on one :class:`~azsphere_async.DeviceClient` (one connection)."""
     require_loopback(p["address"])
     from azsphere_async import DeviceClient
     from azsphere_async.tls import make_ssl_context
@@ -42,34 +43,29 @@ def get_library(p: Params) -> Result:
 
     async def run() -> None:
         async with DeviceClient(p["address"], ca=context) as dev:
-            session = dev.session
-
-            async def call() -> object:
-                return await session.request("GET", "/status")
-
-            await _timed_loop(probe, call, p["n"], p["warmup"], p.get("rounds", 1))()
+            await _timed_loop(probe, calls(dev), p["n"], p["warmup"], p.get("rounds", 1))()
 
     asyncio.run(run())
     return probe.result()
+
+
+def get_library(p: Params) -> Result:
+    """``DeviceSession.request("GET", "/status")`` on one keep-alive connection."""
+
+    def request_status(dev: Any) -> Callable[[], Awaitable[object]]:
+        session = dev.session
+
+        async def call() -> object:
+            return await session.request("GET", "/status")
+
+        return call
+
+    return _library_loop(p, request_status)
 
 
 def get_library_typed(p: Params) -> Result:
     """``DeviceClient.device.get_status()``: the request plus JSON decoding into a model."""
-    require_loopback(p["address"])
-    from azsphere_async import DeviceClient
-    from azsphere_async.tls import make_ssl_context
-
-    probe = Probe()
-    context = make_ssl_context(p["ca"])
-
-    async def run() -> None:
-        async with DeviceClient(p["address"], ca=context) as dev:
-            await _timed_loop(
-                probe, dev.device.get_status, p["n"], p["warmup"], p.get("rounds", 1)
-            )()
-
-    asyncio.run(run())
-    return probe.result()
+    return _library_loop(p, lambda dev: dev.device.get_status)
 
 
 def get_httpx(p: Params) -> Result:
