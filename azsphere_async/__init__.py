@@ -1,9 +1,9 @@
 """azsphere_async: an asyncio client for fleets of Azure Sphere devices.
 
 Start with :class:`DeviceClient` for one board, :class:`Fleet` for many, and
-:func:`list_attached_devices` to find them. The mock device lives in
-``azsphere_async.mock`` (extra ``mock``) and the command line in ``azsphere_async.cli``
-(extra ``cli``); the library itself never imports either.
+:func:`list_attached_devices` to find them; :class:`ClientOptions` shapes how they connect.
+The mock device lives in ``azsphere_async.mock`` (extra ``mock``) and the command line in
+``azsphere_async.cli`` (extra ``cli``); the library itself never imports either.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 
 from ._version import __version__
 from .client import DeviceClient
+from .deploy import DeployablePackage, Deployment, DeploySettings
 from .discovery import AttachedDevice, list_attached_devices, rescan_attached_devices
 from .errors import (
     AzsphereError,
@@ -23,6 +24,7 @@ from .errors import (
     DeviceInternalError,
     DeviceTimeoutError,
     DeviceUnreachableError,
+    DiscoveryError,
     ForbiddenError,
     ImagePackageError,
     InvalidArgumentError,
@@ -34,45 +36,79 @@ from .errors import (
     UnsupportedVersionError,
 )
 from .fleet import BoardResult, Fleet
+from .imagepackage import ImagePackageInfo, inspect_image
 from .models import converter
+from .options import (
+    DEFAULT_ADDRESS,
+    DEFAULT_CONCURRENCY,
+    ClientOptions,
+    OptionShortcuts,
+    RetryPolicy,
+    Timeouts,
+    TransportFactory,
+)
 from .pool import SessionPool
-from .resources.sideload import Deployment
+from .readiness import (
+    CheckResult,
+    CheckStatus,
+    DeviceFacts,
+    ReadinessCriteria,
+    ReadinessReport,
+    check_readiness,
+)
+from .session import DeviceSession
 from .staging import (
-    ImagePackageInfo,
+    FleetProgressCallback,
+    ImageSource,
     ImageStream,
+    ProgressCallback,
     StagedImage,
     StageProgress,
-    inspect_image,
 )
-from .transport import DEFAULT_ADDRESS, DeviceSession, RetryPolicy, Timeouts
+from .tls import CAInput
 from .versions import RestApiVersion
 
 logging.getLogger("azsphere_async").addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "DEFAULT_CONCURRENCY",
     "AttachedDevice",
     "AzsphereError",
     "BadRequestError",
     "BoardResult",
+    "CAInput",
+    "CheckResult",
+    "CheckStatus",
+    "ClientOptions",
     "ConflictError",
+    "DeploySettings",
+    "DeployablePackage",
     "Deployment",
     "DeploymentError",
     "DeviceClient",
     "DeviceError",
+    "DeviceFacts",
     "DeviceHTTPError",
     "DeviceInternalError",
     "DeviceSession",
     "DeviceTimeoutError",
     "DeviceUnreachableError",
+    "DiscoveryError",
     "Fleet",
+    "FleetProgressCallback",
     "ForbiddenError",
     "ImagePackageError",
     "ImagePackageInfo",
+    "ImageSource",
     "ImageStream",
     "InvalidArgumentError",
     "MalformedResponseError",
     "NotFoundError",
+    "OptionShortcuts",
+    "ProgressCallback",
+    "ReadinessCriteria",
+    "ReadinessReport",
     "ResponseTooLargeError",
     "RestApiVersion",
     "RetryPolicy",
@@ -81,9 +117,11 @@ __all__ = [
     "StagedImage",
     "TLSVerificationError",
     "Timeouts",
+    "TransportFactory",
     "UnsupportedMediaTypeError",
     "UnsupportedVersionError",
     "__version__",
+    "check_readiness",
     "converter",
     "inspect_image",
     "list_attached_devices",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import httpx
 
+from . import deploy as deploying
+from .deploy import DeployablePackage, Deployment, DeploySettings
+from .options import DEFAULT_ADDRESS, ClientOptions, OptionShortcuts
 from .resources.app import AppResource
 from .resources.capabilities import CapabilitiesResource
 from .resources.certificates import CertificatesResource
@@ -13,8 +18,8 @@ from .resources.manufacturing import ManufacturingResource
 from .resources.network import NetworkResource
 from .resources.sideload import SideloadResource
 from .resources.wifi import WifiResource
-from .tls import CAInput
-from .transport import DEFAULT_ADDRESS, DeviceSession, RetryPolicy, Timeouts
+from .session import DeviceSession
+from .staging import ProgressCallback
 from .versions import RestApiVersion
 
 __all__ = ["DeviceClient"]
@@ -23,44 +28,33 @@ __all__ = ["DeviceClient"]
 class DeviceClient:
     """A client for one Azure Sphere device, used as an async context manager.
 
-    ``address`` is ``"host"`` or ``"host:port"``; the scheme is always https. ``ca`` names
-    the CA to trust instead of the shipped Azure Sphere device CA (a PEM path, PEM text, or an
-    ``ssl.SSLContext``). ``timeout`` is one number of seconds or a :class:`Timeouts`.
-    ``retry`` is the :class:`RetryPolicy` for reads that lost their connection, and
-    ``max_response_bytes`` caps how much of an answer is read into memory (16 MiB unless
-    given). ``insecure_skip_verify`` turns certificate checks off and logs a warning each time.
+    ``address`` is ``"host"`` or ``"host:port"``; the scheme is always https. ``options``
+    (a :class:`~azsphere_async.options.ClientOptions`) sets the CA to trust, timeouts,
+    retries and the answer-size cap; its fields may be given as keyword shortcuts instead
+    (``ca=``, ``timeout=``, ``retry=``, ``max_response_bytes=``, ``insecure_skip_verify=``).
     ``transport`` replaces the network (for example ``httpx.ASGITransport`` for in-process
-    tests). Given a ``session``, the client uses it and ignores the other options; a client
+    tests). Given a ``session``, the client uses it and ignores the other arguments; a client
     made by a :class:`~azsphere_async.pool.SessionPool` shares the pool's session this way
     and does not close it.
 
     The calls are grouped as attributes: :attr:`app`, :attr:`capabilities`,
     :attr:`certificates`, :attr:`device`, :attr:`image`, :attr:`manufacturing`,
-    :attr:`network`, :attr:`sideload` and :attr:`wifi`.
+    :attr:`network`, :attr:`sideload` and :attr:`wifi`; :meth:`deploy` stages, installs and
+    confirms an image package.
     """
 
     def __init__(
         self,
         address: str = DEFAULT_ADDRESS,
         *,
-        ca: CAInput | None = None,
-        timeout: float | Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        max_response_bytes: int | None = None,
-        insecure_skip_verify: bool = False,
+        options: ClientOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         session: DeviceSession | None = None,
+        **shortcuts: Unpack[OptionShortcuts],
     ) -> None:
         if session is None:
-            session = DeviceSession(
-                address,
-                ca=ca,
-                timeout=timeout,
-                retry=retry,
-                insecure_skip_verify=insecure_skip_verify,
-                max_response_bytes=max_response_bytes,
-                transport=transport,
-            )
+            built = ClientOptions.build(options, **shortcuts)
+            session = DeviceSession(address, built, transport=transport)
             self._owns_session = True
         else:
             self._owns_session = False
@@ -87,6 +81,20 @@ class DeviceClient:
     def rest_api_version(self) -> RestApiVersion | None:
         """The device's REST API version once an answer has told it, else ``None``."""
         return self.session.rest_api_version
+
+    async def deploy(
+        self,
+        image: DeployablePackage,
+        *,
+        progress: ProgressCallback | None = None,
+        **settings: Unpack[DeploySettings],
+    ) -> Deployment:
+        """Stage and install an image package, then confirm what the device now has.
+
+        ``settings`` are :class:`~azsphere_async.deploy.DeploySettings`; see
+        :func:`azsphere_async.deploy.deploy`.
+        """
+        return await deploying.deploy(self, image, progress=progress, **settings)
 
     async def __aenter__(self) -> DeviceClient:
         return self

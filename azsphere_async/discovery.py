@@ -17,8 +17,8 @@ from typing import Any, Final
 import attrs
 import httpx
 
-from .errors import DeviceUnreachableError, MalformedResponseError
-from .transport import DEFAULT_ADDRESS
+from .errors import DiscoveryError
+from .options import DEFAULT_ADDRESS
 
 __all__ = [
     "DEFAULT_DCS_URL",
@@ -33,6 +33,8 @@ logger = logging.getLogger("azsphere_async")
 DEFAULT_DCS_URL: Final = "http://localhost:48938"
 
 _SL0: Final = Path("/sys/class/net/sl0")
+_NOT_A_DCS: Final = "is the URL that of the Azure Sphere Device Communication Service?"
+
 # A list of a few hundred devices is a few tens of KiB; anything far larger is not a DCS.
 _MAX_DCS_ANSWER: Final = 1024 * 1024
 
@@ -57,23 +59,27 @@ async def _dcs_call(method: str, url: str, path: str, timeout: float) -> Any:
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > _MAX_DCS_ANSWER:
-                        raise MalformedResponseError(
-                            url, f"{method} {path} answered more than {_MAX_DCS_ANSWER} bytes"
+                        raise DiscoveryError(
+                            url,
+                            f"{method} {path} answered more than {_MAX_DCS_ANSWER} bytes",
+                            hint=_NOT_A_DCS,
                         )
         except httpx.HTTPError as exc:
-            raise DeviceUnreachableError(
-                url,
-                f"the Device Communication Service did not answer ({type(exc).__name__}: {exc}); "
-                "is the Azure Sphere SDK installed and its service running?",
+            raise DiscoveryError(
+                url, f"it did not answer ({type(exc).__name__}: {exc})", answered=False
             ) from exc
     if response.status_code != 200:
-        raise MalformedResponseError(
-            url, f"{method} {path} answered HTTP {response.status_code} instead of 200"
+        raise DiscoveryError(
+            url,
+            f"{method} {path} answered HTTP {response.status_code} instead of 200",
+            hint=_NOT_A_DCS,
         )
     try:
         return json.loads(body)
     except ValueError as exc:
-        raise MalformedResponseError(url, f"{method} {path} answered non-JSON ({exc})") from None
+        raise DiscoveryError(
+            url, f"{method} {path} answered non-JSON ({exc})", hint=_NOT_A_DCS
+        ) from None
 
 
 async def list_attached_devices(
@@ -86,21 +92,27 @@ async def list_attached_devices(
     """The devices attached to this computer, in the order the DCS lists them.
 
     When the DCS cannot be reached and ``sl0_fallback`` is on, a present ``sl0`` interface
-    means one device at ``192.168.35.2``; with neither, the DCS error is raised.
+    means one device at ``192.168.35.2``; with neither, a
+    :class:`~azsphere_async.errors.DiscoveryError` is raised (also for an answer that is not
+    a device list).
     """
     try:
         body = await _dcs_call("GET", dcs_url, "/api/service/devices", timeout)
-    except DeviceUnreachableError:
+    except DiscoveryError as exc:
+        if exc.answered:
+            raise
         if sl0_fallback and sl0_present():
             logger.info("no Device Communication Service; using the device on interface sl0")
             return [AttachedDevice(DEFAULT_ADDRESS, "")]
         raise
     if not isinstance(body, list):
-        raise MalformedResponseError(dcs_url, "the device list is not a JSON array")
+        raise DiscoveryError(dcs_url, "the device list is not a JSON array", hint=_NOT_A_DCS)
     devices = []
     for entry in body:
         if not isinstance(entry, dict) or not isinstance(entry.get("IpAddress"), str):
-            raise MalformedResponseError(dcs_url, f"a device entry lacks IpAddress: {entry!r}")
+            raise DiscoveryError(
+                dcs_url, f"a device entry lacks IpAddress: {entry!r}", hint=_NOT_A_DCS
+            )
         path = entry.get("DeviceConnectionPath", "")
         devices.append(AttachedDevice(entry["IpAddress"], str(path) if path is not None else ""))
     return devices
@@ -110,5 +122,7 @@ async def rescan_attached_devices(*, dcs_url: str = DEFAULT_DCS_URL, timeout: fl
     """Ask the DCS to look for attached devices again; returns how many it found."""
     body = await _dcs_call("PUT", dcs_url, "/api/service/devices/rescan", timeout)
     if isinstance(body, bool) or not isinstance(body, int):
-        raise MalformedResponseError(dcs_url, f"the rescan answer is not a number: {body!r}")
+        raise DiscoveryError(
+            dcs_url, f"the rescan answer is not a number: {body!r}", hint=_NOT_A_DCS
+        )
     return body

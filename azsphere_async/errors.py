@@ -1,9 +1,11 @@
 """The exceptions raised by azsphere_async.
 
-Everything derives from :class:`AzsphereError`. Bad input raises :class:`InvalidArgumentError`
-before any traffic. Anything that went wrong while talking to a board is a :class:`DeviceError`
-and names the board's address; errors that the board itself answered are
-:class:`DeviceHTTPError` subclasses that keep the HTTP status and the device's error code.
+Everything derives from :class:`AzsphereError`, and every error carries a ``hint``: what to do
+next, set where the error is raised ("" when there is nothing useful to add). Bad input raises
+:class:`InvalidArgumentError` before any traffic. Anything that went wrong while talking to a
+board is a :class:`DeviceError` and names the board's address; errors that the board itself
+answered are :class:`DeviceHTTPError` subclasses that keep the HTTP status and the device's
+error code. The Device Communication Service's failures are :class:`DiscoveryError`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "DeviceInternalError",
     "DeviceTimeoutError",
     "DeviceUnreachableError",
+    "DiscoveryError",
     "ForbiddenError",
     "ImagePackageError",
     "InvalidArgumentError",
@@ -38,7 +41,12 @@ __all__ = [
 
 
 class AzsphereError(Exception):
-    """Base class of every exception this library raises on purpose."""
+    """Base class of every exception this library raises on purpose.
+
+    ``hint`` is a short suggestion of what to do next, or ``""``.
+    """
+
+    hint: str = ""
 
 
 class InvalidArgumentError(AzsphereError, ValueError):
@@ -59,13 +67,25 @@ class ImagePackageError(InvalidArgumentError):
     """A file or body given for staging is not a usable Azure Sphere image package."""
 
 
-class DeviceError(AzsphereError):
-    """Something went wrong while talking to one device; ``address`` says which."""
+def _with_hint(text: str, hint: str) -> str:
+    return f"{text}; {hint}" if hint else text
 
-    def __init__(self, address: str, message: str) -> None:
+
+class DeviceError(AzsphereError):
+    """Something went wrong while talking to one device; ``address`` says which.
+
+    ``detail`` says what went wrong (without the address), ``hint`` what to do next; the
+    message is ``"ADDRESS: DETAIL; HINT"``. Each subclass has a default hint, which the place
+    that raises the error may replace.
+    """
+
+    default_hint: ClassVar[str] = ""
+
+    def __init__(self, address: str, message: str, *, hint: str | None = None) -> None:
         self.address = address
         self.detail = message
-        super().__init__(f"{address}: {message}")
+        self.hint = self.default_hint if hint is None else hint
+        super().__init__(_with_hint(f"{address}: {message}", self.hint))
 
 
 class DeviceUnreachableError(DeviceError):
@@ -75,21 +95,38 @@ class DeviceUnreachableError(DeviceError):
     lost (``None`` when the request had no body or it is not known).
     """
 
-    def __init__(self, address: str, message: str, *, bytes_sent: int | None = None) -> None:
+    default_hint = "check that the board is attached and powered, and that its address is right"
+
+    def __init__(
+        self,
+        address: str,
+        message: str,
+        *,
+        bytes_sent: int | None = None,
+        hint: str | None = None,
+    ) -> None:
         self.bytes_sent = bytes_sent
         if bytes_sent is not None:
             message = f"{message} (after {bytes_sent} bytes of the request body were sent)"
-        super().__init__(address, message)
+        super().__init__(address, message, hint=hint)
 
 
 class DeviceTimeoutError(DeviceUnreachableError):
     """A phase of a request (connect, write, read, pool) or the whole operation timed out."""
 
+    default_hint = "check that the board is powered and attached, or allow more time"
+
     def __init__(
-        self, address: str, message: str, *, phase: str, bytes_sent: int | None = None
+        self,
+        address: str,
+        message: str,
+        *,
+        phase: str,
+        bytes_sent: int | None = None,
+        hint: str | None = None,
     ) -> None:
         self.phase = phase
-        super().__init__(address, message, bytes_sent=bytes_sent)
+        super().__init__(address, message, bytes_sent=bytes_sent, hint=hint)
 
 
 class DeploymentError(DeviceError):
@@ -97,7 +134,22 @@ class DeploymentError(DeviceError):
 
 
 class TLSVerificationError(DeviceError):
-    """The device's TLS certificate did not verify against the trusted CA, or TLS failed."""
+    """The device's TLS certificate did not verify against the trusted CA, or TLS failed.
+
+    ``untrusted_certificate`` is true when a certificate was presented and did not verify,
+    false when the handshake failed before that.
+    """
+
+    def __init__(
+        self,
+        address: str,
+        message: str,
+        *,
+        untrusted_certificate: bool,
+        hint: str | None = None,
+    ) -> None:
+        self.untrusted_certificate = untrusted_certificate
+        super().__init__(address, message, hint=hint)
 
 
 class MalformedResponseError(DeviceError):
@@ -107,6 +159,8 @@ class MalformedResponseError(DeviceError):
 class ResponseTooLargeError(MalformedResponseError):
     """The answer's body was larger than the client is willing to hold in memory."""
 
+    default_hint = "raise max_response_bytes if this is expected"
+
     def __init__(self, address: str, message: str, *, limit: int) -> None:
         self.limit = limit
         super().__init__(address, message)
@@ -115,15 +169,39 @@ class ResponseTooLargeError(MalformedResponseError):
 class UnsupportedVersionError(DeviceError):
     """The device's REST API version is too old for the call that was asked for."""
 
+    default_hint = "update the device's OS or skip this call"
+
     def __init__(self, address: str, operation: str, required: str, actual: str) -> None:
         self.operation = operation
         self.required = required
         self.actual = actual
         super().__init__(
             address,
-            f"{operation} needs REST API version {required} or later, but the device runs "
-            f"{actual}; update the device's OS or skip this call",
+            f"{operation} needs REST API version {required} or later, but the device runs {actual}",
         )
+
+
+class DiscoveryError(AzsphereError):
+    """The Device Communication Service could not be asked, or answered nonsense.
+
+    ``url`` is the service's address; ``answered`` tells a service that answered something
+    unusable from one that did not answer at all; ``detail`` says what went wrong (naming the
+    service) and ``hint`` what to do.
+    """
+
+    def __init__(
+        self, url: str, message: str, *, answered: bool = True, hint: str | None = None
+    ) -> None:
+        self.url = url
+        self.answered = answered
+        self.detail = f"the Device Communication Service at {url}: {message}"
+        self.hint = (
+            "is the Azure Sphere SDK installed and its service running? Otherwise name the "
+            "boards by their addresses"
+            if hint is None
+            else hint
+        )
+        super().__init__(_with_hint(self.detail, self.hint))
 
 
 class DeviceHTTPError(DeviceError):
@@ -144,27 +222,23 @@ class DeviceHTTPError(DeviceError):
         path: str,
         status: int,
         error_code: int | None,
+        hint: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.error_code = error_code
         self.meaning = describe_error_code(error_code) if error_code is not None else None
-        super().__init__(address, self._compose())
+        super().__init__(address, self._compose(), hint=hint)
 
     def _compose(self) -> str:
         text = f"{self.method} {self.path} failed with HTTP {self.status}"
         if self.error_code is None:
-            text += " and no device error code"
-        else:
-            text += f", device error {self.error_code}"
-            text += f" ({self.meaning})" if self.meaning else " (a code this library does not know)"
-        hint = self.hint()
-        return f"{text}; {hint}" if hint else text
-
-    def hint(self) -> str:
-        """A short suggestion of what to do next, or an empty string."""
-        return ""
+            return text + " and no device error code"
+        text += f", device error {self.error_code}"
+        return text + (
+            f" ({self.meaning})" if self.meaning else " (a code this library does not know)"
+        )
 
 
 class BadRequestError(DeviceHTTPError):
@@ -177,16 +251,14 @@ class ForbiddenError(DeviceHTTPError):
     """HTTP 403: the device does not allow this call in its current state."""
 
     status_codes = (403,)
-
-    def hint(self) -> str:
-        """Explain the usual cause of a 403."""
-        return "enable development mode or the appdevelopment capability on the device"
+    default_hint = "enable development mode or the appdevelopment capability on the device"
 
 
 class NotFoundError(DeviceHTTPError):
     """HTTP 404 or 412: the thing asked for does not exist on the device."""
 
     status_codes = (404, 412)
+    default_hint = "check the name or ID given; the board does not have it"
 
 
 class ConflictError(DeviceHTTPError):
@@ -205,10 +277,7 @@ class DeviceInternalError(DeviceHTTPError):
     """HTTP 500: the device failed while handling the request."""
 
     status_codes = (500,)
-
-    def hint(self) -> str:
-        """Suggest the usual remedy for an internal error."""
-        return "retry, and restart the device if it persists"
+    default_hint = "retry, and restart the device if it persists"
 
 
 _BY_STATUS: dict[int, type[DeviceHTTPError]] = {

@@ -8,37 +8,28 @@ run cancels every board's work and leaves nothing behind (the task group waits f
 
 from __future__ import annotations
 
-import math
-import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
-from typing import Any, Generic, TypeVar
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Generic, TypeVar, Unpack
 
 import anyio
 import attrs
-import httpx
 from anyio.abc import ObjectSendStream
 
 from .client import DeviceClient
+from .deploy import DeployablePackage, Deployment, DeploySettings, deploy_fleet
 from .discovery import DEFAULT_DCS_URL, list_attached_devices
 from .errors import DeviceTimeoutError, InvalidArgumentError
+from .options import DEFAULT_CONCURRENCY, ClientOptions, OptionShortcuts
 from .pool import SessionPool
-from .resources.sideload import Deployment
-from .staging import ProgressCallback, StageProgress, inspect_image
-from .tls import CAInput
-from .transport import RetryPolicy, Timeouts
-from .validation import check_address
+from .staging import FleetProgressCallback
+from .validation import DeviceAddress, check_address, check_concurrency, check_optional_seconds
 
-__all__ = ["BoardResult", "Fleet", "FleetProgressCallback"]
+__all__ = ["BoardResult", "Fleet"]
 
 T = TypeVar("T")
-
-DEFAULT_CONCURRENCY = 64
-
-#: Receives a board's address and its :class:`~azsphere_async.staging.StageProgress`.
-FleetProgressCallback = Callable[[str, StageProgress], Awaitable[None] | None]
 
 
 @attrs.frozen
@@ -62,66 +53,52 @@ class BoardResult(Generic[T]):
         return self.value  # type: ignore[return-value]
 
 
-def _check_concurrency(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError("concurrency", repr(value), "a whole number of at least 1")
-    return value
-
-
-def _check_timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not value > 0
-        or math.isinf(value)
-    ):
-        raise InvalidArgumentError("timeout", repr(value), "a positive number of seconds, or None")
-    return float(value)
-
-
 class Fleet:
     """Many boards driven together over one :class:`SessionPool`; an async context manager.
 
-    Takes the same TLS, timeout, retry and answer-size options as :class:`DeviceClient`.
-    ``concurrency`` is the default limit on boards worked on at once. ``transport_factory``
-    (address -> httpx transport) replaces the network, for in-process tests.
+    Takes the same ``options`` (or keyword shortcuts) as :class:`DeviceClient`, checked once
+    for every board. ``concurrency`` is the default limit on boards worked on at once. Every
+    address is checked when the fleet is made, and each board may be listed only once.
     """
 
     def __init__(
         self,
         addresses: Iterable[str],
         *,
-        ca: CAInput | None = None,
-        timeout: float | Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        max_response_bytes: int | None = None,
-        insecure_skip_verify: bool = False,
+        options: ClientOptions | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
-        transport_factory: Callable[[str], httpx.AsyncBaseTransport] | None = None,
+        **shortcuts: Unpack[OptionShortcuts],
     ) -> None:
         self.addresses: tuple[str, ...] = tuple(addresses)
-        for address in self.addresses:
-            check_address(address)
+        self._checked: dict[str, DeviceAddress] = {a: check_address(a) for a in self.addresses}
         duplicates = sorted(a for a, n in Counter(self.addresses).items() if n > 1)
         if duplicates:
             raise InvalidArgumentError("addresses", repr(duplicates), "each board listed once")
-        self.concurrency = _check_concurrency(concurrency)
-        self.pool = SessionPool(
-            ca=ca,
-            timeout=timeout,
-            retry=retry,
-            max_response_bytes=max_response_bytes,
-            insecure_skip_verify=insecure_skip_verify,
-            transport_factory=transport_factory,
-        )
+        self.concurrency = check_concurrency(concurrency)
+        self.pool = SessionPool(ClientOptions.build(options, **shortcuts))
 
     @classmethod
-    async def attached(cls, *, dcs_url: str = DEFAULT_DCS_URL, **options: Any) -> Fleet:
+    async def attached(
+        cls,
+        *,
+        dcs_url: str = DEFAULT_DCS_URL,
+        options: ClientOptions | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **shortcuts: Unpack[OptionShortcuts],
+    ) -> Fleet:
         """A fleet of every board the Device Communication Service lists."""
         devices = await list_attached_devices(dcs_url=dcs_url)
-        return cls([device.address for device in devices], **options)
+        return cls(
+            [device.address for device in devices],
+            options=options,
+            concurrency=concurrency,
+            **shortcuts,
+        )
+
+    @property
+    def options(self) -> ClientOptions:
+        """The options every board's connection uses."""
+        return self.pool.options
 
     def __repr__(self) -> str:
         return f"<Fleet of {len(self.addresses)} boards>"
@@ -131,7 +108,7 @@ class Fleet:
 
     def client(self, address: str) -> DeviceClient:
         """A client for one board of the fleet, on the pool's connection."""
-        return self.pool.client(address)
+        return self.pool.client(address, checked=self._checked.get(address))
 
     async def __aenter__(self) -> Fleet:
         return self
@@ -147,12 +124,12 @@ class Fleet:
         self, concurrency: int | None, timeout: float | None, only: Sequence[str] | None
     ) -> tuple[tuple[str, ...], anyio.CapacityLimiter, float | None]:
         """Check a run's options: the boards to work on, their limiter, the per-board timeout."""
-        limit = _check_concurrency(self.concurrency if concurrency is None else concurrency)
-        checked_timeout = _check_timeout(timeout)
+        limit = check_concurrency(self.concurrency if concurrency is None else concurrency)
+        checked_timeout = check_optional_seconds(timeout, "timeout")
         if only is None:
             addresses = self.addresses
         else:
-            unknown = [a for a in only if a not in self.addresses]
+            unknown = [a for a in only if a not in self._checked]
             if unknown:
                 raise InvalidArgumentError(
                     "only", repr(unknown), "addresses that belong to this fleet"
@@ -171,7 +148,7 @@ class Fleet:
             started = time.perf_counter()
             try:
                 with anyio.fail_after(timeout):
-                    value = await operation(self.pool.client(address))
+                    value = await operation(self.client(address))
             except TimeoutError:
                 error: Exception = DeviceTimeoutError(
                     address, f"the operation did not finish within {timeout} s", phase="operation"
@@ -236,33 +213,57 @@ class Fleet:
             finally:
                 group.cancel_scope.cancel()
 
-    async def deploy(
+    def deploy_as_completed(
         self,
-        image: str | os.PathLike[str],
+        image: DeployablePackage,
         *,
-        start: bool = True,
         progress: FleetProgressCallback | None = None,
         concurrency: int | None = None,
         timeout: float | None = None,
         only: Sequence[str] | None = None,
+        **settings: Unpack[DeploySettings],
+    ) -> AbstractAsyncContextManager[AsyncIterator[BoardResult[Deployment]]]:
+        """Deploy one image package to every board at once, yielding results as boards finish.
+
+        Use as ``async with fleet.deploy_as_completed(image) as results:``; ``settings`` are
+        :class:`~azsphere_async.deploy.DeploySettings`; see
+        :func:`azsphere_async.deploy.deploy_fleet`.
+        """
+        return deploy_fleet(
+            self,
+            image,
+            progress=progress,
+            concurrency=concurrency,
+            timeout=timeout,
+            only=only,
+            **settings,
+        )
+
+    async def deploy(
+        self,
+        image: DeployablePackage,
+        *,
+        progress: FleetProgressCallback | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        only: Sequence[str] | None = None,
+        **settings: Unpack[DeploySettings],
     ) -> list[BoardResult[Deployment]]:
         """Stage and install one image package on every board at once, with per-board progress.
 
-        The package is checked before any board is contacted, so a wrong file fails at once;
-        each board's stage then reads its metadata again, so that every result describes the
-        file that board was sent. Each result's value is that board's
-        :class:`~azsphere_async.resources.sideload.Deployment`.
+        The package and the settings are checked once, before any board is contacted, and the
+        package is read once for every board. Returns one result per board, in fleet order;
+        each value is that board's :class:`~azsphere_async.deploy.Deployment`.
         """
-        inspect_image(image)
-
-        async def deploy_one(device: DeviceClient) -> Deployment:
-            board_progress: ProgressCallback | None = None
-            if progress is not None:
-                callback = progress
-
-                def board_progress(update: StageProgress) -> Awaitable[None] | None:
-                    return callback(device.address, update)
-
-            return await device.sideload.deploy(image, start=start, progress=board_progress)
-
-        return await self.run(deploy_one, concurrency=concurrency, timeout=timeout, only=only)
+        results: dict[str, BoardResult[Deployment]] = {}
+        async with self.deploy_as_completed(
+            image,
+            progress=progress,
+            concurrency=concurrency,
+            timeout=timeout,
+            only=only,
+            **settings,
+        ) as finished:
+            async for result in finished:
+                results[result.address] = result
+        return [results[address] for address in (self.addresses if only is None else only)]

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Unpack
 
 import anyio
-import httpx
 
 from .client import DeviceClient
-from .tls import CAInput, make_ssl_context
-from .transport import DeviceSession, RetryPolicy, Timeouts, check_max_response_bytes
-from .validation import check_address
+from .options import ClientOptions, OptionShortcuts, Timeouts
+from .session import DeviceSession
+from .validation import DeviceAddress, check_address
 
 __all__ = ["SessionPool"]
 
@@ -19,26 +19,15 @@ class SessionPool:
     """One :class:`DeviceSession` (one connection) per device address, shared by all callers.
 
     Sessions are created on first use and closed when the pool closes. Calls to the same
-    board queue on its connection; calls to different boards run in parallel. One SSL context
-    serves every connection. ``transport_factory`` (address -> httpx transport) replaces the
-    network, for in-process tests.
+    board queue on its connection; calls to different boards run in parallel. Every session
+    shares the pool's :class:`~azsphere_async.options.ClientOptions` (given as ``options``,
+    or as keyword shortcuts), and so one SSL context.
     """
 
     def __init__(
-        self,
-        *,
-        ca: CAInput | None = None,
-        timeout: float | Timeouts | None = None,
-        retry: RetryPolicy | None = None,
-        max_response_bytes: int | None = None,
-        insecure_skip_verify: bool = False,
-        transport_factory: Callable[[str], httpx.AsyncBaseTransport] | None = None,
+        self, options: ClientOptions | None = None, **shortcuts: Unpack[OptionShortcuts]
     ) -> None:
-        self._ssl_context = make_ssl_context(ca, insecure_skip_verify=insecure_skip_verify)
-        self._timeout = Timeouts() if timeout is None else Timeouts.of(timeout)
-        self._retry = retry
-        self._max_response_bytes = check_max_response_bytes(max_response_bytes)
-        self._transport_factory = transport_factory
+        self.options = ClientOptions.build(options, **shortcuts)
         self._sessions: dict[str, DeviceSession] = {}
         self._closed = False
 
@@ -54,29 +43,26 @@ class SessionPool:
     @property
     def timeout(self) -> Timeouts:
         """The time limits every session of the pool uses."""
-        return self._timeout
+        return self.options.timeouts
 
-    def session(self, address: str) -> DeviceSession:
-        """The session for ``address``, created (without any traffic) on first use."""
+    def session(self, address: str, *, checked: DeviceAddress | None = None) -> DeviceSession:
+        """The session for ``address``, created (without any traffic) on first use.
+
+        ``checked`` is the address already checked by the caller (a fleet checks its
+        addresses once, when it is made).
+        """
         if self._closed:
             raise RuntimeError("the session pool is closed")
         session = self._sessions.get(address)
         if session is None:
-            check_address(address)
-            session = DeviceSession(
-                address,
-                ca=self._ssl_context,
-                timeout=self._timeout,
-                retry=self._retry,
-                max_response_bytes=self._max_response_bytes,
-                transport=self._transport_factory(address) if self._transport_factory else None,
-            )
+            target = checked if checked is not None else check_address(address)
+            session = DeviceSession(address, self.options, checked=target)
             self._sessions[address] = session
         return session
 
-    def client(self, address: str) -> DeviceClient:
+    def client(self, address: str, *, checked: DeviceAddress | None = None) -> DeviceClient:
         """A client for ``address`` on the pool's session; closing it leaves the session open."""
-        return DeviceClient(address, session=self.session(address))
+        return DeviceClient(address, session=self.session(address, checked=checked))
 
     async def discard(self, address: str) -> None:
         """Close and forget one board's session (a later call opens a new one)."""

@@ -1,10 +1,9 @@
-"""Image packages: checking them before upload, and streaming them with progress.
+"""Streamed uploads of image packages, with progress.
 
-An image package ends with a metadata block (identity, debug name, signature, ABI
-dependencies). :func:`inspect_image` reads only the file's tail, so a wrong file fails in a
-millisecond. :func:`stage_image` sends the package as ``PUT /update/stage`` with an exact
+:func:`stage_image` sends a package as ``PUT /update/stage`` with an exact
 ``Content-Length``, reading and sending it in chunks so memory stays flat whatever its size,
-and reports progress to a callback.
+and reports progress to a callback. A path or bytes is checked first with
+:func:`~azsphere_async.imagepackage.inspect_image`, so a wrong file fails before any traffic.
 """
 
 from __future__ import annotations
@@ -14,29 +13,26 @@ import io
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, TypeAlias
 
 import anyio
 import attrs
-from azuresphere_imagemetadata.exceptions import ImageMetadataDeserializationError
-from azuresphere_imagemetadata.image_metadata import ImageMetadata
-from azuresphere_imagemetadata.metadata_sections.identity import ImageType
 
 from .errors import ImagePackageError, InvalidArgumentError
-from .transport import DeviceSession
-from .versions import RestApiVersion
+from .imagepackage import ImagePackageInfo, inspect_image
+from .session import DeviceSession
+from .validation import check_chunk_size, check_whole_number
+from .versions import V3_0
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
-    "ImagePackageInfo",
+    "FleetProgressCallback",
     "ImageSource",
     "ImageStream",
     "ProgressCallback",
     "StageProgress",
     "StagedImage",
-    "inspect_image",
     "stage_image",
 ]
 
@@ -45,36 +41,11 @@ __all__ = [
 #: raw TLS pump and 256 KiB chunks 1.16x. glibc maps buffers of 128 KiB and more afresh only
 #: until its dynamic mmap threshold rises after the first free, so it does not hurt here.
 DEFAULT_CHUNK_SIZE: Final = 256 * 1024
-MIN_CHUNK_SIZE: Final = 4 * 1024
-MAX_CHUNK_SIZE: Final = 16 * 1024 * 1024
 
-# The metadata block is a few hundred bytes; this tail holds it with a wide margin.
-_TAIL_BYTES: Final = 64 * 1024
 # Files are read in blocks this large (one worker-thread hop each) and sent in chunks.
 _READ_BLOCK: Final = 1024 * 1024
 # Progress is reported at most this often, and always at the end.
 _PROGRESS_INTERVAL: Final = 0.05
-# PUT /update/stage appeared in REST API 3.0.0.
-_STAGE_VERSION: Final = RestApiVersion(3, 0, 0)
-
-
-@attrs.frozen
-class ImagePackageInfo:
-    """What an image package's metadata says about it."""
-
-    component_id: str
-    image_id: str
-    image_type: int
-    image_type_name: str
-    name: str
-    built_at: datetime | None
-    size: int
-    abi_depends: tuple[str, ...] = ()
-
-    @property
-    def is_application(self) -> bool:
-        """Whether this is an application image (image type 10)."""
-        return self.image_type == int(ImageType.Applications)
 
 
 @attrs.frozen
@@ -125,78 +96,10 @@ class StagedImage:
 
 #: Called with a :class:`StageProgress`; may be a plain function or a coroutine function.
 ProgressCallback: TypeAlias = Callable[[StageProgress], Awaitable[None] | None]
+#: Receives a board's address and its :class:`StageProgress` (progress of a fleet's uploads).
+FleetProgressCallback: TypeAlias = Callable[[str, StageProgress], Awaitable[None] | None]
 #: A path to an image package, its bytes, or an :class:`ImageStream`.
 ImageSource: TypeAlias = str | os.PathLike[str] | bytes | ImageStream
-
-
-def _parse_metadata(tail: bytes, size: int, what: str) -> ImagePackageInfo:
-    try:
-        metadata = ImageMetadata(tail)
-    except (ImageMetadataDeserializationError, ValueError, IndexError, KeyError) as exc:
-        raise ImagePackageError(
-            "image", what, f"an Azure Sphere image package (its metadata could not be read: {exc})"
-        ) from None
-    identity = metadata.identity
-    if identity is None:
-        raise ImagePackageError("image", what, "an image package with an identity section")
-    debug = metadata.debug
-    built_at = datetime.fromtimestamp(debug.debug_time, UTC) if debug and debug.debug_time else None
-    abi = metadata.sections_by_name("ABI Depends")
-    depends = tuple(str(v) for v in abi[0].versions) if abi else ()
-    return ImagePackageInfo(
-        component_id=str(identity.component_uid).lower(),
-        image_id=str(identity.image_uid).lower(),
-        image_type=int(identity.image_type),
-        image_type_name=ImageType.get_name(identity.image_type),
-        name=debug.image_name if debug else "",
-        built_at=built_at,
-        size=size,
-        abi_depends=depends,
-    )
-
-
-def inspect_image(source: str | os.PathLike[str] | bytes) -> ImagePackageInfo:
-    """Read an image package's metadata (from the file's tail only) and describe it.
-
-    Raises :class:`~azsphere_async.errors.ImagePackageError` for a missing file, an empty
-    file, or anything that is not an image package.
-    """
-    if isinstance(source, bytes):
-        return _parse_metadata(source[-_TAIL_BYTES:], len(source), f"{len(source)} bytes")
-    path = Path(source)
-    what = repr(str(path))
-    try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size == 0:
-                raise ImagePackageError("image", f"{what} (empty)", "a non-empty image package")
-            handle.seek(max(0, size - _TAIL_BYTES))
-            tail = handle.read()
-    except FileNotFoundError:
-        raise ImagePackageError(
-            "image", f"{what} (no such file)", "an existing image package file"
-        ) from None
-    except IsADirectoryError:
-        raise ImagePackageError("image", f"{what} (a directory)", "an image package file") from None
-    except OSError as exc:
-        raise ImagePackageError(
-            "image", f"{what} ({exc.strerror})", "a readable image package file"
-        ) from None
-    return _parse_metadata(tail, size, what)
-
-
-def _check_chunk_size(chunk_size: object) -> int:
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, int)
-        or not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE
-    ):
-        raise InvalidArgumentError(
-            "chunk_size",
-            repr(chunk_size),
-            f"an integer from {MIN_CHUNK_SIZE} to {MAX_CHUNK_SIZE} bytes",
-        )
-    return chunk_size
 
 
 def _open_and_read(path: Path, view: memoryview) -> tuple[io.BufferedReader, int]:
@@ -295,33 +198,34 @@ async def stage_image(
     progress: ProgressCallback | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     check: bool = True,
+    package: ImagePackageInfo | None = None,
 ) -> StagedImage:
     """Upload an image package to ``PUT /update/stage``, streamed, with progress.
 
     A path or bytes is checked first (``check=True``): it must be an image package whose
-    metadata can be read; the error comes before any traffic. A connection lost mid-upload
-    raises :class:`~azsphere_async.errors.DeviceUnreachableError` giving the bytes sent.
+    metadata can be read; the error comes before any traffic. ``package`` is that metadata
+    when the caller has read it already (a fleet reads it once for every board). A connection
+    lost mid-upload raises :class:`~azsphere_async.errors.DeviceUnreachableError` giving the
+    bytes sent.
     """
-    chunk_size = _check_chunk_size(chunk_size)
-    package: ImagePackageInfo | None = None
+    chunk_size = check_chunk_size(chunk_size)
     body: AsyncIterable[bytes]
     if isinstance(source, ImageStream):
-        if isinstance(source.size, bool) or not isinstance(source.size, int) or source.size <= 0:
-            raise InvalidArgumentError(
-                "image.size", repr(source.size), "a positive number of bytes"
-            )
-        size = source.size
+        package = None
+        size = check_whole_number(source.size, "image.size", minimum=1, unit="of bytes")
         body = _exact(source.chunks, size)
     elif isinstance(source, bytes):
         if not source:
             raise ImagePackageError("image", "0 bytes", "a non-empty image package")
-        package = inspect_image(source) if check else None
+        if package is None and check:
+            package = inspect_image(source)
         size = len(source)
         body = _bytes_chunks(source, chunk_size)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
-        if check:
+        if package is None and check:
             package = inspect_image(path)
+        if package is not None:
             size = package.size
         else:
             try:
@@ -342,7 +246,7 @@ async def stage_image(
         content=meter.count(body),
         content_length=size,
         content_type="application/octet-stream",
-        min_version=_STAGE_VERSION,
+        min_version=V3_0,
         operation="sideload.stage",
         bytes_sent=lambda: meter.sent,
     )

@@ -19,6 +19,7 @@ from functools import cache
 from importlib import resources
 
 from .errors import InvalidArgumentError
+from .validation import check_bool
 
 __all__ = ["DEVICE_CA_PEM", "CAInput", "default_ssl_context", "make_ssl_context"]
 
@@ -65,12 +66,11 @@ def make_ssl_context(
     verification off entirely and logs a warning; it exists for lab benches only, and it is
     the only way: a given context that does not verify certificates is refused.
     """
-    if not isinstance(insecure_skip_verify, bool):
-        raise InvalidArgumentError(
-            "insecure_skip_verify",
-            repr(insecure_skip_verify),
-            "True or False (only the boolean True turns certificate verification off)",
-        )
+    check_bool(
+        insecure_skip_verify,
+        "insecure_skip_verify",
+        allowed="True or False (only the boolean True turns certificate verification off)",
+    )
     if insecure_skip_verify:
         logger.warning(
             "TLS certificate verification is OFF (insecure_skip_verify=True): any machine "

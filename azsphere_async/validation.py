@@ -8,22 +8,30 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import math
 import re
 import uuid
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .errors import InvalidArgumentError
 
 __all__ = [
+    "DeviceAddress",
     "check_address",
+    "check_attempts",
     "check_bool",
     "check_cert_id",
     "check_choice",
+    "check_chunk_size",
     "check_component_id",
+    "check_concurrency",
     "check_hardware_address",
+    "check_instance",
     "check_interface_name",
+    "check_max_response_bytes",
     "check_network_id",
+    "check_optional_seconds",
     "check_port",
     "check_proxy_secret",
     "check_psk",
@@ -31,18 +39,23 @@ __all__ = [
     "check_ssid",
     "check_strings",
     "check_text",
+    "check_whole_number",
     "check_wifi_config_name",
     "mask",
     "shown_secret",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
-_CERT_ID = re.compile(r"^[A-Za-z0-9._-]{1,16}$")
+# Patterns are always applied with fullmatch: "$" alone would let a trailing newline through.
+_CERT_ID = re.compile(r"[A-Za-z0-9._-]{1,16}")
 _HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}$")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
+# A name whose last label is all digits can only be an IPv4 address (RFC 3696, 2).
+_NUMERIC_LABEL = re.compile(r"(?:.*\.)?[0-9]+")
 _INT32_MAX = 2**31 - 1
 
 
@@ -63,7 +76,20 @@ def _shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_address(address: object) -> tuple[str, int | None]:
+class DeviceAddress(NamedTuple):
+    """A checked board address: its host (IP address or DNS name) and optional port."""
+
+    host: str
+    port: int | None
+
+    @property
+    def base_url(self) -> str:
+        """``https://host[:port]``, with an IPv6 host in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}" + (f":{self.port}" if self.port is not None else "")
+
+
+def check_address(address: object) -> DeviceAddress:
     """Split ``"host"``, ``"host:port"`` or ``"[v6]:port"`` into host and port."""
     allowed = "'host' or 'host:port' (an IP address or DNS name, no scheme or path)"
     if not isinstance(address, str) or not address or address != address.strip():
@@ -96,9 +122,9 @@ def check_address(address: object) -> tuple[str, int | None]:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if not _HOSTNAME.match(host):
+        if not _HOSTNAME.fullmatch(host) or _NUMERIC_LABEL.fullmatch(host):
             raise InvalidArgumentError("address", _shown(address), allowed) from None
-    return host, port
+    return DeviceAddress(host, port)
 
 
 def check_component_id(value: object, argument: str = "component_id") -> str:
@@ -164,7 +190,7 @@ _DOT_SEGMENTS = (".", "..")
 
 def check_cert_id(value: object, argument: str = "cert_id") -> str:
     """A certificate identifier: 1 to 16 of ``A-Z a-z 0-9 . _ -``, but not "." or ".."."""
-    if isinstance(value, str) and _CERT_ID.match(value) and value not in _DOT_SEGMENTS:
+    if isinstance(value, str) and _CERT_ID.fullmatch(value) and value not in _DOT_SEGMENTS:
         return value
     raise InvalidArgumentError(
         argument,
@@ -200,11 +226,82 @@ def check_port(value: object, argument: str = "port") -> int:
     raise InvalidArgumentError(argument, _shown(value), "an integer from 0 to 65535")
 
 
-def check_seconds(value: object, argument: str) -> float:
-    """A positive number of seconds (not a ``bool``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidArgumentError(argument, repr(value), "a positive number of seconds")
+def check_seconds(
+    value: object, argument: str, *, allow_zero: bool = False, allowed_extra: str | None = None
+) -> float:
+    """A positive (or, with ``allow_zero``, non-negative), finite number of seconds.
+
+    ``bool``, NaN and infinity are refused; ``allowed_extra`` names what else the caller
+    accepts, for the message.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not (value >= 0 if allow_zero else value > 0)
+    ):
+        allowed = f"a {'non-negative' if allow_zero else 'positive'}, finite number of seconds"
+        if allowed_extra:
+            allowed += f", {allowed_extra}"
+        raise InvalidArgumentError(argument, _shown(value), allowed)
     return float(value)
+
+
+def check_optional_seconds(value: object, argument: str) -> float | None:
+    """:func:`check_seconds`, or ``None`` for no limit."""
+    if value is None:
+        return None
+    return check_seconds(value, argument, allowed_extra="or None for no limit")
+
+
+def check_whole_number(
+    value: object, argument: str, *, minimum: int, maximum: int | None = None, unit: str = ""
+) -> int:
+    """An ``int`` (not a ``bool``) of at least ``minimum`` (and at most ``maximum``)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        what = f" {unit}" if unit else ""
+        bounds = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise InvalidArgumentError(argument, _shown(value), f"a whole number{what} {bounds}")
+    return value
+
+
+def check_attempts(value: object) -> int:
+    """How many times a read is tried in all: a whole number of at least 1."""
+    return check_whole_number(value, "retry.attempts", minimum=1)
+
+
+def check_concurrency(value: object) -> int:
+    """How many boards are worked on at once: a whole number of at least 1."""
+    return check_whole_number(value, "concurrency", minimum=1)
+
+
+def check_max_response_bytes(value: object) -> int:
+    """A session's answer-size cap: a positive whole number of bytes."""
+    return check_whole_number(value, "max_response_bytes", minimum=1, unit="of bytes")
+
+
+#: The smallest and largest chunks an upload is cut into.
+MIN_CHUNK_SIZE = 4 * 1024
+MAX_CHUNK_SIZE = 16 * 1024 * 1024
+
+
+def check_chunk_size(value: object) -> int:
+    """The size of an upload's chunks: 4 KiB to 16 MiB."""
+    return check_whole_number(
+        value, "chunk_size", minimum=MIN_CHUNK_SIZE, maximum=MAX_CHUNK_SIZE, unit="of bytes"
+    )
+
+
+def check_instance(value: object, cls: type[T], argument: str) -> T:
+    """``value`` itself, if it is a ``cls``."""
+    if not isinstance(value, cls):
+        raise InvalidArgumentError(argument, type(value).__name__, f"a {cls.__name__}")
+    return value
 
 
 def check_network_id(value: object, argument: str = "network_id") -> int:
@@ -232,16 +329,16 @@ def check_interface_name(value: object, argument: str = "name") -> str:
 
 def check_hardware_address(value: object, argument: str = "hardware_address") -> str:
     """A MAC address written ``a1:b2:c3:4d:e5:6f`` (17 characters)."""
-    if isinstance(value, str) and _MAC.match(value):
+    if isinstance(value, str) and _MAC.fullmatch(value):
         return value
     raise InvalidArgumentError(argument, _shown(value), "a MAC address like 'a1:b2:c3:4d:e5:6f'")
 
 
-def check_bool(value: object, argument: str) -> bool:
+def check_bool(value: object, argument: str, *, allowed: str = "True or False") -> bool:
     """A real ``bool`` (not 0/1 or a string)."""
     if isinstance(value, bool):
         return value
-    raise InvalidArgumentError(argument, _shown(value), "True or False")
+    raise InvalidArgumentError(argument, _shown(value), allowed)
 
 
 def check_strings(values: Iterable[object], argument: str, *, max_length: int) -> list[str]:

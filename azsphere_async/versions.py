@@ -1,4 +1,5 @@
-"""REST API versions: parsing the ``REST-API-Version`` header and comparing versions."""
+"""REST API versions: parsing the ``REST-API-Version`` header, comparing versions, and the
+versions at which calls appeared (from the history in the OpenAPI description)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 import attrs
 
-__all__ = ["RestApiVersion"]
+__all__ = ["V1_2", "V2_0", "V3_0", "V3_1", "V4_1", "V4_3", "V4_5", "V4_6", "RestApiVersion"]
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?\s*$")
 
@@ -30,3 +31,22 @@ class RestApiVersion:
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.patch}"
+
+
+#: ``GET /log``.
+V1_2 = RestApiVersion(1, 2, 0)
+#: ``GET``/``PATCH /app/status``.
+V2_0 = RestApiVersion(2, 0, 0)
+#: ``/update/stage``, ``/update/install``, ``DELETE /wifi/config/networks/{id}``.
+V3_0 = RestApiVersion(3, 0, 0)
+#: ``/abi_versions``, capabilities, manufacturing state, ``/app/quota``, ``/telemetry``,
+#: ``/net/status`` and ``GET /net/interfaces``.
+V3_1 = RestApiVersion(3, 1, 0)
+#: ``/net/firewall/rulesets``.
+V4_1 = RestApiVersion(4, 1, 0)
+#: ``PATCH /net/interfaces/{name}``, ``/stats/memory/groups/applications``.
+V4_3 = RestApiVersion(4, 3, 0)
+#: ``/osversion``.
+V4_5 = RestApiVersion(4, 5, 0)
+#: ``enablePowerSavings`` on ``PATCH /wifi/interface``.
+V4_6 = RestApiVersion(4, 6, 0)

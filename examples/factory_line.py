@@ -34,8 +34,15 @@ from typing import Any
 
 import anyio
 
-from azsphere_async import DeviceClient, Fleet, inspect_image, list_attached_devices
-from azsphere_async.cli.readiness import ReadinessCriteria, ReadinessReport, check_readiness
+from azsphere_async import (
+    DeviceClient,
+    Fleet,
+    ReadinessCriteria,
+    ReadinessReport,
+    check_readiness,
+    inspect_image,
+    list_attached_devices,
+)
 from azsphere_async.tls import CAInput
 
 

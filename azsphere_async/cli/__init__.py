@@ -2,7 +2,7 @@
 
 Install it with the ``cli`` extra (``pip install 'azsphere-async[cli]'``) and run
 ``azsphere-async --help``. The command is built with click and rich; importing this package
-imports neither, so :mod:`azsphere_async.cli.readiness` stays usable on its own.
+imports neither.
 """
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ import click
 
 from ..client import DeviceClient
 from ..errors import AzsphereError
+from ..imagepackage import inspect_image
 from ..models import AppQuota, AppTrigger, SystemRestart
-from ..staging import inspect_image
 from ._context import EXIT_USAGE, AppContext, BoardRows, board_options, pass_app
 from .output import Cell, Column, styled
-from .readiness import APPLICATION_IMAGE_TYPE
 
 __all__ = ["register"]
 
@@ -95,9 +94,7 @@ def app_status(app: AppContext, component: str | None) -> None:
             status = await device.app.get_status(cid)
             return [_AppState(cid, "", str(status.state.value))]
         images = await device.image.get_images()
-        apps = [
-            c for c in images.components or () if c.image_type == APPLICATION_IMAGE_TYPE and c.uid
-        ]
+        apps = [c for c in images.components or () if c.is_application and c.uid]
         states: dict[str, str] = {}
 
         async def one(uid: str) -> None:

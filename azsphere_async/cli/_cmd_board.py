@@ -30,7 +30,6 @@ from ._context import (
 )
 from ._format import format_bytes, format_uptime, safe_filename, short_id, to_jsonable
 from .output import Cell, Column, Output, styled
-from .readiness import APPLICATION_IMAGE_TYPE
 
 __all__ = ["STATUS_ROWS", "BoardStatus", "read_status", "register", "show_attached"]
 
@@ -118,7 +117,7 @@ STATUS_ROWS = BoardRows[BoardStatus](
 def _image_rows(images: ImageList) -> list[dict[str, Cell | None]]:
     rows: list[dict[str, Cell | None]] = []
     for component in images.components or ():
-        is_app = component.image_type == APPLICATION_IMAGE_TYPE
+        is_app = component.is_application
         size = sum(i.length_in_bytes or 0 for i in component.images or ())
         kind = "app" if is_app else f"system ({component.image_type})"
         rows.append(

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import attrs
 import click
 
-from ..client import DeviceClient
+from ..deploy import Deployment
 from ..errors import ImagePackageError
 from ..fleet import BoardResult
-from ..resources.sideload import Deployment
-from ..staging import ImagePackageInfo, StageProgress, inspect_image
+from ..imagepackage import ImagePackageInfo, inspect_image
+from ..staging import StageProgress
 from ._context import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -30,38 +26,22 @@ from ._errors import describe
 from ._format import format_bytes, format_duration, format_rate, to_jsonable
 from .output import Column, styled
 from .progress import DeployDisplay
+from .selection import BoardSelection
 
-__all__ = [
-    "DEPLOY_TIMEOUT",
-    "DeployOutcome",
-    "deploy_operation",
-    "deploy_rows",
-    "describe_package",
-    "finish_callback",
-    "register",
-]
+__all__ = ["DEPLOY_TIMEOUT", "deploy_boards", "deploy_rows", "describe_package", "register"]
 
 #: The default limit on one board's whole deploy, in seconds.
 DEPLOY_TIMEOUT = 600.0
 
 
-@attrs.frozen
-class DeployOutcome:
-    """One board's deploy as the command reports it, from the library's Deployment."""
-
-    deployment: Deployment
-    elapsed: float
-
-    @property
-    def state(self) -> str:
-        """The application's state afterwards (``-`` for a system image)."""
-        state = self.deployment.app_state
-        return "-" if state is None else str(state.value)
+def _state(deployment: Deployment) -> str:
+    """The application's state afterwards (``-`` for a system image)."""
+    return "-" if deployment.app_state is None else str(deployment.app_state.value)
 
 
-def deploy_rows(package: ImagePackageInfo) -> BoardRows[DeployOutcome]:
+def deploy_rows(package: ImagePackageInfo) -> BoardRows[Deployment]:
     """How deploy results are shown (the demo uses it too)."""
-    return BoardRows[DeployOutcome](
+    return BoardRows[Deployment](
         columns=[
             Column("Result", "result", no_wrap=True),
             Column("Sent", "sent", justify="right", no_wrap=True),
@@ -69,28 +49,27 @@ def deploy_rows(package: ImagePackageInfo) -> BoardRows[DeployOutcome]:
             Column("Upload", "rate", justify="right", no_wrap=True),
             Column("App", "app", no_wrap=True),
         ],
-        rows=lambda o: [
+        rows=lambda d: [
             {
                 "result": styled(
-                    "installed, restarted" if o.deployment.restarted else "installed",
-                    "bold green",
+                    "installed, restarted" if d.restarted else "installed", "bold green"
                 ),
-                "sent": format_bytes(o.deployment.staged.bytes_sent),
-                "time": format_duration(o.elapsed),
-                "rate": format_rate(o.deployment.staged.rate),
-                "app": o.state,
+                "sent": format_bytes(d.staged.bytes_sent),
+                "time": format_duration(d.elapsed),
+                "rate": format_rate(d.staged.rate),
+                "app": _state(d),
             }
         ],
-        data=lambda o: {
-            "component_id": o.deployment.package.component_id,
-            "name": o.deployment.package.name,
-            "bytes_sent": o.deployment.staged.bytes_sent,
-            "stage_seconds": round(o.deployment.staged.elapsed, 3),
-            "stage_rate": round(o.deployment.staged.rate, 1),
-            "seconds": round(o.elapsed, 3),
-            "app_state": None if o.deployment.app_state is None else o.state,
-            "restarted": o.deployment.restarted,
-            "component": to_jsonable(o.deployment.component),
+        data=lambda d: {
+            "component_id": d.package.component_id,
+            "name": d.package.name,
+            "bytes_sent": d.staged.bytes_sent,
+            "stage_seconds": round(d.staged.elapsed, 3),
+            "stage_rate": round(d.staged.rate, 1),
+            "seconds": round(d.elapsed, 3),
+            "app_state": None if d.app_state is None else _state(d),
+            "restarted": d.restarted,
+            "component": to_jsonable(d.component),
         },
     )
 
@@ -103,36 +82,38 @@ def describe_package(package: ImagePackageInfo) -> str:
     )
 
 
-def deploy_operation(
-    image: str | os.PathLike[str],
+async def deploy_boards(
+    app: AppContext,
+    image: Path,
     package: ImagePackageInfo,
-    display: DeployDisplay,
+    selection: BoardSelection,
+    collected: Collected[Deployment],
     *,
     start: bool,
-) -> Callable[[DeviceClient], Awaitable[DeployOutcome]]:
-    """The per-board deploy, reporting to ``display``."""
+    display: DeployDisplay | None = None,
+) -> None:
+    """Deploy ``image`` to the chosen boards with a live display, filling ``collected``.
 
-    async def operation(device: DeviceClient) -> DeployOutcome:
-        address = device.address
+    ``display`` is one the caller already made (and feeds too); by default one is made here.
+    """
+    with display or DeployDisplay(app.output, selection.addresses, package.size) as shown:
 
-        def progress(update: StageProgress) -> None:
-            display.update(address, update)
+        def progress(address: str, update: StageProgress) -> None:
+            shown.update(address, update)
 
-        started = time.monotonic()
-        deployment = await device.sideload.deploy(image, start=start, progress=progress)
-        return DeployOutcome(deployment, time.monotonic() - started)
+        def finished(result: BoardResult[Deployment]) -> None:
+            detail = describe(result.error) if result.error is not None else ""
+            shown.finished(result.address, result.ok, detail)
 
-    return operation
-
-
-def finish_callback(display: DeployDisplay) -> Callable[[BoardResult[DeployOutcome]], None]:
-    """Tell the display each board's outcome as it arrives."""
-
-    def on_result(result: BoardResult[DeployOutcome]) -> None:
-        detail = describe(result.error) if result.error is not None else ""
-        display.finished(result.address, result.ok, detail)
-
-    return on_result
+        limit = app.time_limit(DEPLOY_TIMEOUT)
+        await app.collect(
+            lambda fleet: fleet.deploy_as_completed(
+                image, start=start, progress=progress, timeout=limit
+            ),
+            collected,
+            selection,
+            on_result=finished,
+        )
 
 
 def register(cli: click.Group) -> None:
@@ -161,7 +142,7 @@ def deploy(app: AppContext, image: Path, manual: bool) -> None:
     except ImagePackageError as exc:
         out.error(f"{exc}; nothing was sent")
         sys.exit(EXIT_USAGE)
-    collected: Collected[DeployOutcome] = Collected()
+    collected: Collected[Deployment] = Collected()
 
     async def main() -> int:
         selection = await app.select()
@@ -170,14 +151,7 @@ def deploy(app: AppContext, image: Path, manual: bool) -> None:
             f"Deploying [bold]{describe_package(package)}[/] to {count} "
             f"{'board' if count == 1 else 'boards'}"
         )
-        with DeployDisplay(out, selection.addresses, package.size) as display:
-            await app.gather(
-                deploy_operation(image, package, display, start=not manual),
-                collected,
-                timeout=DEPLOY_TIMEOUT,
-                on_result=finish_callback(display),
-                selection=selection,
-            )
+        await deploy_boards(app, image, package, selection, collected, start=not manual)
         return EXIT_OK
 
     status = app.run(main)

@@ -17,9 +17,11 @@ import anyio
 import click
 import httpx
 
+from ..deploy import Deployment
 from ..discovery import list_attached_devices
+from ..imagepackage import inspect_image
 from ..models import AppStatus
-from ..staging import inspect_image
+from ..readiness import ReadinessCriteria, ReadinessReport, check_readiness
 from ..tls import make_ssl_context
 from ._context import (
     EXIT_FAILED,
@@ -32,12 +34,10 @@ from ._context import (
 )
 from ._format import format_bytes, format_duration, format_rate
 from .output import Column, styled
-from .readiness import ReadinessCriteria, ReadinessReport, check_readiness
 
 if TYPE_CHECKING:
     from ..mock import MockFleet
     from ._cmd_board import BoardStatus
-    from ._cmd_deploy import DeployOutcome
 
 __all__ = ["DEMO_IMAGE", "SlowLinkTransport", "demo_image_path", "register"]
 
@@ -264,12 +264,7 @@ class _Demo:
 
     async def _tour(self, fleet: MockFleet) -> int:
         from ._cmd_board import STATUS_ROWS, read_status, show_attached
-        from ._cmd_deploy import (
-            DEPLOY_TIMEOUT,
-            deploy_operation,
-            deploy_rows,
-            finish_callback,
-        )
+        from ._cmd_deploy import deploy_boards, deploy_rows
         from ._cmd_ready import READINESS_ROWS, not_ready
         from .progress import DeployDisplay
 
@@ -310,18 +305,13 @@ class _Demo:
             f"Image package: {self.package.name}, {format_bytes(self.package.size)} "
             f"(component {self.package.component_id[:8]}…)"
         )
-        deployed: Collected[DeployOutcome] = Collected()
+        deployed: Collected[Deployment] = Collected()
         deploy_started = time.monotonic()
         selection = await app.select()
-        with DeployDisplay(out, selection.addresses, self.package.size) as shown:
-            display = shown
-            await app.gather(
-                deploy_operation(self.image, self.package, shown, start=True),
-                deployed,
-                timeout=DEPLOY_TIMEOUT,
-                on_result=finish_callback(shown),
-                selection=selection,
-            )
+        display = DeployDisplay(out, selection.addresses, self.package.size)
+        await deploy_boards(
+            app, self.image, self.package, selection, deployed, start=True, display=display
+        )
         display = None
         deploy_seconds = time.monotonic() - deploy_started
         deploy_code = app.report(

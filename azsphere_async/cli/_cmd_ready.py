@@ -7,9 +7,9 @@ import sys
 import click
 
 from ..fleet import BoardResult
+from ..readiness import CHECKS, CheckStatus, ReadinessCriteria, ReadinessReport, check_readiness
 from ._context import AppContext, BoardRows, board_options, pass_app, state_choice
 from .output import Cell, Column, styled
-from .readiness import CHECKS, CheckStatus, ReadinessCriteria, ReadinessReport, check_readiness
 
 __all__ = ["READINESS_ROWS", "not_ready", "register", "show_readiness"]
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Final, Generic, NoReturn, TypeVar
 
@@ -23,6 +24,7 @@ from ..client import DeviceClient
 from ..discovery import DEFAULT_DCS_URL
 from ..errors import AzsphereError
 from ..fleet import BoardResult, Fleet
+from ..options import DEFAULT_CONCURRENCY
 from ..tls import CAInput
 from ._errors import describe, error_json
 from .output import Cell, Column, Output, styled
@@ -100,7 +102,7 @@ class AppContext:
         self.devices_file: Path | None = None
         self.all_boards = False
         self.dcs_url = DEFAULT_DCS_URL
-        self.concurrency = 64
+        self.concurrency = DEFAULT_CONCURRENCY
         self.timeout: float | None = None
         self.ca: CAInput | None = None
         #: Replaces the network for every board (the demo's simulated slow links).
@@ -163,22 +165,35 @@ class AppContext:
         collected: Collected[T],
         *,
         timeout: float | None = DEFAULT_TIMEOUT,
-        on_result: Callable[[BoardResult[T]], None] | None = None,
         selection: BoardSelection | None = None,
     ) -> None:
         """Choose the boards and run ``operation`` on each, filling ``collected`` as they finish.
 
-        The coroutine behind :meth:`run_boards`, for callers already in an event loop (deploy
-        and the demo). ``on_result`` hears each board as it finishes; a ``selection`` made
-        earlier is used as it is.
+        The coroutine behind :meth:`run_boards`, for callers already in an event loop (the
+        demo); a ``selection`` made earlier is used as it is.
+        """
+        limit = self.time_limit(timeout)
+        await self.collect(
+            lambda fleet: fleet.as_completed(operation, timeout=limit), collected, selection
+        )
+
+    async def collect(
+        self,
+        start: Callable[[Fleet], AbstractAsyncContextManager[AsyncIterator[BoardResult[T]]]],
+        collected: Collected[T],
+        selection: BoardSelection | None = None,
+        *,
+        on_result: Callable[[BoardResult[T]], None] | None = None,
+    ) -> None:
+        """Run ``start(fleet)`` over the chosen boards, filling ``collected`` as they finish.
+
+        ``start`` is a fleet's as-completed run (``fleet.as_completed(...)`` or
+        ``fleet.deploy_as_completed(...)``); ``on_result`` hears each board as it finishes.
         """
         if selection is None:
             selection = await self.select()
         collected.addresses = selection.addresses
-        async with (
-            self.fleet(selection.addresses) as fleet,
-            fleet.as_completed(operation, timeout=self.time_limit(timeout)) as results,
-        ):
+        async with self.fleet(selection.addresses) as fleet, start(fleet) as results:
             async for result in results:
                 collected.results[result.address] = result
                 if on_result is not None:
@@ -468,7 +483,7 @@ def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
         click.option(
             "--concurrency",
             type=click.IntRange(min=1),
-            default=None if hidden else 64,
+            default=None if hidden else DEFAULT_CONCURRENCY,
             show_default=expose,
             hidden=hidden,
             help="Boards worked on at once.",

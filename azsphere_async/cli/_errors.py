@@ -1,80 +1,73 @@
 """How failures are told to a person: which board, what failed, and what to do next.
 
-Every failure becomes one line. ``--debug`` adds the traceback; without it, an exception
-this library did not expect is still one line, with a pointer to ``--debug``.
+Every failure becomes one line: what failed (the error's ``detail``) and what to do next (the
+error's own ``hint``, set where the library raised it). Where the command has an option for
+the remedy, the hint names that option instead. ``--debug`` adds the traceback; without it,
+an exception this library did not expect is still one line, with a pointer to ``--debug``.
 """
 
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import Any, Final
 
 from ..errors import (
     AzsphereError,
     DeviceError,
     DeviceHTTPError,
     DeviceTimeoutError,
-    DeviceUnreachableError,
+    DiscoveryError,
     MalformedResponseError,
-    NotFoundError,
+    ResponseTooLargeError,
     TLSVerificationError,
-    UnsupportedVersionError,
 )
 
 __all__ = ["describe", "error_json", "hint_for", "one_line", "traceback_text"]
 
+#: The remedies the command line offers as options, by the kind of failure.
+_COMMAND_HINTS: Final[tuple[tuple[type[AzsphereError], str], ...]] = (
+    (DiscoveryError, "point --dcs-url at the service, or name the boards with --device"),
+    (
+        DeviceTimeoutError,
+        "check that the board is powered and attached, or allow longer with --timeout",
+    ),
+    (ResponseTooLargeError, "the command does not read answers this large"),
+)
+
+_SEE_REQUESTS: Final = "run with --debug to see the requests"
+
 
 def hint_for(exc: BaseException) -> str:
-    """What an operator can do next about this failure, or ``""`` when the message says it."""
-    if isinstance(exc, DeviceError) and exc.address.startswith(("http://", "https://")):
-        return "otherwise point --dcs-url at the service, or name the boards with --device"
-    if isinstance(exc, DeviceTimeoutError):
-        return (
-            "the board did not answer in time: check that it is powered and attached, "
-            "or allow longer with --timeout"
-        )
-    if isinstance(exc, DeviceUnreachableError):
-        return (
-            "check that the board is attached and its address is right "
-            "(`azsphere-async devices` lists attached boards)"
-        )
-    if isinstance(exc, TLSVerificationError):
-        return "the board's certificate did not verify; for a board with another CA pass --ca FILE"
-    if isinstance(exc, UnsupportedVersionError):
-        return ""  # its message already says what to do
-    if isinstance(exc, NotFoundError):
-        return "check the name or ID given; the board does not have it"
-    if isinstance(exc, DeviceHTTPError):
-        return "" if exc.hint() else "run with --debug to see the requests"
-    if isinstance(exc, MalformedResponseError):
-        return "the board answered something unexpected; run with --debug to see the requests"
+    """What an operator can do next about this failure, or ``""``."""
+    if isinstance(exc, TLSVerificationError) and exc.untrusted_certificate:
+        return "for a board whose certificate comes from another CA, pass --ca FILE"
+    for kind, hint in _COMMAND_HINTS:
+        if isinstance(exc, kind):
+            return hint
     if isinstance(exc, AzsphereError):
+        if exc.hint:
+            return exc.hint
+        if isinstance(exc, DeviceHTTPError | MalformedResponseError):
+            return _SEE_REQUESTS
         return ""
     if isinstance(exc, OSError):
         return ""
     return "this is unexpected; run with --debug for the traceback and report it"
 
 
-_ADVICE = ("check ", "enable ", "retry", "update ", "raise ", "pass ", "run ", "give ", "use ")
-
-
-def _advises(text: str) -> bool:
-    """Whether a message already says what to do (the library's messages often do)."""
-    lowered = text.lower()
-    return any(f"; {word}" in lowered or f"({word}" in lowered for word in _ADVICE)
+def _what_failed(exc: BaseException) -> str:
+    if isinstance(exc, DeviceError | DiscoveryError):
+        return exc.detail
+    if isinstance(exc, AzsphereError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def describe(exc: BaseException) -> str:
     """The failure without the board's address (for an error column), with the next step."""
-    if isinstance(exc, DeviceError):
-        text = exc.detail
-    elif isinstance(exc, AzsphereError):
-        text = str(exc)
-    elif isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
-    else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    hint = "" if _advises(text) else hint_for(exc)
+    text, hint = _what_failed(exc), hint_for(exc)
     if not hint:
         return text
     if text.rstrip().endswith(("?", ".")):
@@ -94,8 +87,8 @@ def error_json(exc: BaseException) -> dict[str, Any]:
     """The failure as JSON data: its type, its message, the next step and HTTP details."""
     data: dict[str, Any] = {
         "type": type(exc).__name__,
-        "message": exc.detail if isinstance(exc, DeviceError) else str(exc),
-        "hint": hint_for(exc) or (exc.hint() if isinstance(exc, DeviceHTTPError) else ""),
+        "message": _what_failed(exc),
+        "hint": hint_for(exc),
     }
     if isinstance(exc, DeviceHTTPError):
         data.update(status=exc.status, error_code=exc.error_code, meaning=exc.meaning)

@@ -19,7 +19,7 @@ import attrs
 
 from ..discovery import DEFAULT_DCS_URL, list_attached_devices
 from ..errors import InvalidArgumentError
-from ..transport import DEFAULT_ADDRESS
+from ..options import DEFAULT_ADDRESS
 from ..validation import check_address
 
 __all__ = [

@@ -9,7 +9,7 @@ models do not know are ignored, so answers from newer devices still parse.
 
 from __future__ import annotations
 
-from ._converter import make_converter
+from ._converter import make_converter as _make_converter
 from ._wire import TolerantStrEnum
 from .app import (
     AppControlMode,
@@ -18,8 +18,10 @@ from .app import (
     AppState,
     AppStatus,
     AppStatusChange,
+    AppStatusRequest,
     AppTrigger,
     HeapUsage,
+    InstallRequest,
     MemoryStatistics,
     MemoryStatsDetails,
     ProcessMemoryDetails,
@@ -41,7 +43,7 @@ from .device import (
     SecurityState,
     SystemRestart,
 )
-from .image import AbiVersions, ComponentDetails, ImageDetails, ImageList
+from .image import APPLICATION_IMAGE_TYPE, AbiVersions, ComponentDetails, ImageDetails, ImageList
 from .network import (
     FirewallAction,
     FirewallConnectionState,
@@ -52,6 +54,7 @@ from .network import (
     FirewallRulesets,
     IpAssignment,
     NetworkInterface,
+    NetworkInterfaceRequest,
     NetworkInterfaces,
     NetworkProxy,
     NetworkStatus,
@@ -70,10 +73,12 @@ from .wifi import (
     WifiConnectionFailures,
     WifiConnectionState,
     WifiFailureReason,
+    WifiInterfaceRequest,
     WifiInterfaceState,
     WifiKeyManagement,
     WifiMode,
     WifiNetwork,
+    WifiNetworkChangeRequest,
     WifiNetworkRequest,
     WifiNetworks,
     WifiPowerSavingsState,
@@ -84,6 +89,7 @@ from .wifi import (
 )
 
 __all__ = [
+    "APPLICATION_IMAGE_TYPE",
     "AbiVersions",
     "AppControlMode",
     "AppMemoryDetails",
@@ -91,6 +97,7 @@ __all__ = [
     "AppState",
     "AppStatus",
     "AppStatusChange",
+    "AppStatusRequest",
     "AppTrigger",
     "CertificateInfo",
     "CertificateList",
@@ -111,12 +118,14 @@ __all__ = [
     "HeapUsage",
     "ImageDetails",
     "ImageList",
+    "InstallRequest",
     "IpAssignment",
     "ManufacturingState",
     "ManufacturingStatus",
     "MemoryStatistics",
     "MemoryStatsDetails",
     "NetworkInterface",
+    "NetworkInterfaceRequest",
     "NetworkInterfaces",
     "NetworkProxy",
     "NetworkStatus",
@@ -138,10 +147,12 @@ __all__ = [
     "WifiConnectionFailures",
     "WifiConnectionState",
     "WifiFailureReason",
+    "WifiInterfaceRequest",
     "WifiInterfaceState",
     "WifiKeyManagement",
     "WifiMode",
     "WifiNetwork",
+    "WifiNetworkChangeRequest",
     "WifiNetworkRequest",
     "WifiNetworks",
     "WifiPowerSavingsState",
@@ -153,4 +164,4 @@ __all__ = [
 ]
 
 #: The shared converter between device JSON and these models (see the module docstring).
-converter = make_converter()
+converter = _make_converter()

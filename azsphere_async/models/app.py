@@ -13,8 +13,10 @@ __all__ = [
     "AppState",
     "AppStatus",
     "AppStatusChange",
+    "AppStatusRequest",
     "AppTrigger",
     "HeapUsage",
+    "InstallRequest",
     "MemoryStatistics",
     "MemoryStatsDetails",
     "ProcessMemoryDetails",
@@ -60,6 +62,22 @@ class AppStatusChange:
 
     state: AppState
     real_time_core: int | None = None
+
+
+@wire()
+@attrs.frozen(kw_only=True)
+class AppStatusRequest:
+    """The body of ``PATCH /app/status/{componentId}``."""
+
+    trigger: AppTrigger
+
+
+@wire()
+@attrs.frozen(kw_only=True)
+class InstallRequest:
+    """The body of ``POST /update/install``; ``Manual`` keeps the installed apps from starting."""
+
+    app_control_mode: AppControlMode | None = None
 
 
 @wire(usage_kb="UsageKB", limit_kb="LimitKB")

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import attrs
 
 from ._wire import wire
 
-__all__ = ["AbiVersions", "ComponentDetails", "ImageDetails", "ImageList"]
+__all__ = [
+    "APPLICATION_IMAGE_TYPE",
+    "AbiVersions",
+    "ComponentDetails",
+    "ImageDetails",
+    "ImageList",
+]
+
+#: The image type of applications (the other types are parts of the OS).
+APPLICATION_IMAGE_TYPE: Final = 10
 
 
 @wire(
@@ -45,6 +56,11 @@ class ComponentDetails:
     does_image_type_require_restart: bool | None = None
     name: str | None = None
     images: tuple[ImageDetails, ...] | None = None
+
+    @property
+    def is_application(self) -> bool:
+        """Whether this component is an application (image type 10)."""
+        return self.image_type == APPLICATION_IMAGE_TYPE
 
 
 @wire(style="snake")

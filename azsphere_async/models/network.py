@@ -16,6 +16,7 @@ __all__ = [
     "FirewallRulesets",
     "IpAssignment",
     "NetworkInterface",
+    "NetworkInterfaceRequest",
     "NetworkInterfaces",
     "NetworkProxy",
     "NetworkStatus",
@@ -118,6 +119,15 @@ class NetworkInterface:
     ip_addresses: tuple[str, ...] | None = None
     connected_to_internet: bool | None = None
     #: The MAC address, such as ``a1:b2:c3:4d:e5:6f`` (REST API 4.3.0 and later).
+    hardware_address: str | None = None
+
+
+@wire()
+@attrs.frozen(kw_only=True)
+class NetworkInterfaceRequest:
+    """The body of ``PATCH /net/interfaces/{name}``."""
+
+    interface_up: bool | None = None
     hardware_address: str | None = None
 
 

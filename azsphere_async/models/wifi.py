@@ -16,10 +16,12 @@ __all__ = [
     "WifiConnectionFailures",
     "WifiConnectionState",
     "WifiFailureReason",
+    "WifiInterfaceRequest",
     "WifiInterfaceState",
     "WifiKeyManagement",
     "WifiMode",
     "WifiNetwork",
+    "WifiNetworkChangeRequest",
     "WifiNetworkRequest",
     "WifiNetworks",
     "WifiPowerSavingsState",
@@ -169,6 +171,24 @@ class WifiNetworkRequest:
     client_identity: str | None = None
     client_cert_store_identifier: str | None = None
     root_ca_cert_store_identifier: str | None = None
+
+
+@wire()
+@attrs.frozen(kw_only=True)
+class WifiNetworkChangeRequest:
+    """The body of ``PATCH /wifi/config/networks/{id}``; the PSK never shows in reprs."""
+
+    config_state: WifiConfigState | None = None
+    psk: str | None = attrs.field(default=None, repr=False)
+
+
+@wire()
+@attrs.frozen(kw_only=True)
+class WifiInterfaceRequest:
+    """The body of ``PATCH /wifi/interface``."""
+
+    reload_config: bool | None = None
+    enable_power_savings: bool | None = None
 
 
 @wire(

@@ -15,7 +15,6 @@ from ..models import (
     CertificateSpace,
     CertificateType,
     CertificateUpload,
-    converter,
 )
 from ..validation import check_cert_id, check_choice, check_text, mask, shown_secret
 from ._base import Resource
@@ -86,6 +85,8 @@ def _check_cert_type(value: object) -> CertificateType:
 class CertificatesResource(Resource):
     """The device's certificate store, with certificates addressed by identifier."""
 
+    group = "certificates"
+
     async def add(
         self,
         cert_id: str,
@@ -137,43 +138,23 @@ class CertificatesResource(Resource):
         body = CertificateUpload(
             cert_type=kind, public_cert=public_text, private_key=key_text, password=password
         )
-        await self._session.call_json(
-            "POST",
-            f"/certstore/certs/{identifier}",
-            json=converter.unstructure(body),
-            operation="certificates.add",
-            allow_empty=True,
-        )
+        await self._send("POST", f"/certstore/certs/{identifier}", body=body)
 
     async def list(self) -> builtins.list[str]:
         """The identifiers of every installed certificate."""
-        data = await self._session.call_json(
-            "GET", "/certstore/certs", operation="certificates.list"
-        )
-        listing = self._session.structure(data, CertificateList, what="certificate list")
-        return list(listing.identifiers or ())
+        listing = await self._get("/certstore/certs", CertificateList)
+        return builtins.list(listing.identifiers or ())
 
     async def get(self, cert_id: str) -> CertificateInfo:
         """One certificate's identifier, validity period, subject and issuer."""
         identifier = check_cert_id(cert_id)
-        data = await self._session.call_json(
-            "GET", f"/certstore/certs/{identifier}", operation="certificates.get"
-        )
-        return self._session.structure(data, CertificateInfo, what="certificate information")
+        return await self._get(f"/certstore/certs/{identifier}", CertificateInfo)
 
     async def get_space(self) -> CertificateSpace:
         """How many bytes are free in the certificate store."""
-        data = await self._session.call_json(
-            "GET", "/certstore/space", operation="certificates.get_space"
-        )
-        return self._session.structure(data, CertificateSpace, what="certificate space")
+        return await self._get("/certstore/space", CertificateSpace)
 
     async def remove(self, cert_id: str) -> None:
         """Delete the certificate installed under ``cert_id``."""
         identifier = check_cert_id(cert_id)
-        await self._session.call_json(
-            "DELETE",
-            f"/certstore/certs/{identifier}",
-            operation="certificates.remove",
-            allow_empty=True,
-        )
+        await self._send("DELETE", f"/certstore/certs/{identifier}")

@@ -14,8 +14,8 @@ from ..errors import (
 )
 from ..models import DeviceStatus, OsVersion, SecurityState, SystemRestart
 from ..validation import check_bool, check_seconds
-from ..versions import RestApiVersion
-from ._base import V1_2, V3_1, V4_5, Resource
+from ..versions import V1_2, V3_1, V4_5, RestApiVersion
+from ._base import Resource
 
 __all__ = ["DeviceResource"]
 
@@ -25,10 +25,11 @@ logger = logging.getLogger("azsphere_async")
 class DeviceResource(Resource):
     """The device as a whole."""
 
+    group = "device"
+
     async def get_status(self) -> DeviceStatus:
         """The device's uptime in seconds (``GET /status``; answers on any device)."""
-        data = await self._session.call_json("GET", "/status", operation="device.get_status")
-        return self._session.structure(data, DeviceStatus, what="device status")
+        return await self._get("/status", DeviceStatus)
 
     async def get_rest_api_version(self) -> RestApiVersion:
         """The device's REST API version; asks ``GET /status`` only if no answer has told it yet."""
@@ -36,35 +37,23 @@ class DeviceResource(Resource):
 
     async def get_os_version(self) -> OsVersion:
         """The Azure Sphere OS release, such as ``22.11`` (REST API 4.5.0 and later)."""
-        data = await self._session.call_json(
-            "GET", "/osversion", min_version=V4_5, operation="device.get_os_version"
-        )
-        return self._session.structure(data, OsVersion, what="OS version")
+        return await self._get("/osversion", OsVersion, since=V4_5)
 
     async def get_security_state(self) -> SecurityState:
         """The device's security state and identifier."""
-        data = await self._session.call_json(
-            "GET", "/device/security_state", operation="device.get_security_state"
-        )
-        return self._session.structure(data, SecurityState, what="security state")
+        return await self._get("/device/security_state", SecurityState)
 
     async def get_diagnostic_log(self) -> bytes:
-        """The diagnostic log as raw bytes (only Microsoft's tools decode it)."""
-        return await self._session.call_bytes(
-            "GET", "/log", min_version=V1_2, operation="device.get_diagnostic_log"
-        )
+        """The diagnostic log as raw bytes."""
+        return await self._get_bytes("/log", since=V1_2)
 
     async def get_error_report_data(self) -> bytes:
         """The error report (telemetry) data as raw bytes."""
-        return await self._session.call_bytes(
-            "GET", "/telemetry", min_version=V3_1, operation="device.get_error_report_data"
-        )
+        return await self._get_bytes("/telemetry", since=V3_1)
 
     async def clear_error_report_data(self) -> None:
         """Delete the error report data kept on the device."""
-        await self._session.call_json(
-            "DELETE", "/telemetry", operation="device.clear_error_report_data", allow_empty=True
-        )
+        await self._send("DELETE", "/telemetry")
 
     @overload
     async def restart(
@@ -96,10 +85,7 @@ class DeviceResource(Resource):
         limit = check_seconds(timeout, "timeout")
         interval = check_seconds(poll_interval, "poll_interval")
         started = anyio.current_time()
-        data = await self._session.call_json(
-            "POST", "/restart", operation="device.restart", allow_empty=True
-        )
-        answer = self._session.structure(data, SystemRestart, what="restart answer")
+        answer = await self._send("POST", "/restart", answer=SystemRestart)
         if not wait:
             return answer
         return await self.wait_until_restarted(started, limit, interval)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..models import AbiVersions, ImageList
-from ._base import V3_1, Resource
+from ..versions import V3_1
+from ._base import Resource
 
 __all__ = ["ImageResource"]
 
@@ -11,14 +12,12 @@ __all__ = ["ImageResource"]
 class ImageResource(Resource):
     """The images installed on the device."""
 
+    group = "image"
+
     async def get_images(self) -> ImageList:
         """Every installed component with its images, and whether updates wait for a restart."""
-        data = await self._session.call_json("GET", "/images", operation="image.get_images")
-        return self._session.structure(data, ImageList, what="image list")
+        return await self._get("/images", ImageList)
 
     async def get_abi_versions(self) -> AbiVersions:
         """The ABI versions of the secure world, OS and application runtimes."""
-        data = await self._session.call_json(
-            "GET", "/abi_versions", min_version=V3_1, operation="image.get_abi_versions"
-        )
-        return self._session.structure(data, AbiVersions, what="ABI versions")
+        return await self._get("/abi_versions", AbiVersions, since=V3_1)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
-from ..models import ManufacturingState, ManufacturingStatus, converter
+from ..models import ManufacturingState, ManufacturingStatus
 from ..validation import check_choice
-from ._base import V3_1, Resource
+from ..versions import V3_1
+from ._base import Resource
 
 __all__ = ["ManufacturingResource"]
 
@@ -15,15 +16,11 @@ _SETTABLE = (ManufacturingState.MODULE1_COMPLETE, ManufacturingState.DEVICE_COMP
 class ManufacturingResource(Resource):
     """The device's manufacturing state: Blank -> Module1Complete -> DeviceComplete."""
 
+    group = "manufacturing"
+
     async def get_state(self) -> ManufacturingState:
         """The current manufacturing state."""
-        data = await self._session.call_json(
-            "GET",
-            "/device/manufacturing_state",
-            min_version=V3_1,
-            operation="manufacturing.get_state",
-        )
-        status = self._session.structure(data, ManufacturingStatus, what="manufacturing state")
+        status = await self._get("/device/manufacturing_state", ManufacturingStatus, since=V3_1)
         if status.manufacturing_state is None:
             return ManufacturingState.UNKNOWN
         return status.manufacturing_state
@@ -61,12 +58,9 @@ class ManufacturingResource(Resource):
                 f"a state after the device's current {current.value!r} (the state only moves "
                 "forward: Blank -> Module1Complete -> DeviceComplete); nothing was changed",
             )
-        body = ManufacturingStatus(manufacturing_state=target)
-        await self._session.call_json(
+        await self._send(
             "PUT",
             "/device/manufacturing_state",
-            json=converter.unstructure(body),
-            min_version=V3_1,
-            operation="manufacturing.set_state",
-            allow_empty=True,
+            body=ManufacturingStatus(manufacturing_state=target),
+            since=V3_1,
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
 
 from ..errors import InvalidArgumentError
 from ..models import (
     FirewallRuleset,
     FirewallRulesets,
     NetworkInterface,
+    NetworkInterfaceRequest,
     NetworkInterfaces,
     NetworkProxy,
     NetworkStatus,
@@ -17,7 +18,6 @@ from ..models import (
     ProxyConfiguration,
     WifiConnectionFailure,
     WifiConnectionFailures,
-    converter,
 )
 from ..validation import (
     check_bool,
@@ -31,70 +31,57 @@ from ..validation import (
     check_text,
     shown_secret,
 )
-from ._base import V3_1, V4_1, V4_3, Resource
+from ..versions import V3_1, V4_1, V4_3
+from ._base import Resource
 
 __all__ = ["NetworkResource"]
 
 #: The longest proxy address or no-proxy address the device takes.
 MAX_NETWORK_ADDRESS_CHARACTERS: Final = 255
 
+# An empty answer (or ``{}``) to POST /net/proxy reports nothing back.
+_EMPTY_PROXY: Final = NetworkProxy()
+
 
 class NetworkResource(Resource):
     """The device's network interfaces, proxy and firewall."""
 
+    group = "network"
+
     async def get_interfaces(self) -> list[NetworkInterface]:
         """Every network interface and its state."""
-        data = await self._session.call_json(
-            "GET", "/net/interfaces", min_version=V3_1, operation="network.get_interfaces"
-        )
-        answer = self._session.structure(data, NetworkInterfaces, what="network interfaces")
+        answer = await self._get("/net/interfaces", NetworkInterfaces, since=V3_1)
         return list(answer.interfaces or ())
 
     async def get_interface(self, name: str) -> NetworkInterface:
         """One network interface (such as ``wlan0`` or ``eth0``) and its state."""
         interface = check_interface_name(name)
-        data = await self._session.call_json(
-            "GET",
-            f"/net/interfaces/{interface}",
-            min_version=V3_1,
-            operation="network.get_interface",
-        )
-        return self._session.structure(data, NetworkInterface, what="network interface")
+        return await self._get(f"/net/interfaces/{interface}", NetworkInterface, since=V3_1)
 
     async def set_interface(
         self, name: str, *, interface_up: bool | None = None, hardware_address: str | None = None
     ) -> None:
         """Bring an interface up or down and/or set its MAC address (Ethernet only, 4.3.0+)."""
         interface = check_interface_name(name)
-        body: dict[str, Any] = {}
-        if interface_up is not None:
-            body["interfaceUp"] = check_bool(interface_up, "interface_up")
-        if hardware_address is not None:
-            body["hardwareAddress"] = check_hardware_address(hardware_address)
-        if not body:
+        if interface_up is None and hardware_address is None:
             raise InvalidArgumentError(
                 "interface_up/hardware_address", "neither", "at least one of them to change"
             )
-        await self._session.call_json(
-            "PATCH",
-            f"/net/interfaces/{interface}",
-            json=body,
-            min_version=V4_3,
-            operation="network.set_interface",
-            allow_empty=True,
+        body = NetworkInterfaceRequest(
+            interface_up=None if interface_up is None else check_bool(interface_up, "interface_up"),
+            hardware_address=None
+            if hardware_address is None
+            else check_hardware_address(hardware_address),
         )
+        await self._send("PATCH", f"/net/interfaces/{interface}", body=body, since=V4_3)
 
     async def get_status(self) -> NetworkStatus:
         """Whether device authentication, network time and the proxy are ready."""
-        data = await self._session.call_json(
-            "GET", "/net/status", min_version=V3_1, operation="network.get_status"
-        )
-        return self._session.structure(data, NetworkStatus, what="network status")
+        return await self._get("/net/status", NetworkStatus, since=V3_1)
 
     async def get_proxy(self) -> NetworkProxy:
         """The proxy configuration (without the password, which the device never returns)."""
-        data = await self._session.call_json("GET", "/net/proxy", operation="network.get_proxy")
-        return self._session.structure(data, NetworkProxy, what="network proxy")
+        return await self._get("/net/proxy", NetworkProxy)
 
     async def configure_proxy(
         self,
@@ -157,50 +144,24 @@ class NetworkResource(Resource):
             username=username,
             password=password,
         )
-        data = await self._session.call_json(
-            "POST",
-            "/net/proxy",
-            json=converter.unstructure(body),
-            operation="network.configure_proxy",
-            allow_empty=True,
-        )
-        if not data:
-            return None
-        return self._session.structure(data, NetworkProxy, what="network proxy")
+        answer = await self._send("POST", "/net/proxy", body=body, answer=NetworkProxy)
+        return None if answer == _EMPTY_PROXY else answer
 
     async def delete_proxy(self) -> None:
         """Remove the proxy configuration."""
-        await self._session.call_json(
-            "DELETE", "/net/proxy", operation="network.delete_proxy", allow_empty=True
-        )
+        await self._send("DELETE", "/net/proxy")
 
     async def get_firewall_rulesets(self) -> list[FirewallRuleset]:
         """Every firewall ruleset with its rules and counters (REST API 4.1.0 and later)."""
-        data = await self._session.call_json(
-            "GET",
-            "/net/firewall/rulesets",
-            min_version=V4_1,
-            operation="network.get_firewall_rulesets",
-        )
-        answer = self._session.structure(data, FirewallRulesets, what="firewall rulesets")
+        answer = await self._get("/net/firewall/rulesets", FirewallRulesets, since=V4_1)
         return list(answer.rulesets or ())
 
     async def get_failed_connections(self) -> list[WifiConnectionFailure]:
         """The latest failed connection attempt of each configured Wi-Fi network."""
-        data = await self._session.call_json(
-            "GET", "/wifi/diagnostics/networks", operation="network.get_failed_connections"
-        )
-        answer = self._session.structure(
-            data, WifiConnectionFailures, what="connection failure logs"
-        )
+        answer = await self._get("/wifi/diagnostics/networks", WifiConnectionFailures)
         return list(answer.values or ())
 
     async def get_failed_connection(self, network_id: int) -> WifiConnectionFailure:
         """The latest failed connection attempt of one configured Wi-Fi network."""
         checked = check_network_id(network_id)
-        data = await self._session.call_json(
-            "GET",
-            f"/wifi/diagnostics/networks/{checked}",
-            operation="network.get_failed_connection",
-        )
-        return self._session.structure(data, WifiConnectionFailure, what="connection failure log")
+        return await self._get(f"/wifi/diagnostics/networks/{checked}", WifiConnectionFailure)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from ..errors import InvalidArgumentError
 from ..models import (
     WifiConfigState,
+    WifiInterfaceRequest,
     WifiInterfaceState,
     WifiNetwork,
+    WifiNetworkChangeRequest,
     WifiNetworkRequest,
     WifiNetworks,
     WifiScanResult,
     WifiScanResults,
     WifiSecurityState,
-    converter,
 )
 from ..validation import (
     check_bool,
@@ -27,7 +28,8 @@ from ..validation import (
     check_wifi_config_name,
     shown_secret,
 )
-from ._base import V3_0, V4_6, Resource
+from ..versions import V3_0, V4_6
+from ._base import Resource
 
 __all__ = ["WifiResource"]
 
@@ -43,6 +45,8 @@ def _refuse_secret(argument: str, value: object, allowed: str) -> InvalidArgumen
 
 class WifiResource(Resource):
     """The device's Wi-Fi: configured networks (by ID), the interface, and scans."""
+
+    group = "wifi"
 
     async def add_network(
         self,
@@ -125,13 +129,9 @@ class WifiResource(Resource):
             client_cert_store_identifier=client_cert_store_identifier,
             root_ca_cert_store_identifier=root_ca_cert_store_identifier,
         )
-        data = await self._session.call_json(
-            "POST",
-            "/wifi/config/networks",
-            json=converter.unstructure(body),
-            operation="wifi.add_network",
+        return await self._send(
+            "POST", "/wifi/config/networks", body=body, answer=WifiNetwork, allow_empty=False
         )
-        return self._session.structure(data, WifiNetwork, what="added Wi-Fi network")
 
     async def change_network(
         self,
@@ -142,82 +142,67 @@ class WifiResource(Resource):
     ) -> WifiNetwork:
         """Enable or disable a configured network and/or change its pre-shared key."""
         checked_id = check_network_id(network_id)
-        body: dict[str, Any] = {}
-        if config_state is not None:
-            state = check_choice(config_state, WifiConfigState, "config_state")
-            body["configState"] = state.value
-        if psk is not None:
-            body["psk"] = check_psk(psk)
-        if not body:
+        if config_state is None and psk is None:
             raise InvalidArgumentError(
                 "config_state/psk", "neither", "at least one of them to change"
             )
-        data = await self._session.call_json(
+        body = WifiNetworkChangeRequest(
+            config_state=None
+            if config_state is None
+            else check_choice(config_state, WifiConfigState, "config_state"),
+            psk=None if psk is None else check_psk(psk),
+        )
+        return await self._send(
             "PATCH",
             f"/wifi/config/networks/{checked_id}",
-            json=body,
-            operation="wifi.change_network",
+            body=body,
+            answer=WifiNetwork,
+            allow_empty=False,
         )
-        return self._session.structure(data, WifiNetwork, what="changed Wi-Fi network")
 
     async def remove_network(self, network_id: int) -> None:
         """Forget a configured network."""
         checked_id = check_network_id(network_id)
-        await self._session.call_json(
-            "DELETE",
-            f"/wifi/config/networks/{checked_id}",
-            min_version=V3_0,
-            operation="wifi.remove_network",
-            allow_empty=True,
-        )
+        await self._send("DELETE", f"/wifi/config/networks/{checked_id}", since=V3_0)
 
     async def get_networks(self) -> list[WifiNetwork]:
         """Every configured network."""
-        data = await self._session.call_json(
-            "GET", "/wifi/config/networks", operation="wifi.get_networks"
-        )
-        answer = self._session.structure(data, WifiNetworks, what="Wi-Fi networks")
+        answer = await self._get("/wifi/config/networks", WifiNetworks)
         return list(answer.values or ())
 
     async def get_network(self, network_id: int) -> WifiNetwork:
         """One configured network."""
         checked_id = check_network_id(network_id)
-        data = await self._session.call_json(
-            "GET", f"/wifi/config/networks/{checked_id}", operation="wifi.get_network"
-        )
-        return self._session.structure(data, WifiNetwork, what="Wi-Fi network")
+        return await self._get(f"/wifi/config/networks/{checked_id}", WifiNetwork)
 
     async def get_interface_state(self) -> WifiInterfaceState:
         """The Wi-Fi interface and the network it is connected to."""
-        data = await self._session.call_json(
-            "GET", "/wifi/interface", operation="wifi.get_interface_state"
-        )
-        return self._session.structure(data, WifiInterfaceState, what="Wi-Fi interface state")
+        return await self._get("/wifi/interface", WifiInterfaceState)
 
     async def set_interface_state(
         self, *, reload_config: bool | None = None, enable_power_savings: bool | None = None
     ) -> None:
         """Reload the Wi-Fi configuration and/or switch power savings (the latter needs 4.6.0)."""
-        body: dict[str, Any] = {}
-        if reload_config is not None:
-            body["reloadConfig"] = check_bool(reload_config, "reload_config")
-        if enable_power_savings is not None:
-            body["enablePowerSavings"] = check_bool(enable_power_savings, "enable_power_savings")
-        if not body:
+        if reload_config is None and enable_power_savings is None:
             raise InvalidArgumentError(
                 "reload_config/enable_power_savings", "neither", "at least one of them to change"
             )
-        await self._session.call_json(
+        body = WifiInterfaceRequest(
+            reload_config=None
+            if reload_config is None
+            else check_bool(reload_config, "reload_config"),
+            enable_power_savings=None
+            if enable_power_savings is None
+            else check_bool(enable_power_savings, "enable_power_savings"),
+        )
+        await self._send(
             "PATCH",
             "/wifi/interface",
-            json=body,
-            min_version=V4_6 if enable_power_savings is not None else None,
-            operation="wifi.set_interface_state",
-            allow_empty=True,
+            body=body,
+            since=V4_6 if enable_power_savings is not None else None,
         )
 
     async def scan(self) -> list[WifiScanResult]:
         """The networks the device can see now."""
-        data = await self._session.call_json("GET", "/wifi/scan", operation="wifi.scan")
-        answer = self._session.structure(data, WifiScanResults, what="Wi-Fi scan")
+        answer = await self._get("/wifi/scan", WifiScanResults)
         return list(answer.values or ())

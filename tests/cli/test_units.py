@@ -12,13 +12,6 @@ import pytest
 from azsphere_async.cli._errors import describe, one_line
 from azsphere_async.cli._format import format_duration, format_uptime, short_id
 from azsphere_async.cli.output import Column, Output, styled
-from azsphere_async.cli.readiness import (
-    CheckStatus,
-    DeviceFacts,
-    InstalledComponent,
-    ReadinessCriteria,
-    evaluate,
-)
 from azsphere_async.cli.selection import (
     SelectionError,
     parse_device_list,
@@ -27,6 +20,8 @@ from azsphere_async.cli.selection import (
 )
 from azsphere_async.errors import DeviceTimeoutError, ForbiddenError
 from azsphere_async.mock.units import parse_rate
+from azsphere_async.models import ComponentDetails
+from azsphere_async.readiness import CheckStatus, DeviceFacts, ReadinessCriteria, evaluate
 from tests.shared_data import BLINK_ID
 
 
@@ -72,8 +67,8 @@ def facts(**changes: object) -> DeviceFacts:
         "address": "127.0.0.2:1",
         "os_version": "24.03",
         "components": (
-            InstalledComponent("aa", "NW Kernel", 7),
-            InstalledComponent(BLINK_ID, "AzureSphereBlinkTest", 10),
+            ComponentDetails(uid="aa", name="NW Kernel", image_type=7),
+            ComponentDetails(uid=BLINK_ID, name="AzureSphereBlinkTest", image_type=10),
         ),
         "manufacturing_state": "Blank",
         "capabilities": (),
@@ -124,7 +119,7 @@ def test_readiness_errors_and_other_apps() -> None:
     check = evaluate(board, ReadinessCriteria(images=[BLINK_ID])).check("images")
     assert check.status is CheckStatus.ERROR
     assert check.detail == "GET /images failed"
-    extra = facts(components=(InstalledComponent("cc", "Other", 10),))
+    extra = facts(components=(ComponentDetails(uid="cc", name="Other", image_type=10),))
     criteria = ReadinessCriteria(images=[], allow_other_apps=False)
     assert evaluate(extra, criteria).ready  # no images required, nothing judged
     assert not evaluate(extra, ReadinessCriteria(images=["cc", "dd"])).ready

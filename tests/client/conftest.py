@@ -8,7 +8,7 @@ import pytest
 import respx
 
 from azsphere_async.client import DeviceClient
-from azsphere_async.transport import RetryPolicy
+from azsphere_async.options import RetryPolicy
 from tests.client.client_helpers import reply
 from tests.shared_data import DEVICE_URL
 

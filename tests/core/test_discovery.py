@@ -8,8 +8,7 @@ import respx
 
 from azsphere_async import (
     AttachedDevice,
-    DeviceUnreachableError,
-    MalformedResponseError,
+    DiscoveryError,
     list_attached_devices,
     rescan_attached_devices,
 )
@@ -49,8 +48,10 @@ async def test_no_service_falls_back_to_sl0(respx_mock: respx.MockRouter) -> Non
 @respx.mock(base_url=DEFAULT_DCS_URL)
 async def test_no_service_and_no_sl0_says_what_to_check(respx_mock: respx.MockRouter) -> None:
     respx_mock.get("/api/service/devices").mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(DeviceUnreachableError, match="Azure Sphere SDK installed"):
+    with pytest.raises(DiscoveryError, match="Azure Sphere SDK installed") as caught:
         await list_attached_devices(sl0_present=lambda: False)
+    assert not caught.value.answered
+    assert caught.value.url == DEFAULT_DCS_URL
 
 
 @pytest.mark.parametrize(
@@ -66,5 +67,7 @@ async def test_no_service_and_no_sl0_says_what_to_check(respx_mock: respx.MockRo
 async def test_bad_answers_are_typed_errors(answer: httpx.Response, message: str) -> None:
     with respx.mock(base_url=DEFAULT_DCS_URL) as mock:
         mock.get("/api/service/devices").mock(return_value=answer)
-        with pytest.raises(MalformedResponseError, match=message):
-            await list_attached_devices(sl0_present=lambda: False)
+        with pytest.raises(DiscoveryError, match=message) as caught:
+            await list_attached_devices(sl0_present=lambda: True)
+    # A service that answered nonsense is not replaced by the sl0 fallback.
+    assert caught.value.answered

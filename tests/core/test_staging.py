@@ -10,13 +10,9 @@ import pytest
 import respx
 
 from azsphere_async.errors import ImagePackageError, InvalidArgumentError
-from azsphere_async.staging import (
-    ImageStream,
-    StageProgress,
-    inspect_image,
-    stage_image,
-)
-from azsphere_async.transport import DeviceSession
+from azsphere_async.imagepackage import inspect_image
+from azsphere_async.session import DeviceSession
+from azsphere_async.staging import ImageStream, StageProgress, stage_image
 from tests.shared_data import (
     BLINK,
     BLINK_ID,

@@ -28,7 +28,7 @@ BIG_STORAGE = MockDeviceConfig(storage_capacity=256 * 1024 * 1024)
 async def test_deploy_real_packages_and_confirm(package: Path) -> None:
     async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
         updates: list[StageProgress] = []
-        deployment = await dev.sideload.deploy(package, progress=updates.append)
+        deployment = await dev.deploy(package, progress=updates.append)
         assert deployment.app_state == AppState.RUNNING
         assert deployment.component.uid == deployment.package.component_id
         assert deployment.staged.bytes_sent == package.stat().st_size
@@ -41,7 +41,7 @@ async def test_deploy_real_packages_and_confirm(package: Path) -> None:
 
 async def test_deploy_manual_leaves_the_app_stopped_and_it_can_start() -> None:
     async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
-        deployment = await dev.sideload.deploy(BLINK, start=False)
+        deployment = await dev.deploy(BLINK, start=False)
         assert deployment.app_state == AppState.STOPPED
         change = await dev.app.set_status(BLINK_ID, "start")
         assert change.state == AppState.RUNNING
@@ -79,7 +79,7 @@ async def test_wrong_file_is_rejected_before_upload(tmp_path: Path) -> None:
 async def test_deploy_refuses_a_bad_restart_timeout_before_upload(restart_timeout: Any) -> None:
     async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
         with pytest.raises(InvalidArgumentError) as caught:
-            await dev.sideload.deploy(BLINK, restart_timeout=restart_timeout)
+            await dev.deploy(BLINK, restart_timeout=restart_timeout)
         assert caught.value.argument == "restart_timeout"
         assert mock.stats.requests == 0
 

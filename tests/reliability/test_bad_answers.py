@@ -91,7 +91,7 @@ BYTE_READS: Final = {"device.get_diagnostic_log", "device.get_error_report_data"
 
 async def furnish(device: DeviceClient) -> None:
     """Give the board something for every read to find: an app, a certificate, a network."""
-    await device.sideload.deploy(BLINK)
+    await device.deploy(BLINK)
     await device.certificates.add(
         "lineroot", cert_type="rootca", public_cert=trustme.CA().cert_pem.bytes().decode()
     )

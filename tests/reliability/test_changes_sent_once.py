@@ -41,7 +41,7 @@ CHANGES: Final[list[tuple[str, Call, str]]] = [
     ),
     ("sideload.stage", lambda d: d.sideload.stage(BLINK), "PUT /update/stage"),
     ("sideload.install", lambda d: d.sideload.install(), "POST /update/install"),
-    ("sideload.deploy", lambda d: d.sideload.deploy(BLINK), "POST /update/install"),
+    ("deploy", lambda d: d.deploy(BLINK), "POST /update/install"),
     (
         "certificates.add",
         lambda d: d.certificates.add("second", cert_type="rootca", public_cert=ROOT_PEM),
@@ -113,7 +113,7 @@ async def board() -> AsyncIterator[tuple[MockDevice, DeviceClient]]:
             mock.address, ca=mock.ssl_context(), timeout=LIMITS, retry=EAGER_RETRY
         ) as client,
     ):
-        await client.sideload.deploy(BLINK)
+        await client.deploy(BLINK)
         await client.sideload.stage(BLINK)
         await client.certificates.add("lineroot", cert_type="rootca", public_cert=ROOT_PEM)
         await client.wifi.add_network(ssid="ExampleNetworkName", security_state="open")

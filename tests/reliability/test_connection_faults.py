@@ -87,10 +87,10 @@ async def test_drop_during_a_deploy_stops_before_the_install(big_image: Path) ->
     ):
         mock.faults.drop_upload_after(2 * 1024 * 1024)
         with pytest.raises(DeviceUnreachableError) as caught:
-            await client.sideload.deploy(big_image)
+            await client.deploy(big_image)
         assert_lost_upload(caught.value, mock.address, big_image.stat().st_size)
         assert mock.stats.requests_by_operation["POST /update/install"] == 0
-        deployment = await client.sideload.deploy(big_image)
+        deployment = await client.deploy(big_image)
         assert deployment.staged.bytes_sent == big_image.stat().st_size
 
 

@@ -81,7 +81,7 @@ def test_device_client_and_fleet_under_trio(
             assert status.uptime is not None
             assert str(client.rest_api_version) == "4.6.0"
             # Streamed from a file in worker threads, then installed and confirmed (polling).
-            deployment = await client.sideload.deploy(BLINK)
+            deployment = await client.deploy(BLINK)
             assert deployment.staged.bytes_sent == BLINK.stat().st_size
             assert deployment.app_state == AppState.RUNNING
             with pytest.raises(NotFoundError):

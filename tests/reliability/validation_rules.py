@@ -119,6 +119,8 @@ def address_allowed(value: str) -> bool:
             re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", x) for x in labels
         ):
             return False
+        if labels[-1].isdigit():
+            return False  # not an IP address, and no DNS name ends in a number (RFC 3696)
     return port_allowed(port)
 
 

@@ -17,8 +17,7 @@ Five checks, each PASS, FAIL or SKIP (or ERROR when the board could not be asked
     line credentials leave the factory.
 
 :func:`gather_facts` asks one board (only what the criteria need), :func:`evaluate` is a pure
-function of those facts, and :func:`check_readiness` does both. The module needs neither
-click nor rich, so orchestrators can use it directly.
+function of those facts, and :func:`check_readiness` does both.
 """
 
 from __future__ import annotations
@@ -30,18 +29,16 @@ from typing import Any, Final, TypeVar
 import anyio
 import attrs
 
-from ..client import DeviceClient
-from ..errors import DeviceUnreachableError, TLSVerificationError
-from ._errors import describe
+from .client import DeviceClient
+from .errors import DeviceError, DeviceUnreachableError, TLSVerificationError
+from .models import ComponentDetails
 
 __all__ = [
-    "APPLICATION_IMAGE_TYPE",
     "CAPABILITY_NAMES",
     "CHECKS",
     "CheckResult",
     "CheckStatus",
     "DeviceFacts",
-    "InstalledComponent",
     "ReadinessCriteria",
     "ReadinessReport",
     "check_readiness",
@@ -56,9 +53,6 @@ CHECKS: Final = ("os", "images", "manufacturing", "capabilities", "wifi")
 
 #: Names of the capabilities a line is likely to meet.
 CAPABILITY_NAMES: Final = {11: "appDevelopment"}
-
-#: The image type of applications in ``GET /images`` (the others are system components).
-APPLICATION_IMAGE_TYPE: Final = 10
 
 
 def _capability(number: int) -> str:
@@ -110,26 +104,12 @@ class ReadinessCriteria:
 
 
 @attrs.frozen
-class InstalledComponent:
-    """One component on the board: its ID, name and image type (10 for applications)."""
-
-    component_id: str
-    name: str
-    image_type: int | None
-
-    @property
-    def is_application(self) -> bool:
-        """Whether this component is an application."""
-        return self.image_type == APPLICATION_IMAGE_TYPE
-
-
-@attrs.frozen
 class DeviceFacts:
     """What was read from one board; a fact that could not be read is in ``errors`` instead."""
 
     address: str
     os_version: str | None = None
-    components: tuple[InstalledComponent, ...] | None = None
+    components: tuple[ComponentDetails, ...] | None = None
     manufacturing_state: str | None = None
     capabilities: tuple[int, ...] | None = None
     wifi_ssids: tuple[str, ...] | None = None
@@ -187,11 +167,18 @@ class ReadinessReport:
         }
 
 
+def _describe(exc: Exception) -> str:
+    """A failure without the board's address (the report names the board), with its hint."""
+    if isinstance(exc, DeviceError):
+        return f"{exc.detail}; {exc.hint}" if exc.hint else exc.detail
+    return str(exc) or type(exc).__name__
+
+
 async def _read(errors: dict[str, str], fact: str, call: Callable[[], Awaitable[T]]) -> T | None:
     try:
         return await call()
     except Exception as exc:
-        errors[fact] = describe(exc)
+        errors[fact] = _describe(exc)
         return None
 
 
@@ -210,10 +197,7 @@ async def gather_facts(device: DeviceClient, criteria: ReadinessCriteria) -> Dev
 
     async def components() -> None:
         answer = await device.image.get_images()
-        found["components"] = tuple(
-            InstalledComponent(str(c.uid or "").lower(), c.name or "", c.image_type)
-            for c in answer.components or ()
-        )
+        found["components"] = answer.components or ()
 
     async def manufacturing_state() -> None:
         state = await device.manufacturing.get_state()
@@ -234,7 +218,7 @@ async def gather_facts(device: DeviceClient, criteria: ReadinessCriteria) -> Dev
     except (DeviceUnreachableError, TLSVerificationError):
         raise
     except Exception as exc:
-        errors["os"] = describe(exc)
+        errors["os"] = _describe(exc)
     readers: dict[str, Callable[[], Awaitable[None]]] = {"manufacturing": manufacturing_state}
     if criteria.images:
         readers["images"] = components
@@ -266,18 +250,14 @@ def _check_images(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResul
         return CheckResult("images", CheckStatus.SKIP, "no images required")
     if "images" in facts.errors or facts.components is None:
         return CheckResult("images", CheckStatus.ERROR, facts.errors.get("images", "not read"))
-    installed = {c.component_id: c for c in facts.components}
+    installed = {(c.uid or "").lower(): c for c in facts.components}
     missing = [cid for cid in criteria.images if cid not in installed]
-    extra = [
-        c for c in facts.components if c.is_application and c.component_id not in criteria.images
-    ]
+    extra = [c for cid, c in installed.items() if c.is_application and cid not in criteria.images]
     problems = []
     if missing:
         problems.append("missing " + ", ".join(missing))
     if extra and not criteria.allow_other_apps:
-        problems.append(
-            "unexpected " + ", ".join(f"{c.name or '?'} ({c.component_id})" for c in extra)
-        )
+        problems.append("unexpected " + ", ".join(f"{c.name or '?'} ({c.uid})" for c in extra))
     if problems:
         return CheckResult("images", CheckStatus.FAIL, "; ".join(problems))
     names = [installed[cid].name or cid for cid in criteria.images]

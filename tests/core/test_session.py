@@ -1,4 +1,5 @@
-"""DeviceSession: request shapes, retries, caps, decoding and error mapping (respx, no sockets)."""
+"""DeviceSession and what sits beside it: request shapes, retries, caps, error mapping and the
+resources' answer decoding (respx, no sockets)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 import respx
 
+from azsphere_async.error_mapping import device_error_for
 from azsphere_async.errors import (
     DeviceHTTPError,
     DeviceTimeoutError,
@@ -23,11 +25,32 @@ from azsphere_async.errors import (
     TLSVerificationError,
     UnsupportedVersionError,
 )
-from azsphere_async.transport import DeviceSession, RetryPolicy, Timeouts
+from azsphere_async.options import ClientOptions, RetryPolicy, Timeouts
+from azsphere_async.resources._base import decode_bytes, decode_json
+from azsphere_async.session import DeviceSession
 from azsphere_async.versions import RestApiVersion
 from tests.shared_data import DEVICE_ADDRESS, DEVICE_URL, VERSION_HEADER
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.001)
+
+
+def session_with(**shortcuts: Any) -> DeviceSession:
+    """A session for the default address with these options."""
+    return DeviceSession(options=ClientOptions.build(**shortcuts))
+
+
+async def json_answer(
+    session: DeviceSession, method: str, path: str, *, allow_empty: bool = False, **request: Any
+) -> Any:
+    """Send a request and decode its JSON answer as the resources do."""
+    response = await session.request(method, path, **request)
+    return decode_json(response, session.address, f"{method} {path}", allow_empty=allow_empty)
+
+
+async def bytes_answer(session: DeviceSession, method: str, path: str) -> bytes:
+    """Send a request and take its raw answer as the resources do."""
+    response = await session.request(method, path)
+    return decode_bytes(response, session.address, f"{method} {path}")
 
 
 @pytest.fixture
@@ -38,9 +61,9 @@ def router() -> Iterator[respx.MockRouter]:
 
 async def test_sends_accept_json_and_learns_version(router: respx.MockRouter) -> None:
     route = router.get("/status").respond(200, json={"uptime": 5}, headers=VERSION_HEADER)
-    async with DeviceSession(retry=FAST_RETRY) as session:
+    async with session_with(retry=FAST_RETRY) as session:
         assert session.rest_api_version is None
-        assert await session.call_json("GET", "/status") == {"uptime": 5}
+        assert await json_answer(session, "GET", "/status") == {"uptime": 5}
         assert session.rest_api_version == RestApiVersion(4, 6, 0)
     request = route.calls.last.request
     assert request.headers["Accept"] == "application/json"
@@ -50,7 +73,7 @@ async def test_sends_accept_json_and_learns_version(router: respx.MockRouter) ->
 async def test_json_body_is_compact_with_content_type(router: respx.MockRouter) -> None:
     route = router.post("/x").respond(200, json={}, headers=VERSION_HEADER)
     async with DeviceSession() as session:
-        await session.call_json("POST", "/x", json={"a": 1, "b": [True]})
+        await json_answer(session, "POST", "/x", json={"a": 1, "b": [True]})
     request = route.calls.last.request
     assert request.content == b'{"a":1,"b":[true]}'
     assert request.headers["Content-Type"] == "application/json"
@@ -61,7 +84,7 @@ async def test_host_and_port_address_builds_https_url(router: respx.MockRouter) 
         mock.get("/status").respond(200, json={"uptime": 1}, headers=VERSION_HEADER)
         async with DeviceSession("127.0.0.5:8443") as session:
             assert session.base_url == "https://127.0.0.5:8443"
-            await session.call_json("GET", "/status")
+            await json_answer(session, "GET", "/status")
 
 
 @pytest.mark.parametrize(
@@ -80,16 +103,16 @@ async def test_gets_are_retried_after_a_lost_connection(router: respx.MockRouter
             httpx.Response(200, json={"components": []}, headers=VERSION_HEADER),
         ]
     )
-    async with DeviceSession(retry=FAST_RETRY) as session:
-        assert await session.call_json("GET", "/images") == {"components": []}
+    async with session_with(retry=FAST_RETRY) as session:
+        assert await json_answer(session, "GET", "/images") == {"components": []}
     assert route.call_count == 3
 
 
 async def test_gets_give_up_after_the_policy_attempts(router: respx.MockRouter) -> None:
     route = router.get("/images").mock(side_effect=httpx.ConnectError("refused"))
-    async with DeviceSession(retry=FAST_RETRY) as session:
+    async with session_with(retry=FAST_RETRY) as session:
         with pytest.raises(DeviceUnreachableError, match="could not connect") as caught:
-            await session.call_json("GET", "/images")
+            await json_answer(session, "GET", "/images")
     assert route.call_count == 3
     assert caught.value.address == DEVICE_ADDRESS
 
@@ -107,7 +130,7 @@ async def test_changes_are_never_sent_twice(
     router: respx.MockRouter, method: str, path: str
 ) -> None:
     route = router.request(method, path).mock(side_effect=httpx.RemoteProtocolError("dropped"))
-    async with DeviceSession(retry=FAST_RETRY) as session:
+    async with session_with(retry=FAST_RETRY) as session:
         with pytest.raises(DeviceUnreachableError, match="connection was lost"):
             await session.request(method, path, content=b"x" if method == "PUT" else None)
     assert route.call_count == 1
@@ -115,7 +138,7 @@ async def test_changes_are_never_sent_twice(
 
 async def test_read_timeout_names_the_phase_and_is_not_retried(router: respx.MockRouter) -> None:
     route = router.get("/status").mock(side_effect=httpx.ReadTimeout("slow"))
-    async with DeviceSession(retry=FAST_RETRY, timeout=Timeouts(read=0.5)) as session:
+    async with session_with(retry=FAST_RETRY, timeout=Timeouts(read=0.5)) as session:
         with pytest.raises(DeviceTimeoutError) as caught:
             await session.request("GET", "/status")
     assert caught.value.phase == "read"
@@ -129,7 +152,7 @@ async def test_operation_timeout_bounds_the_whole_call(router: respx.MockRouter)
         return httpx.Response(200)
 
     router.get("/status").mock(side_effect=stall)
-    async with DeviceSession(timeout=Timeouts(operation=0.05)) as session:
+    async with session_with(timeout=Timeouts(operation=0.05)) as session:
         with pytest.raises(DeviceTimeoutError) as caught:
             await session.request("GET", "/status")
     assert caught.value.phase == "operation"
@@ -143,8 +166,7 @@ def test_certificate_failure_is_a_tls_error() -> None:
     inner.__cause__ = cause
     error = httpx.ConnectError("handshake")
     error.__cause__ = inner
-    session = DeviceSession()
-    translated = session._translate(error, "GET /status", None)
+    translated = device_error_for(error, "192.168.35.2", "GET /status", Timeouts(), None)
     assert isinstance(translated, TLSVerificationError)
     assert "unable to get local issuer certificate" in str(translated)
     assert translated.address == DEVICE_ADDRESS
@@ -162,9 +184,9 @@ async def test_redirects_are_not_followed(router: respx.MockRouter) -> None:
 
 async def test_large_answers_are_capped_by_declared_length(router: respx.MockRouter) -> None:
     router.get("/log").respond(200, content=b"x" * 2000, headers=VERSION_HEADER)
-    async with DeviceSession(max_response_bytes=1000) as session:
+    async with session_with(max_response_bytes=1000) as session:
         with pytest.raises(ResponseTooLargeError, match="1000-byte cap") as caught:
-            await session.call_bytes("GET", "/log")
+            await bytes_answer(session, "GET", "/log")
     assert caught.value.limit == 1000
 
 
@@ -175,9 +197,9 @@ async def test_large_streamed_answers_are_capped_while_reading(router: respx.Moc
                 yield b"y" * 100
 
     router.get("/log").respond(200, stream=Endless(), headers=VERSION_HEADER)
-    async with DeviceSession(max_response_bytes=1000) as session:
+    async with session_with(max_response_bytes=1000) as session:
         with pytest.raises(ResponseTooLargeError):
-            await session.call_bytes("GET", "/log")
+            await bytes_answer(session, "GET", "/log")
 
 
 @pytest.mark.parametrize(
@@ -195,13 +217,13 @@ async def test_malformed_answers_are_typed_errors(
     router.get("/status").respond(200, content=content, headers={**VERSION_HEADER, **headers})
     async with DeviceSession() as session:
         with pytest.raises(MalformedResponseError, match=message):
-            await session.call_json("GET", "/status")
+            await json_answer(session, "GET", "/status")
 
 
 async def test_empty_success_answer_is_allowed_where_documented(router: respx.MockRouter) -> None:
     router.delete("/net/proxy").respond(200, content=b"", headers=VERSION_HEADER)
     async with DeviceSession() as session:
-        assert await session.call_json("DELETE", "/net/proxy", allow_empty=True) == {}
+        assert await json_answer(session, "DELETE", "/net/proxy", allow_empty=True) == {}
 
 
 async def test_version_gate_asks_status_once_then_refuses(router: respx.MockRouter) -> None:
@@ -212,7 +234,7 @@ async def test_version_gate_asks_status_once_then_refuses(router: respx.MockRout
     async with DeviceSession() as session:
         for _ in range(2):
             with pytest.raises(UnsupportedVersionError, match=r"4\.5\.0 or later.*runs 4\.4\.0"):
-                await session.call_json("GET", "/osversion", min_version=RestApiVersion(4, 5, 0))
+                await json_answer(session, "GET", "/osversion", min_version=RestApiVersion(4, 5, 0))
     assert status.call_count == 1
     assert not osversion.called
 
@@ -226,8 +248,8 @@ async def test_version_known_from_an_earlier_answer_costs_no_round_trip(
         200, json={"osversion": "22.11"}, headers=VERSION_HEADER
     )
     async with DeviceSession() as session:
-        await session.call_json("GET", "/images")
-        await session.call_json("GET", "/osversion", min_version=RestApiVersion(4, 5, 0))
+        await json_answer(session, "GET", "/images")
+        await json_answer(session, "GET", "/osversion", min_version=RestApiVersion(4, 5, 0))
     assert not status.called
     assert osversion.called
 
@@ -238,7 +260,7 @@ async def test_debug_log_lines_name_the_request_but_not_the_body(
     router.post("/wifi/config/networks").respond(201, json={"id": 0}, headers=VERSION_HEADER)
     caplog.set_level(logging.DEBUG, logger="azsphere_async")
     async with DeviceSession() as session:
-        await session.call_json("POST", "/wifi/config/networks", json={"psk": "hunter2hunter2"})
+        await json_answer(session, "POST", "/wifi/config/networks", json={"psk": "hunter2hunter2"})
     assert "POST /wifi/config/networks" in caplog.text
     assert "HTTP 201" in caplog.text
     assert "hunter2hunter2" not in caplog.text
@@ -256,10 +278,10 @@ async def test_streamed_body_needs_its_length() -> None:
 @pytest.mark.parametrize("cap", [0, -5, True, "1000", 1000.5])
 def test_bad_response_cap_is_refused(cap: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="max_response_bytes"):
-        DeviceSession(max_response_bytes=cap)
+        session_with(max_response_bytes=cap)
 
 
 @pytest.mark.parametrize("timeout", [-1, 0, float("nan")])
 def test_bad_timeout_is_refused(timeout: float) -> None:
     with pytest.raises(InvalidArgumentError, match="timeout"):
-        DeviceSession(timeout=timeout)
+        session_with(timeout=timeout)

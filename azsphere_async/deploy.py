@@ -1,0 +1,201 @@
+"""Deploying an image package: stage, install and confirm, on one board or on a fleet.
+
+:func:`deploy` puts a package on one board and confirms what the board then shows;
+:func:`deploy_fleet` does it on every board of a fleet at once and hands back each board's
+result as soon as it is ready. The package is read and checked once, before any board is
+contacted. :meth:`DeviceClient.deploy <azsphere_async.client.DeviceClient.deploy>`,
+:meth:`Fleet.deploy <azsphere_async.fleet.Fleet.deploy>` and
+:meth:`Fleet.deploy_as_completed <azsphere_async.fleet.Fleet.deploy_as_completed>` call these.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Final, TypedDict, Unpack
+
+import anyio
+import attrs
+
+from .errors import DeploymentError, InvalidArgumentError
+from .imagepackage import ImagePackageInfo, inspect_image
+from .models import AppControlMode, AppState, ComponentDetails
+from .staging import (
+    DEFAULT_CHUNK_SIZE,
+    FleetProgressCallback,
+    ProgressCallback,
+    StagedImage,
+    StageProgress,
+)
+from .validation import check_bool, check_chunk_size, check_seconds
+
+if TYPE_CHECKING:
+    from .client import DeviceClient
+    from .fleet import BoardResult, Fleet
+
+__all__ = ["DeploySettings", "DeployablePackage", "Deployment", "deploy", "deploy_fleet"]
+
+#: A path to an image package, or its bytes.
+DeployablePackage = str | os.PathLike[str] | bytes
+
+# How long a deploy waits for a started application to report "running".
+_START_GRACE: Final = 10.0
+_POLL_INTERVAL: Final = 0.2
+
+
+class DeploySettings(TypedDict, total=False):
+    """How a deploy goes, the same on every board.
+
+    ``start``: start an application after installing it (``False`` installs it with
+    ``appControlMode: Manual``; default ``True``). ``chunk_size``: bytes per chunk of the
+    upload (default 256 KiB). ``restart_timeout``: seconds to wait for a board that the
+    install restarts (default 120).
+    """
+
+    start: bool
+    chunk_size: int
+    restart_timeout: float
+
+
+@attrs.frozen
+class Deployment:
+    """What a deploy put on the device, as the device itself reports it afterwards.
+
+    ``component`` is the device's ``GET /images`` entry for the package's component;
+    ``app_state`` is the application's state (``None`` for a non-application image);
+    ``restarted`` tells whether the install restarted the device; ``elapsed`` is the whole
+    deploy's time in seconds, from the first byte staged to the confirmation.
+    """
+
+    package: ImagePackageInfo
+    staged: StagedImage
+    component: ComponentDetails
+    app_state: AppState | None
+    restarted: bool
+    elapsed: float
+
+
+def _checked_image(image: object) -> DeployablePackage:
+    if not isinstance(image, bytes | str | os.PathLike):
+        raise InvalidArgumentError("image", type(image).__name__, "a path or bytes")
+    return image
+
+
+async def deploy(
+    client: DeviceClient,
+    image: DeployablePackage,
+    *,
+    start: bool = True,
+    progress: ProgressCallback | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    restart_timeout: float = 120.0,
+    package: ImagePackageInfo | None = None,
+) -> Deployment:
+    """Stage and install an image package on one board, then confirm what it now has.
+
+    The package is checked before any traffic (``package`` is its metadata if the caller
+    has read it already). After the install, ``GET /images`` must list the package's
+    component, and an application must be running (``start=True``) or stopped
+    (``start=False``, installed with ``appControlMode: Manual``); otherwise
+    :class:`~azsphere_async.errors.DeploymentError` says what the device shows instead. If
+    the install restarts the device, this waits (up to ``restart_timeout`` seconds) for it to
+    come back before confirming.
+    """
+    start = check_bool(start, "start")
+    restart_timeout = check_seconds(restart_timeout, "restart_timeout")
+    image = _checked_image(image)
+    started = time.monotonic()
+    staged = await client.sideload.stage(
+        image, progress=progress, chunk_size=chunk_size, package=package
+    )
+    package = staged.package
+    assert package is not None  # staging a path or bytes always reads its metadata
+    sent_at = anyio.current_time()
+    answer = await client.sideload.install(
+        app_control_mode=None if start else AppControlMode.MANUAL
+    )
+    restarted = bool(answer.restarting_system)
+    if restarted:
+        await client.device.wait_until_restarted(sent_at, restart_timeout)
+    component = await _installed_component(client, package)
+    app_state = await _confirm_app_state(client, package, start) if package.is_application else None
+    elapsed = time.monotonic() - started
+    return Deployment(package, staged, component, app_state, restarted, elapsed)
+
+
+async def _installed_component(client: DeviceClient, package: ImagePackageInfo) -> ComponentDetails:
+    images = await client.image.get_images()
+    for component in images.components or ():
+        if (component.uid or "").lower() == package.component_id:
+            return component
+    raise DeploymentError(
+        client.address,
+        f"installed {package.name or 'the image'} but GET /images does not list component "
+        f"{package.component_id}",
+        hint="check the device's free space and its error report",
+    )
+
+
+async def _confirm_app_state(
+    client: DeviceClient, package: ImagePackageInfo, start: bool
+) -> AppState:
+    wanted = AppState.RUNNING if start else AppState.STOPPED
+    state = (await client.app.get_status(package.component_id)).state
+    with anyio.move_on_after(_START_GRACE):
+        while state != wanted:
+            await anyio.sleep(_POLL_INTERVAL)
+            state = (await client.app.get_status(package.component_id)).state
+    if state != wanted:
+        raise DeploymentError(
+            client.address,
+            f"installed {package.name or package.component_id} but it is {state} instead "
+            f"of {wanted}",
+            hint="read the device's diagnostic log (azsphere-async logs)",
+        )
+    return state
+
+
+@asynccontextmanager
+async def deploy_fleet(
+    fleet: Fleet,
+    image: DeployablePackage,
+    *,
+    progress: FleetProgressCallback | None = None,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+    only: Sequence[str] | None = None,
+    **settings: Unpack[DeploySettings],
+) -> AsyncIterator[AsyncIterator[BoardResult[Deployment]]]:
+    """Deploy one package to every board of ``fleet`` at once; results as boards finish.
+
+    Use as ``async with deploy_fleet(fleet, image) as results: async for result in
+    results:``. The package and every setting (:class:`DeploySettings`) are checked once,
+    before any board is contacted; ``progress`` hears ``(address, StageProgress)``;
+    ``concurrency``, ``timeout`` and ``only`` are those of
+    :meth:`~azsphere_async.fleet.Fleet.as_completed`. Leaving the block early cancels the
+    boards still working.
+    """
+    checked = DeploySettings(
+        start=check_bool(settings.get("start", True), "start"),
+        chunk_size=check_chunk_size(settings.get("chunk_size", DEFAULT_CHUNK_SIZE)),
+        restart_timeout=check_seconds(settings.get("restart_timeout", 120.0), "restart_timeout"),
+    )
+    package = inspect_image(_checked_image(image))
+
+    async def deploy_one(client: DeviceClient) -> Deployment:
+        board_progress: ProgressCallback | None = None
+        if progress is not None:
+            callback = progress
+            address = client.address
+
+            def board_progress(update: StageProgress) -> Awaitable[None] | None:
+                return callback(address, update)
+
+        return await deploy(client, image, progress=board_progress, package=package, **checked)
+
+    async with fleet.as_completed(
+        deploy_one, concurrency=concurrency, timeout=timeout, only=only
+    ) as results:
+        yield results

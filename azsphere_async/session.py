@@ -1,0 +1,302 @@
+"""The HTTP layer: one keep-alive HTTPS connection to one device, and requests over it.
+
+:class:`DeviceSession` owns one ``httpx.AsyncClient`` limited to a single HTTP/1.1 connection.
+It applies the per-phase timeouts, retries idempotent reads that lost their connection, caps
+how much of an answer is read into memory and learns the device's REST API version from the
+answers. It knows HTTP only: what answers mean is the resources' business
+(:mod:`azsphere_async.resources`), and every failure is translated in
+:mod:`azsphere_async.error_mapping`.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import time
+from collections.abc import AsyncIterable, Callable
+from contextlib import nullcontext
+from typing import Any, Final
+
+import anyio
+import attrs
+import httpx
+
+from ._version import __version__
+from .error_mapping import device_error_for, http_error_for, is_retryable, operation_timeout
+from .errors import (
+    InvalidArgumentError,
+    MalformedResponseError,
+    ResponseTooLargeError,
+    UnsupportedVersionError,
+)
+from .options import DEFAULT_ADDRESS, ClientOptions
+from .validation import DeviceAddress, check_address
+from .versions import RestApiVersion
+
+__all__ = ["DeviceResponse", "DeviceSession"]
+
+logger = logging.getLogger("azsphere_async")
+
+_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+_VERSION_HEADER: Final = "REST-API-Version"
+
+
+@attrs.frozen
+class DeviceResponse:
+    """A device's answer, read in full (within the size cap)."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def media_type(self) -> str:
+        """The answer's media type, lower-cased and without parameters ("" when unlabelled)."""
+        media: str = self.headers.get("Content-Type", "")
+        return media.split(";")[0].strip().lower()
+
+
+class DeviceSession:
+    """One device's HTTPS session: a single keep-alive HTTP/1.1 connection, used in turn.
+
+    ``address`` is ``"host"`` or ``"host:port"`` (or an already checked
+    :class:`~azsphere_async.validation.DeviceAddress`); ``options`` are the
+    :class:`~azsphere_async.options.ClientOptions` (the defaults when omitted); ``transport``
+    replaces the network for this one session (otherwise ``options.transport_factory`` is
+    asked). Calls made at the same time queue for the connection. A connection that the
+    device closed (for example across a restart) is replaced on the next call.
+    """
+
+    def __init__(
+        self,
+        address: str = DEFAULT_ADDRESS,
+        options: ClientOptions | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        checked: DeviceAddress | None = None,
+    ) -> None:
+        target = checked if checked is not None else check_address(address)
+        self.address = address
+        self.options = options if options is not None else ClientOptions()
+        self._version: RestApiVersion | None = None
+        self._version_lock = anyio.Lock()
+        if transport is None and self.options.transport_factory is not None:
+            transport = self.options.transport_factory(address)
+        self._client = httpx.AsyncClient(
+            base_url=target.base_url,
+            verify=self.options.ssl_context,
+            http1=True,
+            http2=False,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=self.options.timeouts.as_httpx(),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            headers={"Accept": "application/json", "User-Agent": f"azsphere-async/{__version__}"},
+            transport=transport,
+        )
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<DeviceSession {self.address} version={self._version}>"
+
+    @property
+    def base_url(self) -> str:
+        """The ``https://host[:port]`` that requests go to."""
+        return str(self._client.base_url).rstrip("/")
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has been called."""
+        return self._closed
+
+    @property
+    def rest_api_version(self) -> RestApiVersion | None:
+        """The device's REST API version, once any answer has told it (else ``None``)."""
+        return self._version
+
+    async def __aenter__(self) -> DeviceSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection; the session cannot be used afterwards."""
+        self._closed = True
+        await self._client.aclose()
+
+    # -- versions -------------------------------------------------------------------------
+
+    async def get_rest_api_version(self) -> RestApiVersion:
+        """The device's REST API version, asking ``GET /status`` only if no answer told it yet."""
+        if self._version is None:
+            async with self._version_lock:
+                if self._version is None:
+                    await self.request("GET", "/status")
+        if self._version is None:
+            raise MalformedResponseError(
+                self.address, f"the device's answers carry no {_VERSION_HEADER} header"
+            )
+        return self._version
+
+    async def require_version(self, minimum: RestApiVersion, operation: str) -> None:
+        """Raise :class:`UnsupportedVersionError` if the device is older than ``minimum``."""
+        actual = await self.get_rest_api_version()
+        if actual < minimum:
+            raise UnsupportedVersionError(self.address, operation, str(minimum), str(actual))
+
+    def _learn_version(self, headers: httpx.Headers) -> None:
+        text = headers.get(_VERSION_HEADER)
+        if text is None:
+            return
+        try:
+            version = RestApiVersion.parse(text)
+        except ValueError:
+            logger.warning(
+                "%s: ignoring unreadable %s header %r", self.address, _VERSION_HEADER, text
+            )
+            return
+        if version != self._version:
+            if self._version is not None:
+                logger.info(
+                    "%s: REST API version changed from %s to %s",
+                    self.address,
+                    self._version,
+                    version,
+                )
+            self._version = version
+
+    # -- requests -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
+        content_length: int | None = None,
+        content_type: str | None = None,
+        min_version: RestApiVersion | None = None,
+        operation: str | None = None,
+        max_bytes: int | None = None,
+        bytes_sent: Callable[[], int] | None = None,
+    ) -> DeviceResponse:
+        """Send one request and return the answer; raise the matching error for failures.
+
+        ``json`` is sent as an ``application/json`` body. ``content`` is a raw body; with an
+        async iterable, ``content_length`` must give its exact size so that it goes out with
+        a ``Content-Length`` (never chunked). ``bytes_sent`` reports how much of the body went
+        out, for error messages. ``min_version`` refuses the call on an older device before
+        it is sent; ``operation`` names the call in errors (default ``"METHOD path"``);
+        ``max_bytes`` overrides the session's answer-size cap. Answers with an error status
+        raise a :class:`~azsphere_async.errors.DeviceHTTPError`.
+        """
+        if self._closed:
+            raise RuntimeError(f"the session for {self.address} is closed")
+        name = operation or f"{method} {path}"
+        if min_version is not None:
+            await self.require_version(min_version, name)
+        headers: dict[str, str] = {}
+        body: bytes | AsyncIterable[bytes] | None = content
+        if json is not None:
+            body = jsonlib.dumps(json, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        streamed = isinstance(body, AsyncIterable)
+        if content_length is not None:
+            headers["Content-Length"] = str(content_length)
+        elif streamed:
+            raise InvalidArgumentError(
+                "content_length",
+                "None",
+                "the exact size of a streamed body (chunked uploads are refused)",
+            )
+        idempotent = method in _IDEMPOTENT_METHODS and not streamed
+        limit = self.options.max_response_bytes if max_bytes is None else max_bytes
+        attempts = self.options.retry.attempts if idempotent else 1
+        timeouts = self.options.timeouts
+        deadline = (
+            anyio.fail_after(timeouts.operation)
+            if timeouts.operation is not None
+            else nullcontext()
+        )
+        try:
+            with deadline:
+                attempt = 1
+                while True:
+                    try:
+                        return await self._send_once(method, path, headers, body, limit)
+                    except httpx.HTTPError as exc:
+                        if attempt >= attempts or not is_retryable(exc):
+                            raise
+                        delay = self.options.retry.delay(attempt)
+                        logger.debug(
+                            "%s: %s %s lost its connection (%s); retry %d in %.2f s",
+                            self.address,
+                            method,
+                            path,
+                            type(exc).__name__,
+                            attempt,
+                            delay,
+                        )
+                        attempt += 1
+                        await anyio.sleep(delay)
+        except TimeoutError:
+            sent = bytes_sent() if bytes_sent else None
+            raise operation_timeout(self.address, name, timeouts, sent) from None
+        except httpx.HTTPError as exc:
+            sent = bytes_sent() if bytes_sent else None
+            raise device_error_for(exc, self.address, name, timeouts, sent) from exc
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | AsyncIterable[bytes] | None,
+        limit: int,
+    ) -> DeviceResponse:
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
+        if debug:
+            logger.debug("%s: -> %s %s", self.address, method, path)
+        request = self._client.build_request(method, path, content=body, headers=headers)
+        response = await self._client.send(request, stream=True)
+        try:
+            self._learn_version(response.headers)
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLargeError(
+                    self.address,
+                    f"{method} {path} answered {declared} bytes, more than the {limit}-byte cap",
+                    limit=limit,
+                )
+            parts: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLargeError(
+                        self.address,
+                        f"{method} {path} answered more than the {limit}-byte cap",
+                        limit=limit,
+                    )
+                parts.append(chunk)
+        finally:
+            await response.aclose()
+        content = b"".join(parts)
+        if debug:
+            logger.debug(
+                "%s: <- %s %s: HTTP %d, %d bytes, %.1f ms",
+                self.address,
+                method,
+                path,
+                response.status_code,
+                len(content),
+                (time.perf_counter() - started) * 1000,
+            )
+        if response.status_code >= 300 or response.status_code < 200:
+            raise http_error_for(self.address, method, path, response.status_code, content)
+        return DeviceResponse(response.status_code, response.headers, content)

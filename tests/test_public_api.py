@@ -1,0 +1,188 @@
+"""The public names, pinned: adding, removing or renaming one is a deliberate change here.
+
+In the style of httpx's ``test_exported_members`` and anyio's ``test_all_attributes``: each
+package's ``__all__`` is exactly the list below, every name in it resolves, and every public
+object defined in the package is reachable from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import types
+from typing import Final
+
+import pytest
+
+import azsphere_async
+import azsphere_async.models
+
+PUBLIC: Final = {
+    "azsphere_async": [
+        "DEFAULT_ADDRESS",
+        "DEFAULT_CONCURRENCY",
+        "AttachedDevice",
+        "AzsphereError",
+        "BadRequestError",
+        "BoardResult",
+        "CAInput",
+        "CheckResult",
+        "CheckStatus",
+        "ClientOptions",
+        "ConflictError",
+        "DeploySettings",
+        "DeployablePackage",
+        "Deployment",
+        "DeploymentError",
+        "DeviceClient",
+        "DeviceError",
+        "DeviceFacts",
+        "DeviceHTTPError",
+        "DeviceInternalError",
+        "DeviceSession",
+        "DeviceTimeoutError",
+        "DeviceUnreachableError",
+        "DiscoveryError",
+        "Fleet",
+        "FleetProgressCallback",
+        "ForbiddenError",
+        "ImagePackageError",
+        "ImagePackageInfo",
+        "ImageSource",
+        "ImageStream",
+        "InvalidArgumentError",
+        "MalformedResponseError",
+        "NotFoundError",
+        "OptionShortcuts",
+        "ProgressCallback",
+        "ReadinessCriteria",
+        "ReadinessReport",
+        "ResponseTooLargeError",
+        "RestApiVersion",
+        "RetryPolicy",
+        "SessionPool",
+        "StageProgress",
+        "StagedImage",
+        "TLSVerificationError",
+        "Timeouts",
+        "TransportFactory",
+        "UnsupportedMediaTypeError",
+        "UnsupportedVersionError",
+        "__version__",
+        "check_readiness",
+        "converter",
+        "inspect_image",
+        "list_attached_devices",
+        "rescan_attached_devices",
+    ],
+    "azsphere_async.models": [
+        "APPLICATION_IMAGE_TYPE",
+        "AbiVersions",
+        "AppControlMode",
+        "AppMemoryDetails",
+        "AppQuota",
+        "AppState",
+        "AppStatus",
+        "AppStatusChange",
+        "AppStatusRequest",
+        "AppTrigger",
+        "CertificateInfo",
+        "CertificateList",
+        "CertificateSpace",
+        "CertificateType",
+        "CertificateUpload",
+        "ComponentDetails",
+        "DeviceCapabilities",
+        "DeviceSecurityState",
+        "DeviceStatus",
+        "FirewallAction",
+        "FirewallConnectionState",
+        "FirewallHook",
+        "FirewallProtocol",
+        "FirewallRule",
+        "FirewallRuleset",
+        "FirewallRulesets",
+        "HeapUsage",
+        "ImageDetails",
+        "ImageList",
+        "InstallRequest",
+        "IpAssignment",
+        "ManufacturingState",
+        "ManufacturingStatus",
+        "MemoryStatistics",
+        "MemoryStatsDetails",
+        "NetworkInterface",
+        "NetworkInterfaceRequest",
+        "NetworkInterfaces",
+        "NetworkProxy",
+        "NetworkStatus",
+        "NetworkTimeSync",
+        "OsVersion",
+        "PortRange",
+        "ProcessMemoryDetails",
+        "ProxyAuthentication",
+        "ProxyConfiguration",
+        "ProxyState",
+        "SecurityState",
+        "SystemRestart",
+        "TcpFlag",
+        "TolerantStrEnum",
+        "WifiCertificateFailure",
+        "WifiCertificateProblem",
+        "WifiConfigState",
+        "WifiConnectionFailure",
+        "WifiConnectionFailures",
+        "WifiConnectionState",
+        "WifiFailureReason",
+        "WifiInterfaceRequest",
+        "WifiInterfaceState",
+        "WifiKeyManagement",
+        "WifiMode",
+        "WifiNetwork",
+        "WifiNetworkChangeRequest",
+        "WifiNetworkRequest",
+        "WifiNetworks",
+        "WifiPowerSavingsState",
+        "WifiScanResult",
+        "WifiScanResults",
+        "WifiSecurityState",
+        "WpaState",
+        "converter",
+    ],
+}
+
+
+@pytest.mark.parametrize("package", list(PUBLIC))
+def test_all_is_exactly_the_pinned_list(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(PUBLIC[package])
+    assert len(set(module.__all__)) == len(module.__all__), "a name is listed twice"
+
+
+@pytest.mark.parametrize("package", list(PUBLIC))
+def test_every_public_name_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name, None) is not None, f"{package}.{name} does not resolve"
+
+
+@pytest.mark.parametrize("package", list(PUBLIC))
+def test_public_classes_and_functions_are_all_exported(package: str) -> None:
+    """Every class and function a package's namespace shows is in its ``__all__``."""
+    module = importlib.import_module(package)
+    exported = {id(getattr(module, name)) for name in module.__all__}
+    for name in dir(module):
+        value = getattr(module, name)
+        if name.startswith("_") or isinstance(value, types.ModuleType):
+            continue
+        if isinstance(value, type | types.FunctionType):
+            assert id(value) in exported, f"{package}.{name} is public but not in __all__"
+
+
+def test_aliases_used_in_public_signatures_are_exported() -> None:
+    for alias in ("CAInput", "ProgressCallback", "FleetProgressCallback", "ImageSource"):
+        assert alias in azsphere_async.__all__
+    assert azsphere_async.ClientOptions().ssl_context is not None
+
+
+def test_models_are_reachable_from_the_package() -> None:
+    assert azsphere_async.converter is azsphere_async.models.converter
