@@ -59,13 +59,16 @@ class DeviceApp:
             stats.faults_injected[fault.kind.value] += 1
         link = state.link
         await link.delay_request()
+        # Over a socket the connection itself takes bytes at the link's rate.
+        paced_here = self._handle(scope) is None
 
         async def counted_receive() -> Message:
             message = await receive()
             body = message.get("body")
             if body:
                 stats.body_bytes_received += len(body)
-                await link.pace_upload(len(body))
+                if paced_here:
+                    await link.pace_upload(len(body))
             return message
 
         version = state.rest_api_version.encode()
@@ -116,10 +119,13 @@ class DeviceApp:
                 )
                 await send({"type": "http.response.body", "body": body})
 
+    def _handle(self, scope: Scope) -> ConnectionHandle | None:
+        lookup = self.connection_lookup
+        return lookup(scope.get("client")) if lookup is not None else None
+
     def drop_now(self, scope: Scope) -> bool:
         """Abort the request's connection; ``False`` when served in-process (no socket)."""
-        lookup = self.connection_lookup
-        handle = lookup(scope.get("client")) if lookup is not None else None
+        handle = self._handle(scope)
         if handle is None:
             return False
         handle.abort()

@@ -1,15 +1,26 @@
-"""Link simulation: the board's slow USB link as latency and a bandwidth cap, per device."""
+"""Link simulation: the board's slow USB link as latency and a bandwidth cap, per device.
+
+Served over sockets, the cap acts where a real link does: the board's end of the connection
+takes request bytes only at the link's rate, with small receive buffers, so a client's
+writes block and are spread over the upload (see :mod:`._serving`).  Served in-process there
+is no socket, so request bodies are paced as the application reads them instead.  Answers
+are paced as they are written, either way.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Final
 
 import anyio
 
 from ._asgi import Message, Send
 
 __all__ = ["LinkSettings"]
+
+_SLACK: Final = 0.05
+"""Seconds a paced piece may start in the past: timer lateness is made up, not lost."""
 
 
 class _Pacer:
@@ -18,13 +29,16 @@ class _Pacer:
     def __init__(self) -> None:
         self._free_at = 0.0
 
-    async def pace(self, nbytes: int, bandwidth: float | None) -> None:
+    def reserve(self, nbytes: int, bandwidth: float | None) -> float:
+        """Queue ``nbytes`` on the link; the seconds from now until they are through."""
         if not bandwidth or nbytes <= 0:
-            return
+            return 0.0
         now = time.monotonic()
-        start = max(now, self._free_at)
-        self._free_at = start + nbytes / bandwidth
-        delay = self._free_at - now
+        self._free_at = max(now - _SLACK, self._free_at) + nbytes / bandwidth
+        return max(0.0, self._free_at - now)
+
+    async def pace(self, nbytes: int, bandwidth: float | None) -> None:
+        delay = self.reserve(nbytes, bandwidth)
         if delay > 0.0005:
             await anyio.sleep(delay)
 
@@ -39,9 +53,30 @@ class LinkSettings:
 
     def __init__(self, latency: float = 0.0, bandwidth: float | None = None) -> None:
         self.latency = latency
-        self.bandwidth = bandwidth
+        self._bandwidth = bandwidth
         self._up = _Pacer()
         self._down = _Pacer()
+        self._watchers: list[Callable[[], None]] = []
+
+    @property
+    def bandwidth(self) -> float | None:
+        """Bytes per second each way, or ``None`` for no cap."""
+        return self._bandwidth
+
+    @bandwidth.setter
+    def bandwidth(self, value: float | None) -> None:
+        self._bandwidth = value
+        for watcher in list(self._watchers):
+            watcher()
+
+    def watch(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher`` whenever the bandwidth changes."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[], None]) -> None:
+        """Stop calling ``watcher``."""
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
 
     def set(self, *, latency_ms: float | None = None, bandwidth: float | None = -1.0) -> None:
         """Change latency (milliseconds) and/or bandwidth (bytes/s; ``None`` lifts the cap)."""
@@ -63,6 +98,10 @@ class LinkSettings:
     async def pace_upload(self, nbytes: int) -> None:
         """Wait until ``nbytes`` more of request body fit the bandwidth cap."""
         await self._up.pace(nbytes, self.bandwidth)
+
+    def reserve_upload(self, nbytes: int) -> float:
+        """Queue ``nbytes`` towards the board; the seconds until they have arrived."""
+        return self._up.reserve(nbytes, self.bandwidth)
 
     async def pace_download(self, nbytes: int) -> None:
         """Wait until ``nbytes`` more of response body fit the bandwidth cap."""

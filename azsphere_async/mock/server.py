@@ -159,6 +159,7 @@ class MockDevice:
                 ssl_context=context,
                 stats=self.state.stats,
                 keep_alive=self.state.config.keep_alive_timeout,
+                link=self.state.link,
             )
             self._host, self._port = await listener.listen(host, self._requested_port, sock)
         except BaseException:
