@@ -25,7 +25,7 @@ from typing import Any
 from azsphere_async.devicelog import DecodedLog, Manifest, ManifestStore, decode_log
 from azsphere_async.devicelog.layout import BANK_SIZE, HEADER, LAST_RECORD_START
 from azsphere_async.devicelog.manifest import manifest_from_json
-from azsphere_async.mock.devicelog import MANIFEST_DIR, MOCK_RELEASE, DiagnosticLog, mock_messages
+from azsphere_async.mock.devicelog import MANIFEST_DIR, MOCK_RELEASE, LogRing, mock_messages
 
 from .context import Context, KiB
 from .results import BenchResult, Table, Target, median
@@ -54,7 +54,7 @@ def _value(kind: str, rng: random.Random) -> str | int:
 def mock_log(seed: int = 5) -> bytes:
     """The mock's events, over and over, until the 64 KiB ring has wrapped."""
     rng = random.Random(seed)
-    log = DiagnosticLog(LOG_SIZE)
+    log = LogRing(LOG_SIZE)
     app = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
     image = "b2b4d3e6-1c67-4a44-a5a5-0b1c8d3f4e21"
     uptime = 0
@@ -71,7 +71,7 @@ def mock_log(seed: int = 5) -> bytes:
         for interface, address in (("azspheresvc", "192.168.35.2"), ("wlan0", "192.168.1.50")):
             event("network", "InterfaceUp", interface)
             event("network", "AddressAssigned", interface, address)
-        event("wifi", "ConnectFailed", 1, 13 << 20 | 4)
+        event("wifi", "ConnectFailed", 1, "NetworkNotFound")
         event("wifi", "Connected", 0, "factory-line")
         for _ in range(rng.randint(10, 40)):
             event("appman", "AppStarted", app, rng.randint(100, 999))
@@ -80,7 +80,7 @@ def mock_log(seed: int = 5) -> bytes:
             event("appman", "AppStopped", app, 0)
             event("update", "ImageInstalled", app, image)
             event("rest", "RequestRefused", "PUT", "/update/stage", 409, 7 << 20 | 39)
-        event("boot", "RestartRequested", "REST API")
+        event("boot", "RestartRequested")
     return log.contents()
 
 
@@ -115,7 +115,7 @@ def release_sized(seed: int = 11) -> tuple[Manifest, bytes]:
     }
     encoder = mock_messages(document)
     names = list(encoder)
-    log = DiagnosticLog(LOG_SIZE, encoder)
+    log = LogRing(LOG_SIZE, encoder)
     uptime = 0
     while log.records < 2 * LOG_SIZE // 20:
         name = rng.choice(names)

@@ -44,6 +44,12 @@ Choices made where the references leave room (all follow the OpenAPI file where 
   same SSID and security (and key, when the entry has one); failures are logged per network
   with the device clock, which starts at 2000-01-01 (never synchronized).
 * Signatures of image packages are not checked.
+* ``GET /log`` answers a real board's format (a ring of 4 KiB banks of binary records,
+  :mod:`.devicelog`) holding the mock's own events: each boot (interfaces, addresses, the
+  joined network, the apps that came up), Wi-Fi changes and failed joins, staging, installs,
+  app starts and stops, certificates, the proxy, manufacturing-state moves and every refused
+  request with its error code.  Their texts are the mock's own manifest, release 24.03 in
+  ``devicelog.MANIFEST_DIR`` (real boards' manifests are Microsoft's and not shipped).
 """
 
 from __future__ import annotations

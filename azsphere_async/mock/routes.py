@@ -239,15 +239,21 @@ def _endpoint(op: spec.Operation, state: DeviceState) -> Callable[[Request], Awa
         if not op.available_in(state.rest_api_version):
             return error_response(404, Code.INVALID_URI)
         if op.authorizer is not None and not state.development_mode:
-            return error_response(403, _forbidden_code(op))
+            return _refused(state, request, 403, _forbidden_code(op))
         try:
             return await handler(request, state)
         except DeviceRefusal as exc:
-            return error_response(exc.status, exc.code)
+            return _refused(state, request, exc.status, exc.code)
         except ClientDisconnect:
             return Response(status_code=499)
 
     return endpoint
+
+
+def _refused(state: DeviceState, request: Request, status: int, code: int) -> Response:
+    """A refusal, also written to the diagnostic log (as boards note what they refused)."""
+    state.log.record("rest", "RequestRefused", request.method, request.url.path, status, code)
+    return error_response(status, code)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

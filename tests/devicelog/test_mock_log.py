@@ -15,7 +15,7 @@ from azsphere_async.mock.devicelog import (
     BANK_SIZE,
     MANIFEST_DIR,
     MOCK_RELEASE,
-    DiagnosticLog,
+    LogRing,
     mock_messages,
 )
 
@@ -37,7 +37,7 @@ def test_the_mock_release_is_the_mock_boards_default_os_version() -> None:
 
 def test_every_mock_message_decodes_to_its_text_and_values() -> None:
     messages = mock_messages()
-    log = DiagnosticLog(4 * BANK_SIZE)
+    log = LogRing(4 * BANK_SIZE)
     for uptime, ((category, name), spec) in enumerate(messages.items()):
         log.write(uptime, category, name, *(SAMPLES[kind] for kind in spec.kinds))
     decoded = STORE.decode(log.contents(), MOCK_RELEASE)
@@ -57,7 +57,7 @@ def test_every_mock_message_decodes_to_its_text_and_values() -> None:
 
 
 def test_a_ring_written_round_and_round_reads_oldest_first() -> None:
-    log = DiagnosticLog(4 * BANK_SIZE)
+    log = LogRing(4 * BANK_SIZE)
     for uptime in range(2000):
         log.write(uptime, "wifi", "NetworkChanged", uptime)
     decoded = STORE.decode(log.contents(), MOCK_RELEASE)
@@ -72,7 +72,7 @@ def test_a_ring_written_round_and_round_reads_oldest_first() -> None:
 
 
 def test_the_encoder_refuses_what_its_manifest_does_not_have() -> None:
-    log = DiagnosticLog()
+    log = LogRing()
     with pytest.raises(KeyError, match="no message wifi/Teleported"):
         log.write(0, "wifi", "Teleported")
     with pytest.raises(ValueError, match="takes 2 values, got 1"):

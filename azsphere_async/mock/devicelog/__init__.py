@@ -35,7 +35,7 @@ __all__ = [
     "BANK_SIZE",
     "MANIFEST_DIR",
     "MOCK_RELEASE",
-    "DiagnosticLog",
+    "LogRing",
     "MockMessage",
     "mock_messages",
 ]
@@ -106,7 +106,7 @@ def _encode(kind: str, value: str | int) -> bytes:
     raise ValueError(f"unknown parameter type {kind!r}")
 
 
-class DiagnosticLog:
+class LogRing:
     """A ring of banks that records go into, oldest bank overwritten first.
 
     ``capacity`` is rounded down to whole banks (at least two). :meth:`write` adds one record;

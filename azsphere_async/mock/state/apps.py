@@ -74,7 +74,9 @@ class StagingUpload:
                 store.staged[metadata.component_id] = previous
             raise DeviceRefusal(400, Code.NO_FREE_SPACE)
         store.staged[metadata.component_id] = metadata
-        store.log.event(f"staged {metadata.component_id} {metadata.name} ({metadata.length} bytes)")
+        store.log.record(
+            "update", "ImageStaged", metadata.component_id, metadata.image_id, metadata.length
+        )
         return {}
 
 
@@ -130,18 +132,22 @@ class ImageStore:
                 raise invalid()
             manual = mode == "Manual"
         restart = False
+        if self.staged:
+            self.log.record("update", "InstallStarted", len(self.staged))
         for component_id, metadata in list(self.staged.items()):
             component = InstalledImage(metadata, manual=manual)
             old = self.components.get(component_id)
             if old is not None:
                 component.usage_kb = old.usage_kb
             self.components[component_id] = component
+            self.log.record("update", "ImageInstalled", component_id, metadata.image_id)
             if metadata.is_application:
                 self._set_running(component, not manual)
             else:
                 restart = True
-            self.log.event(f"installed {component_id} {metadata.name}")
         self.staged.clear()
+        if restart:
+            self.log.record("update", "RestartNeeded")
         return ({"restartingSystem": True} if restart else {}), restart
 
     def reboot(self) -> None:
@@ -149,7 +155,8 @@ class ImageStore:
         self.staged.clear()
         for component in self.components.values():
             if component.is_application:
-                self._set_running(component, not component.manual)
+                # The boot's own records list the apps that came up.
+                self._set_running(component, not component.manual, logged=False)
 
     # -- GET /images --------------------------------------------------------------------
 
@@ -218,11 +225,19 @@ class ImageStore:
         component = self.components.get(check_component_id(component_id))
         return component if component is not None and component.is_application else None
 
-    def _set_running(self, component: InstalledImage, running: bool) -> None:
+    def _set_running(
+        self, component: InstalledImage, running: bool, *, logged: bool = True
+    ) -> None:
+        """Start (a new process, the old one stopped) or stop an app, logging what changed."""
+        component_id = component.metadata.component_id
+        if logged and component.pid is not None:
+            self.log.record("appman", "AppStopped", component_id, 0)
         if running:
             component.state = "running"
             component.pid = self._next_pid
             self._next_pid += 1
+            if logged:
+                self.log.record("appman", "AppStarted", component_id, component.pid)
         else:
             component.state = "stopped"
             component.pid = None
@@ -247,9 +262,11 @@ class ImageStore:
         elif trigger == "start" and app.state != "running":
             self._set_running(app, True)
         elif trigger == "startDebug":
-            self._set_running(app, True)
+            self._set_running(app, False)
+            self._set_running(app, True, logged=False)
             app.state = "debugging"
-        self.log.event(f"app {app.metadata.component_id} {trigger} -> {app.state}")
+            pid = app.pid if app.pid is not None else 0
+            self.log.record("appman", "AppDebugStarted", app.metadata.component_id, pid)
         answer: dict[str, Any] = {"state": app.state}
         if app.metadata.is_real_time:
             answer["realTimeCore"] = 0
@@ -261,7 +278,7 @@ class ImageStore:
         if self.components.pop(component_id, None) is None:
             raise DeviceRefusal(400, Code.APP_NOT_PRESENT)
         self.staged.pop(component_id, None)
-        self.log.event(f"removed {component_id}")
+        self.log.record("update", "ImageRemoved", component_id)
         return {"restartingSystem": False} if self.api.feature("delete_restarting_system") else {}
 
     def get_app_quota(self, component_id: str) -> dict[str, Any]:

@@ -72,7 +72,7 @@ class CertificateStore(Mapping[str, StoredCertificate]):
         if cert.size > available:
             raise DeviceRefusal(400, Code.CERT_STORE_FULL)
         self._certificates[identifier] = cert
-        self.log.event(f"certificate {identifier} added ({cert.cert_type})")
+        self.log.record("certstore", "CertificateAdded", identifier, cert.cert_type)
         self._changed()
         return {}
 
@@ -80,7 +80,7 @@ class CertificateStore(Mapping[str, StoredCertificate]):
         """``DELETE /certstore/certs/{identifier}``."""
         self._certificate(identifier)
         del self._certificates[identifier]
-        self.log.event(f"certificate {identifier} removed")
+        self.log.record("certstore", "CertificateRemoved", identifier)
         self._changed()
         return {}
 

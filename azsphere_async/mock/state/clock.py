@@ -21,6 +21,10 @@ class DeviceClock:
         """Whole seconds since the device last came up."""
         return max(0, int(time.monotonic() - self._booted_at))
 
+    def uptime_ms(self) -> int:
+        """Milliseconds since the device last came up (what log records carry)."""
+        return max(0, int((time.monotonic() - self._booted_at) * 1000))
+
     def device_time(self) -> str:
         """The device clock as it writes timestamps (not synchronized: starts at 2000-01-01)."""
         moment = _DEVICE_EPOCH + timedelta(seconds=self.uptime())

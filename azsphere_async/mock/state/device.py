@@ -70,7 +70,7 @@ class DeviceState:
         self.restart_handler: Callable[[float], None] | None = None
         """Set by the server that serves this state: performs a restart on the sockets."""
         self.down_until: float | None = None
-        self.log.event("boot: factory state")
+        self._log_boot("power on")
         self.reports.add(1, "first boot")
 
     # -- basics -------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class DeviceState:
         ):
             raise DeviceRefusal(400, Code.EPERM)
         self.manufacturing_state = target
-        self.log.event(f"manufacturing state {current} -> {target}")
+        self.log.record("manufacturing", "StateChanged", current, target)
         return {}
 
     def get_log(self) -> bytes:
@@ -173,12 +173,32 @@ class DeviceState:
     def reboot(self) -> None:
         """What a restart does to the state: staged images vanish, apps restart per mode."""
         self.stats.restarts += 1
+        self.log.record("boot", "RestartRequested")
         self.reports.add(2, "restart requested")
         self.images.reboot()
         self.clock.mark_booted()
-        self.log.event("boot: restart")
         self.wifi.reboot()
+        self._log_boot("restart")
 
     def mark_booted(self) -> None:
         """The device finished booting now (uptime counts from here)."""
         self.clock.mark_booted()
+
+    def _log_boot(self, reason: str) -> None:
+        """What the device logs as it comes up: the boot, its interfaces, Wi-Fi and apps."""
+        log = self.log
+        log.new_boot()
+        log.record("boot", "Booted", self.os_version, reason)
+        log.record("boot", "ClockStarted", 2000)
+        for interface in self.network.interfaces.values():
+            if interface.up:
+                log.record("network", "InterfaceUp", interface.name)
+                for address in interface.fixed_addresses:
+                    log.record("network", "AddressAssigned", interface.name, address)
+        network = self.wifi.connected()
+        if network is not None:
+            log.record("wifi", "Connected", network.id, network.ssid)
+            log.record("network", "AddressAssigned", "wlan0", self.config.wlan_ip)
+        for component_id, component in self.images.components.items():
+            if component.pid is not None:
+                log.record("appman", "AppStarted", component_id, component.pid)

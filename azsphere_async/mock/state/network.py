@@ -128,7 +128,7 @@ class NetworkState:
             interface.hardware_address = address.lower()
         if up is not None and up != interface.up:
             interface.up = up
-            self.log.event(f"interface {name} {'up' if up else 'down'}")
+            self.log.record("network", "InterfaceUp" if up else "InterfaceDown", name)
             self.wifi.evaluate()
         return {}
 
@@ -174,11 +174,13 @@ class NetworkState:
         elif username is not None or password is not None:
             raise invalid()
         self.proxy = proxy
-        self.log.event(f"proxy set to {address}:{port} ({auth})")
+        self.log.record("network", "ProxyConfigured", address, port, auth)
         return self.get_proxy()
 
     def delete_proxy(self) -> dict[str, Any]:
         """``DELETE /net/proxy``."""
+        if self.proxy is not None:
+            self.log.record("network", "ProxyRemoved")
         self.proxy = None
         return {}
 

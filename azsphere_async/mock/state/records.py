@@ -4,38 +4,40 @@
 from __future__ import annotations
 
 import struct
-from collections import deque
 
+from ..devicelog import LogRing
 from .clock import DeviceClock
 
 __all__ = ["DiagnosticLog", "ErrorReports"]
 
 
 class DiagnosticLog:
-    """A ring of log records, oldest dropped beyond ``capacity`` bytes."""
+    """The diagnostic log: records of the mock's manifest in a real board's ring of banks.
+
+    Each record carries the milliseconds since boot; within one boot they never go back (a
+    restart marks the clock twice: when it goes down and when it is up again), so a decoder
+    sees a new boot exactly where :meth:`new_boot` was called.  See
+    :mod:`azsphere_async.mock.devicelog` for the format and the messages.
+    """
 
     def __init__(self, clock: DeviceClock, capacity: int) -> None:
         self._clock = clock
-        self._capacity = capacity
-        self._records: deque[bytes] = deque()
-        self._size = 0
-        self._sequence = 0
+        self._ring = LogRing(capacity)
+        self._floor = 0
 
-    def event(self, text: str) -> None:
-        """Append a record (its text cut to 200 bytes)."""
-        self._sequence += 1
-        payload = text.encode()[:200]
-        record = struct.pack("<4sIIH", b"ASLG", self._sequence, self._clock.uptime(), len(payload))
-        record += payload
-        self._records.append(record)
-        self._size += len(record)
-        while self._size > self._capacity and self._records:
-            self._size -= len(self._records.popleft())
+    def record(self, category: str, message: str, *values: str | int) -> None:
+        """Append a record of the mock's manifest (``values`` in the message's order)."""
+        uptime = max(self._clock.uptime_ms(), self._floor)
+        self._floor = uptime
+        self._ring.write(uptime, category, message, *values)
+
+    def new_boot(self) -> None:
+        """The device has just booted: the next records count from the new boot."""
+        self._floor = 0
 
     def read(self) -> bytes:
-        """``GET /log``: a header, then the records."""
-        header = struct.pack("<4sII", b"ASLH", len(self._records), self._sequence)
-        return header + b"".join(self._records)
+        """``GET /log``: the whole ring."""
+        return self._ring.contents()
 
 
 class ErrorReports:

@@ -180,7 +180,7 @@ class WifiState:
             raise DeviceRefusal(400, Code.WIFI_NO_RESOURCES)
         network.id = max(self.networks, default=-1) + 1
         self.networks[network.id] = network
-        self.log.event(f"wifi network {network.id} added")
+        self.log.record("wifi", "NetworkAdded", network.id, network.security_state)
         answer = network.to_json()
         # A device answers before it tries to connect.
         answer["connectionState"] = "unknown"
@@ -204,7 +204,7 @@ class WifiState:
                 network.config_state = "enabled"
         if config_state is not None:
             network.config_state = config_state
-        self.log.event(f"wifi network {network.id} changed")
+        self.log.record("wifi", "NetworkChanged", network.id)
         self.evaluate()
         return network.to_json()
 
@@ -213,7 +213,7 @@ class WifiState:
         network = self._network(network_id)
         del self.networks[network.id]
         self.failures.pop(network.id, None)
-        self.log.event(f"wifi network {network.id} removed")
+        self.log.record("wifi", "NetworkRemoved", network.id)
         self.evaluate()
         return {}
 
@@ -313,8 +313,13 @@ class WifiState:
 
     # -- joining ------------------------------------------------------------------------
 
-    def evaluate(self) -> None:
-        """Decide which configured network the device joins, logging failed attempts."""
+    def evaluate(self, *, logged: bool = True) -> None:
+        """Decide which configured network the device joins, keeping failed attempts.
+
+        The diagnostic log gets what changed (unless ``logged`` is false): a new connection, a
+        lost one, and each failure that differs from the network's previous one.
+        """
+        before = self.connected_network
         self.connected_network = None
         for network in sorted(self.networks.values(), key=_by_id):
             network.connection_state = "disconnected"
@@ -340,6 +345,9 @@ class WifiState:
                 continue
             if error == "WrongKey":
                 network.config_state = "temp-disabled"
+            previous = self.failures.get(network.id)
+            if logged and (previous is None or previous["error"] != error):
+                self.log.record("wifi", "ConnectFailed", network.id, error)
             self.failures[network.id] = {
                 "timestamp": self.clock.device_time(),
                 "networkId": network.id,
@@ -348,11 +356,21 @@ class WifiState:
                 "connectionState": "disconnected",
                 "error": error,
             }
+        if logged and self.connected_network != before:
+            if before is not None and before in self.networks:
+                self.log.record("wifi", "Disconnected", before)
+            joined = self.connected()
+            if joined is not None:
+                self.log.record("wifi", "Connected", joined.id, joined.ssid)
+                self.log.record("network", "AddressAssigned", "wlan0", self.config.wlan_ip)
 
     def reboot(self) -> None:
-        """What a restart does here: failure logs are gone, the device joins again."""
+        """What a restart does here: failure logs are gone, the device joins again.
+
+        The boot's own records say which network it joined.
+        """
         self.failures.clear()
-        self.evaluate()
+        self.evaluate(logged=False)
 
     def connected(self) -> ConfiguredNetwork | None:
         """The network the device has joined, if any."""
