@@ -46,10 +46,6 @@ class AttachedDevice:
     address: str
     connection_path: str
 
-    def to_json(self) -> dict[str, str]:
-        """The DCS's own JSON form of this entry."""
-        return {"IpAddress": self.address, "DeviceConnectionPath": self.connection_path}
-
 
 async def _dcs_call(method: str, url: str, path: str, timeout: float) -> Any:
     body = bytearray()

@@ -12,6 +12,6 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line (the ``azsphere-async`` console script)."""
-    from ._app import cli
+    from .app import cli
 
     cli.main(args=argv, prog_name="azsphere-async")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ._errors import one_line, traceback_text
+from .failures import one_line, traceback_text
 
 __all__ = ["Cell", "Column", "Output", "styled"]
 

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 
 from ..staging import StageProgress
-from ._format import format_bytes, format_duration, format_rate
+from .formatting import format_bytes, format_duration, format_rate
 from .output import Output
 
 __all__ = ["DeployDisplay"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from azsphere_async.cli._app import cli
+from azsphere_async.cli.app import cli
 from azsphere_async.mock import MockDeviceConfig
 from tests.threaded_fleet import ThreadedFleet
 

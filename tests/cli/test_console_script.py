@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from azsphere_async.cli._app import cli
+from azsphere_async.cli.app import cli
 from tests.shared_data import BLINK, BLINK_ID
 from tests.threaded_fleet import ThreadedFleet
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from azsphere_async.cli._app import cli
+from azsphere_async.cli.app import cli
 from tests.threaded_fleet import ThreadedFleet
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from azsphere_async.cli._errors import describe, one_line
-from azsphere_async.cli._format import format_duration, format_uptime, short_id
+from azsphere_async.cli.failures import describe, one_line
+from azsphere_async.cli.formatting import format_duration, format_uptime, short_id
 from azsphere_async.cli.output import Column, Output, styled
 from azsphere_async.cli.selection import (
     SelectionError,

@@ -17,7 +17,7 @@ from azsphere_async import (
     UnsupportedVersionError,
     list_attached_devices,
 )
-from azsphere_async.cli._errors import describe, error_json
+from azsphere_async.cli.failures import describe, error_json
 from azsphere_async.discovery import DEFAULT_DCS_URL
 from azsphere_async.errors import error_for_status
 

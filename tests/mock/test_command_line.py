@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import azsphere_async.mock.cli as mock_cli
-from azsphere_async.cli._app import cli
+from azsphere_async.cli.app import cli
 from azsphere_async.discovery import DEFAULT_DCS_URL
 from azsphere_async.mock import DEFAULT_DCS_PORT, cli_main
 from azsphere_async.mock.units import parse_rate, parse_size

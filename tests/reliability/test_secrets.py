@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
 from azsphere_async import AzsphereError, DeviceClient, InvalidArgumentError, RetryPolicy
-from azsphere_async.cli._app import cli
+from azsphere_async.cli.app import cli
 from azsphere_async.mock import FaultKind, MockDevice
 from azsphere_async.models import (
     CertificateType,

@@ -7,28 +7,23 @@ from pathlib import Path
 
 import click
 
-from ..deploy import Deployment
-from ..errors import ImagePackageError
-from ..fleet import BoardResult
-from ..imagepackage import ImagePackageInfo, inspect_image
-from ..staging import StageProgress
-from ._context import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    AppContext,
-    BoardRows,
-    Collected,
-    board_options,
-    pass_app,
-)
-from ._errors import describe
-from ._format import format_bytes, format_duration, format_rate, to_jsonable
-from .output import Column, styled
-from .progress import DeployDisplay
-from .selection import BoardSelection
+from ...deploy import Deployment
+from ...errors import ImagePackageError
+from ...fleet import BoardResult
+from ...imagepackage import ImagePackageInfo, inspect_image
+from ...staging import StageProgress
+from ..context import AppContext, pass_app
+from ..exit_status import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from ..failures import describe
+from ..formatting import format_bytes, format_duration, format_rate, to_jsonable
+from ..output import Column, styled
+from ..progress import DeployDisplay
+from ..reporting import BoardRows, report
+from ..running import Collected, collect, run
+from ..selection import BoardSelection
+from ..shared_options import board_options
 
-__all__ = ["DEPLOY_TIMEOUT", "deploy_boards", "deploy_rows", "describe_package", "register"]
+__all__ = ["DEPLOY_TIMEOUT", "deploy", "deploy_boards", "deploy_rows", "describe_package"]
 
 #: The default limit on one board's whole deploy, in seconds.
 DEPLOY_TIMEOUT = 600.0
@@ -106,7 +101,8 @@ async def deploy_boards(
             shown.finished(result.address, result.ok, detail)
 
         limit = app.time_limit(DEPLOY_TIMEOUT)
-        await app.collect(
+        await collect(
+            app,
             lambda fleet: fleet.deploy_as_completed(
                 image, start=start, progress=progress, timeout=limit
             ),
@@ -114,11 +110,6 @@ async def deploy_boards(
             selection,
             on_result=finished,
         )
-
-
-def register(cli: click.Group) -> None:
-    """Add ``deploy`` to the group."""
-    cli.add_command(deploy)
 
 
 @click.command()
@@ -154,13 +145,14 @@ def deploy(app: AppContext, image: Path, manual: bool) -> None:
         await deploy_boards(app, image, package, selection, collected, start=not manual)
         return EXIT_OK
 
-    status = app.run(main)
+    status = run(app, main)
     if status == EXIT_INTERRUPTED:
         collected.interrupted = True
     elif status != EXIT_OK:
         sys.exit(status)
     sys.exit(
-        app.report(
+        report(
+            app,
             "deploy",
             collected,
             deploy_rows(package),

@@ -10,14 +10,18 @@ import sys
 
 import click
 
-from ..client import DeviceClient
-from ..errors import NotFoundError
-from ..models import WifiInterfaceState, WifiNetwork, WifiScanResult
-from ._context import EXIT_USAGE, AppContext, BoardRows, board_options, pass_app
-from ._format import to_jsonable
-from .output import Column, styled
+from ...client import DeviceClient
+from ...errors import NotFoundError
+from ...models import WifiInterfaceState, WifiNetwork, WifiScanResult
+from ..context import AppContext, pass_app
+from ..exit_status import EXIT_USAGE
+from ..formatting import to_jsonable
+from ..output import Column, styled
+from ..reporting import BoardRows
+from ..running import run_and_report
+from ..shared_options import board_options
 
-__all__ = ["ENV_PSK", "register"]
+__all__ = ["ENV_PSK", "wifi"]
 
 #: The environment variable a pre-shared key may come from.
 ENV_PSK = "AZSPHERE_WIFI_PSK"
@@ -48,11 +52,6 @@ _NETWORKS = BoardRows[list[WifiNetwork]](
 )
 
 
-def register(cli: click.Group) -> None:
-    """Add the ``wifi`` group."""
-    cli.add_command(wifi)
-
-
 @click.group()
 def wifi() -> None:
     """Wi-Fi networks: list, add, remove, scan, status."""
@@ -63,7 +62,7 @@ def wifi() -> None:
 @pass_app
 def wifi_list(app: AppContext) -> None:
     """The configured Wi-Fi networks of each board."""
-    app.run_and_report("wifi list", lambda d: d.wifi.get_networks(), _NETWORKS)
+    run_and_report(app, "wifi list", lambda d: d.wifi.get_networks(), _NETWORKS)
 
 
 @wifi.command("add")
@@ -126,7 +125,7 @@ def wifi_add(
         )
         return [added]
 
-    app.run_and_report("wifi add", operation, _NETWORKS)
+    run_and_report(app, "wifi add", operation, _NETWORKS)
 
 
 @wifi.command("remove")
@@ -162,7 +161,7 @@ def wifi_remove(app: AppContext, network_id: int | None, ssid: str | None) -> No
         rows=lambda removed: [{"ssid": n.ssid or "-", "id": str(n.id)} for n in removed],
         data=lambda removed: {"removed": to_jsonable(removed)},
     )
-    app.run_and_report("wifi remove", operation, shape)
+    run_and_report(app, "wifi remove", operation, shape)
 
 
 @wifi.command("scan")
@@ -191,7 +190,7 @@ def wifi_scan(app: AppContext) -> None:
         data=to_jsonable,
         empty="no networks seen",
     )
-    app.run_and_report("wifi scan", lambda d: d.wifi.scan(), shape)
+    run_and_report(app, "wifi scan", lambda d: d.wifi.scan(), shape)
 
 
 @wifi.command("status")
@@ -216,4 +215,4 @@ def wifi_status(app: AppContext) -> None:
         ],
         data=to_jsonable,
     )
-    app.run_and_report("wifi status", lambda d: d.wifi.get_interface_state(), shape)
+    run_and_report(app, "wifi status", lambda d: d.wifi.get_interface_state(), shape)

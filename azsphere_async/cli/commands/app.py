@@ -10,14 +10,18 @@ import anyio
 import attrs
 import click
 
-from ..client import DeviceClient
-from ..errors import AzsphereError
-from ..imagepackage import inspect_image
-from ..models import AppQuota, AppTrigger, SystemRestart
-from ._context import EXIT_USAGE, AppContext, BoardRows, board_options, pass_app
-from .output import Cell, Column, styled
+from ...client import DeviceClient
+from ...errors import AzsphereError
+from ...imagepackage import inspect_image
+from ...models import AppQuota, AppTrigger, SystemRestart
+from ..context import AppContext, pass_app
+from ..exit_status import EXIT_USAGE
+from ..output import Cell, Column, styled
+from ..reporting import BoardRows
+from ..running import run_and_report
+from ..shared_options import board_options
 
-__all__ = ["register"]
+__all__ = ["app_group"]
 
 _STATE_STYLES = {"running": "green", "stopped": "yellow", "notPresent": "dim", "debugging": "cyan"}
 
@@ -67,11 +71,6 @@ _STATES = BoardRows[list[_AppState]](
 )
 
 
-def register(cli: click.Group) -> None:
-    """Add the ``app`` group."""
-    cli.add_command(app_group)
-
-
 @click.group("app")
 def app_group() -> None:
     """Applications: status, start, stop, delete, quota.
@@ -106,7 +105,7 @@ def app_status(app: AppContext, component: str | None) -> None:
                 group.start_soon(one, component.uid)
         return [_AppState(str(c.uid), c.name or "", states[str(c.uid)]) for c in apps]
 
-    app.run_and_report("app status", operation, _STATES)
+    run_and_report(app, "app status", operation, _STATES)
 
 
 def _trigger_command(name: str, trigger: AppTrigger, summary: str) -> click.Command:
@@ -121,7 +120,7 @@ def _trigger_command(name: str, trigger: AppTrigger, summary: str) -> click.Comm
             change = await device.app.set_status(cid, trigger)
             return [_AppState(cid, "", str(change.state.value), change.real_time_core)]
 
-        app.run_and_report(f"app {name}", operation, _STATES)
+        run_and_report(app, f"app {name}", operation, _STATES)
 
     return command
 
@@ -148,7 +147,7 @@ def app_delete(app: AppContext, component: str) -> None:
         ],
         data=lambda answer: {"component_id": cid, "restarting_system": answer.restarting_system},
     )
-    app.run_and_report("app delete", lambda d: d.sideload.delete_image(cid), shape)
+    run_and_report(app, "app delete", lambda d: d.sideload.delete_image(cid), shape)
 
 
 @app_group.command("quota")
@@ -171,4 +170,4 @@ def app_quota(app: AppContext, component: str) -> None:
         ],
         data=lambda q: {"component_id": cid, "usage_kb": q.usage_kb, "limit_kb": q.limit_kb},
     )
-    app.run_and_report("app quota", lambda d: d.app.get_quota(cid), shape)
+    run_and_report(app, "app quota", lambda d: d.app.get_quota(cid), shape)

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from .._version import __version__
-from ._context import AppContext, selection_and_output_options
+from .commands import COMMANDS
+from .context import AppContext
+from .shared_options import selection_and_output_options
 
 __all__ = ["cli"]
 
@@ -68,29 +70,5 @@ def cli(
     ctx.obj = app
 
 
-def _register() -> None:
-    from . import (
-        _cmd_app,
-        _cmd_board,
-        _cmd_cert,
-        _cmd_deploy,
-        _cmd_mock,
-        _cmd_network,
-        _cmd_ready,
-        _cmd_wifi,
-    )
-
-    for module in (
-        _cmd_board,
-        _cmd_deploy,
-        _cmd_ready,
-        _cmd_app,
-        _cmd_wifi,
-        _cmd_cert,
-        _cmd_network,
-        _cmd_mock,
-    ):
-        module.register(cli)
-
-
-_register()
+for _command in COMMANDS:
+    cli.add_command(_command)

@@ -13,21 +13,20 @@ from pathlib import Path
 import anyio
 import click
 
-from ..client import DeviceClient
-from ..models import CertificateInfo, CertificateSpace
-from ._context import EXIT_USAGE, AppContext, BoardRows, board_options, pass_app
-from ._format import format_bytes, to_jsonable
-from .output import Column, styled
+from ...client import DeviceClient
+from ...models import CertificateInfo, CertificateSpace
+from ..context import AppContext, pass_app
+from ..exit_status import EXIT_USAGE
+from ..formatting import format_bytes, to_jsonable
+from ..output import Column, styled
+from ..reporting import BoardRows
+from ..running import run_and_report
+from ..shared_options import board_options
 
-__all__ = ["ENV_PASSWORD", "register"]
+__all__ = ["ENV_PASSWORD", "cert"]
 
 #: The environment variable a private key's password may come from.
 ENV_PASSWORD = "AZSPHERE_CERT_PASSWORD"
-
-
-def register(cli: click.Group) -> None:
-    """Add the ``cert`` group."""
-    cli.add_command(cert)
 
 
 @click.group()
@@ -76,7 +75,7 @@ def cert_list(app: AppContext) -> None:
         data=to_jsonable,
         empty="no certificates",
     )
-    app.run_and_report("cert list", operation, shape)
+    run_and_report(app, "cert list", operation, shape)
 
 
 @cert.command("add")
@@ -139,7 +138,7 @@ def cert_add(
         rows=lambda identifier: [{"id": styled(identifier, "green")}],
         data=lambda identifier: {"cert_id": identifier, "cert_type": cert_type},
     )
-    app.run_and_report("cert add", operation, shape)
+    run_and_report(app, "cert add", operation, shape)
 
 
 @cert.command("remove")
@@ -158,7 +157,7 @@ def cert_remove(app: AppContext, cert_id: str) -> None:
         rows=lambda identifier: [{"id": identifier}],
         data=lambda identifier: {"cert_id": identifier},
     )
-    app.run_and_report("cert remove", operation, shape)
+    run_and_report(app, "cert remove", operation, shape)
 
 
 @cert.command("space")
@@ -171,4 +170,4 @@ def cert_space(app: AppContext) -> None:
         rows=lambda space: [{"free": format_bytes(space.available_bytes)}],
         data=lambda space: {"available_bytes": space.available_bytes},
     )
-    app.run_and_report("cert space", lambda d: d.certificates.get_space(), shape)
+    run_and_report(app, "cert space", lambda d: d.certificates.get_space(), shape)

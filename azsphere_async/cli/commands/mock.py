@@ -17,29 +17,24 @@ import anyio
 import click
 import httpx
 
-from ..deploy import Deployment
-from ..discovery import list_attached_devices
-from ..imagepackage import inspect_image
-from ..models import AppStatus
-from ..readiness import ReadinessCriteria, ReadinessReport, check_readiness
-from ..tls import make_ssl_context
-from ._context import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    AppContext,
-    BoardRows,
-    Collected,
-    pass_app,
-)
-from ._format import format_bytes, format_duration, format_rate
-from .output import Column, styled
+from ...deploy import Deployment
+from ...discovery import list_attached_devices
+from ...imagepackage import inspect_image
+from ...models import AppStatus
+from ...readiness import ReadinessCriteria, ReadinessReport, check_readiness
+from ...tls import make_ssl_context
+from ..context import AppContext, pass_app
+from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ..formatting import format_bytes, format_duration, format_rate, to_jsonable
+from ..output import Column, styled
+from ..reporting import BoardRows, report
+from ..running import Collected, gather
 
 if TYPE_CHECKING:
-    from ..mock import MockFleet
-    from ._cmd_board import BoardStatus
+    from ...mock import MockFleet
+    from .status import BoardStatus
 
-__all__ = ["DEMO_IMAGE", "SlowLinkTransport", "demo_image_path", "register"]
+__all__ = ["DEMO_IMAGE", "SlowLinkTransport", "demo", "demo_image_path", "mock"]
 
 #: Where the demo's image package lives inside the package.
 DEMO_IMAGE: Final = "data/demo/azure_sphere_blink.imagepackage"
@@ -53,14 +48,8 @@ def demo_image_path(stack: ExitStack) -> Path:
     return stack.enter_context(resources.as_file(resource))
 
 
-def register(cli: click.Group) -> None:
-    """Add ``mock`` and ``demo`` to the group."""
-    cli.add_command(mock)
-    cli.add_command(demo)
-
-
 def _rate(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from ..mock.units import parse_rate
+    from ...mock.units import parse_rate
 
     try:
         return parse_rate(value)
@@ -82,7 +71,7 @@ def mock(arguments: tuple[str, ...]) -> None:
     The options are those of ``python -m azsphere_async.mock``, parsed by the mock's own
     command line, so both take the same names, help, sizes and rates.
     """
-    from ..mock import cli_main
+    from ...mock import cli_main
 
     sys.exit(cli_main(arguments, prog="azsphere-async mock"))
 
@@ -231,7 +220,7 @@ class _Demo:
         )
 
     async def run(self) -> int:
-        from ..mock import MockFleet
+        from ...mock import MockFleet
 
         self.heading(f"Start {self.count} mock Azure Sphere boards")
         async with MockFleet(self.count, dcs_port=0) as fleet:
@@ -263,10 +252,11 @@ class _Demo:
         return factory
 
     async def _tour(self, fleet: MockFleet) -> int:
-        from ._cmd_board import STATUS_ROWS, read_status, show_attached
-        from ._cmd_deploy import deploy_boards, deploy_rows
-        from ._cmd_ready import READINESS_ROWS, not_ready
-        from .progress import DeployDisplay
+        from ..progress import DeployDisplay
+        from .deploy import deploy_boards, deploy_rows
+        from .devices import show_attached
+        from .ready import READINESS_ROWS, not_ready
+        from .status import STATUS_ROWS, read_status
 
         assert fleet.dcs is not None
         app, out = self.app, self.out
@@ -292,8 +282,8 @@ class _Demo:
         # 3. Status
         self.heading("Status of every board")
         status: Collected[BoardStatus] = Collected()
-        await app.gather(read_status, status)
-        app.report("status", status, STATUS_ROWS, json_sink=self.documents)
+        await gather(app, read_status, status)
+        report(app, "status", status, STATUS_ROWS, json_sink=self.documents)
         await self.breathe()
 
         # 4. Deploy
@@ -314,8 +304,8 @@ class _Demo:
         )
         display = None
         deploy_seconds = time.monotonic() - deploy_started
-        deploy_code = app.report(
-            "deploy", deployed, deploy_rows(self.package), json_sink=self.documents
+        deploy_code = report(
+            app, "deploy", deployed, deploy_rows(self.package), json_sink=self.documents
         )
         await self.breathe()
 
@@ -323,8 +313,9 @@ class _Demo:
         self.heading("The application on every board")
         cid = self.package.component_id
         apps: Collected[AppStatus] = Collected()
-        await app.gather(lambda d: d.app.get_status(cid), apps)
-        app.report(
+        await gather(app, lambda d: d.app.get_status(cid), apps)
+        report(
+            app,
             "app status",
             apps,
             BoardRows[AppStatus](
@@ -353,8 +344,9 @@ class _Demo:
             "board); no Wi-Fi networks."
         )
         readiness: Collected[ReadinessReport] = Collected()
-        await app.gather(lambda d: check_readiness(d, criteria), readiness)
-        ready_code = app.report(
+        await gather(app, lambda d: check_readiness(d, criteria), readiness)
+        ready_code = report(
+            app,
             "ready",
             readiness,
             READINESS_ROWS,
@@ -392,7 +384,7 @@ class _Demo:
             out.json(
                 {
                     "command": "demo",
-                    "devices": [d.to_json() for d in attached],
+                    "devices": [to_jsonable(d) for d in attached],
                     "steps": self.documents,
                     "summary": {
                         "boards": self.count,

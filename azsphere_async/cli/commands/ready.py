@@ -6,12 +6,15 @@ import sys
 
 import click
 
-from ..fleet import BoardResult
-from ..readiness import CHECKS, CheckStatus, ReadinessCriteria, ReadinessReport, check_readiness
-from ._context import AppContext, BoardRows, board_options, pass_app, state_choice
-from .output import Cell, Column, styled
+from ...fleet import BoardResult
+from ...readiness import CHECKS, CheckStatus, ReadinessCriteria, ReadinessReport, check_readiness
+from ..context import AppContext, pass_app
+from ..output import Cell, Column, styled
+from ..reporting import BoardRows, report
+from ..running import run_boards
+from ..shared_options import board_options, state_choice
 
-__all__ = ["READINESS_ROWS", "not_ready", "register", "show_readiness"]
+__all__ = ["READINESS_ROWS", "not_ready", "ready", "show_readiness"]
 
 _STYLES = {
     CheckStatus.PASS: "bold green",
@@ -58,15 +61,10 @@ def not_ready(result: BoardResult[ReadinessReport]) -> bool:
 
 def show_readiness(app: AppContext, criteria: ReadinessCriteria) -> int:
     """Run the checks on the chosen boards and show them; returns the exit status."""
-    collected, code = app.run_boards(lambda device: check_readiness(device, criteria))
+    collected, code = run_boards(app, lambda device: check_readiness(device, criteria))
     if code is not None:
         return code
-    return app.report("ready", collected, READINESS_ROWS, failed=not_ready)
-
-
-def register(cli: click.Group) -> None:
-    """Add ``ready`` to the group."""
-    cli.add_command(ready)
+    return report(app, "ready", collected, READINESS_ROWS, failed=not_ready)
 
 
 @click.command()

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ..models import FirewallRule, FirewallRuleset, NetworkInterface, NetworkProxy, NetworkStatus
-from ._context import AppContext, BoardRows, board_options, pass_app
-from ._format import format_bytes, to_jsonable
-from .output import Cell, Column, styled
+from ...models import FirewallRule, FirewallRuleset, NetworkInterface, NetworkProxy, NetworkStatus
+from ..context import AppContext, pass_app
+from ..formatting import format_bytes, to_jsonable
+from ..output import Cell, Column, styled
+from ..reporting import BoardRows
+from ..running import run_and_report
+from ..shared_options import board_options
 
-__all__ = ["register"]
-
-
-def register(cli: click.Group) -> None:
-    """Add the ``network`` group."""
-    cli.add_command(network)
+__all__ = ["network"]
 
 
 @click.group()
@@ -54,7 +52,7 @@ def interfaces(app: AppContext) -> None:
         data=to_jsonable,
         empty="no interfaces",
     )
-    app.run_and_report("network interfaces", lambda d: d.network.get_interfaces(), shape)
+    run_and_report(app, "network interfaces", lambda d: d.network.get_interfaces(), shape)
 
 
 @network.command("proxy")
@@ -79,7 +77,7 @@ def proxy(app: AppContext) -> None:
         ],
         data=to_jsonable,
     )
-    app.run_and_report("network proxy", lambda d: d.network.get_proxy(), shape)
+    run_and_report(app, "network proxy", lambda d: d.network.get_proxy(), shape)
 
 
 @network.command("status")
@@ -102,7 +100,7 @@ def net_status(app: AppContext) -> None:
         ],
         data=to_jsonable,
     )
-    app.run_and_report("network status", lambda d: d.network.get_status(), shape)
+    run_and_report(app, "network status", lambda d: d.network.get_status(), shape)
 
 
 def _rule_text(rule: FirewallRule) -> str:
@@ -146,4 +144,4 @@ def firewall(app: AppContext) -> None:
         data=to_jsonable,
         empty="no rules",
     )
-    app.run_and_report("network firewall", lambda d: d.network.get_firewall_rulesets(), shape)
+    run_and_report(app, "network firewall", lambda d: d.network.get_firewall_rulesets(), shape)

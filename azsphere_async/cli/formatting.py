@@ -67,6 +67,10 @@ def safe_filename(address: str) -> str:
 def to_jsonable(value: Any) -> Any:
     """Models and values as plain JSON data: attrs classes become dicts of their field names.
 
+    This is the one dialect of every ``--json`` document: snake_case, the names of the
+    library's attributes, whatever the device's own JSON spells (camelCase), so a document
+    reads the same as the Python objects and the command's own fields (``address``, ``ok``).
+
     Enums become their values, datetimes ISO 8601 text, tuples and sets lists. Fields that
     hold secrets are never part of an answer model, so nothing is masked here.
     """

@@ -1,0 +1,176 @@
+"""The options every board command takes: which boards, TLS, time limits and output.
+
+The group shows them in its help; each command accepts them after its name too (hidden from
+its help) and stores them in the :class:`~.context.AppContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..discovery import DEFAULT_DCS_URL
+from ..options import DEFAULT_CONCURRENCY
+from .context import AppContext
+
+__all__ = ["board_options", "selection_and_output_options", "state_choice"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store(
+    name: str, *, extend: bool = False
+) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is None or value == () or value is False:
+            return
+        app = ctx.find_object(AppContext)
+        if app is None:  # pragma: no cover - every command runs under the group
+            return
+        if extend:
+            getattr(app, name).extend(value)
+        else:
+            setattr(app, name, value)
+
+    return callback
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise click.BadParameter("must be more than zero")
+    return value
+
+
+def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
+    """The options that choose boards and shape output; the group shows them, commands hide them."""
+    expose = not hidden
+
+    def store(name: str, extend: bool = False) -> dict[str, Any]:
+        if expose:
+            return {}
+        return {"expose_value": False, "callback": _store(name, extend=extend)}
+
+    timeout_store: dict[str, Any] = (
+        {"callback": _positive}
+        if expose
+        else {"expose_value": False, "callback": _chain(_positive, _store("timeout"))}
+    )
+    return [
+        click.option(
+            "--device",
+            "-d",
+            "devices",
+            metavar="ADDR",
+            multiple=True,
+            hidden=hidden,
+            help="A board's address, host or host:port (repeat for more boards).",
+            **store("devices", extend=True),
+        ),
+        click.option(
+            "--devices-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            hidden=hidden,
+            help="A file of board addresses, one or more a line; # starts a comment.",
+            **store("devices_file"),
+        ),
+        click.option(
+            "--all",
+            "all_boards",
+            is_flag=True,
+            default=False,
+            hidden=hidden,
+            help="Every board the Device Communication Service lists.",
+            **store("all_boards"),
+        ),
+        click.option(
+            "--dcs-url",
+            metavar="URL",
+            envvar=None if hidden else "AZSPHERE_DCS_URL",
+            default=None if hidden else DEFAULT_DCS_URL,
+            show_default=expose,
+            hidden=hidden,
+            help="Where the Device Communication Service listens (env AZSPHERE_DCS_URL).",
+            **store("dcs_url"),
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1),
+            default=None if hidden else DEFAULT_CONCURRENCY,
+            show_default=expose,
+            hidden=hidden,
+            help="Boards worked on at once.",
+            **store("concurrency"),
+        ),
+        click.option(
+            "--timeout",
+            type=float,
+            metavar="S",
+            hidden=hidden,
+            help="Seconds allowed for each board's whole operation "
+            "(default 30; deploy 600; restart --wait 180).",
+            **timeout_store,
+        ),
+        click.option(
+            "--ca",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            envvar=None if hidden else "AZSPHERE_CA",
+            hidden=hidden,
+            help="PEM file of the CA to trust instead of the Azure Sphere device CA "
+            "(env AZSPHERE_CA).",
+            **store("ca"),
+        ),
+        click.option(
+            "--json",
+            "json_output",
+            is_flag=True,
+            default=False,
+            hidden=hidden,
+            help="Print the results as one JSON document on stdout, and nothing else.",
+            **store("json"),
+        ),
+        click.option(
+            "--debug",
+            "-v",
+            is_flag=True,
+            default=False,
+            hidden=hidden,
+            help="Show tracebacks and a log of every request on stderr.",
+            **store("debug"),
+        ),
+    ]
+
+
+def _chain(
+    first: Callable[[click.Context, click.Parameter, Any], Any],
+    second: Callable[[click.Context, click.Parameter, Any], None],
+) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        second(ctx, param, first(ctx, param, value))
+
+    return callback
+
+
+def board_options(function: F) -> F:
+    """Accept the board and output options after the command name too (hidden from help)."""
+    for option in reversed(selection_and_output_options(hidden=True)):
+        function = option(function)
+    return function
+
+
+def state_choice(
+    choices: Sequence[str],
+) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A callback that accepts one of ``choices`` in any case and returns its own spelling."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for choice in choices:
+            if choice.lower() == value.lower():
+                return choice
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
+
+    return callback
