@@ -178,7 +178,15 @@ async def test_unplugged_and_restarting_boards_in_a_fleet_run_leave_the_others_a
         async with Fleet(mock.addresses, ca=mock.ssl_context(), timeout=LIMITS) as fleet:
 
             async def trouble() -> None:
-                await anyio.sleep(0.2)  # a fifth of the way through every upload
+                # A fifth of the way through both uploads (waiting on the boards' own counts,
+                # not the clock, so a loaded machine cannot unplug them before they start).
+                def started() -> bool:
+                    return all(b.stats.body_bytes_received >= size // 5 for b in pair)
+
+                pair = (unplugged, restarting)
+                with anyio.fail_after(10):
+                    while not started():  # noqa: ASYNC110 - the boards' counters have no event
+                        await anyio.sleep(0.005)
                 async with anyio.create_task_group() as both:
                     both.start_soon(unplugged.stop)
                     both.start_soon(functools.partial(restarting.restart, wait=False))
