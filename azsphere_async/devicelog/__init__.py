@@ -25,7 +25,7 @@ The mock device's own release (its messages are ours) ships with the mock, in
 
 from __future__ import annotations
 
-from .board import read_board_log
+from .board import board_os_version, read_board_log
 from .convert import ImportedRelease, import_manifests
 from .decoder import decode_log
 from .layout import ParamKind, Priority
@@ -68,6 +68,7 @@ __all__ = [
     "Parameter",
     "Priority",
     "ReleaseChoice",
+    "board_os_version",
     "choose_release",
     "decode_log",
     "default_manifest_dir",

@@ -11,7 +11,15 @@ from .store import ManifestStore
 if TYPE_CHECKING:
     from ..client import DeviceClient
 
-__all__ = ["read_board_log"]
+__all__ = ["board_os_version", "read_board_log"]
+
+
+async def board_os_version(device: DeviceClient) -> str | None:
+    """The board's OS release (``GET /osversion``, REST API 4.5.0 and later), else ``None``."""
+    try:
+        return (await device.device.get_os_version()).os_version
+    except UnsupportedVersionError:
+        return None
 
 
 async def read_board_log(
@@ -19,14 +27,11 @@ async def read_board_log(
 ) -> DecodedLog:
     """Fetch ``GET /log`` and decode it with the release for the board's OS version.
 
-    The version comes from ``GET /osversion`` (REST API 4.5.0 and later) unless given; on an
-    older board it is unknown and the newest release is used, as the notes say. ``store``
-    defaults to :class:`ManifestStore` ``()`` (the argument-less search).
+    The version comes from :func:`board_os_version` unless given; on a board too old to say,
+    it is unknown and the newest release is used, as the notes say. ``store`` defaults to
+    :class:`ManifestStore` ``()`` (the argument-less search).
     """
     if os_version is None:
-        try:
-            os_version = (await device.device.get_os_version()).os_version
-        except UnsupportedVersionError:
-            os_version = None
+        os_version = await board_os_version(device)
     data = await device.device.get_diagnostic_log()
     return (store if store is not None else ManifestStore()).decode(data, os_version)

@@ -54,7 +54,12 @@ def test_demo_short_settings_json() -> None:
         "deploy",
         "app status",
         "ready",
+        "logs",
     ]
+    log = document["steps"][-1]
+    texts = [record["text"] for record in log["records"]]
+    assert "System booted (os: 24.03, reason: power on)" in texts
+    assert log["records"][-1]["message"] == "AppStarted"
 
 
 def test_demo_through_a_pipe_is_plain_lines() -> None:
@@ -66,6 +71,7 @@ def test_demo_through_a_pipe_is_plain_lines() -> None:
     assert "Every board deployed and ready." in out
     assert len(re.findall(r"staging +50%", out)) == 3
     assert out.count("READY") == 3
+    assert "Info    appman(1): Application started (component: 2f074b0f" in out
 
 
 def test_mock_command_serves_a_fleet(tmp_path: Path) -> None:

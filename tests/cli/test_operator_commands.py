@@ -1,4 +1,4 @@
-"""The line operator's commands: app, wifi, cert, network, restart, logs."""
+"""The line operator's commands: app, wifi, cert, network, restart (logs: test_logs.py)."""
 
 from __future__ import annotations
 
@@ -109,15 +109,3 @@ def test_restart_wait_sees_the_board_come_back(
     assert restarted.exit_code == 0, restarted.output
     assert all(b["result"]["waited"] for b in json.loads(restarted.stdout)["boards"])
     assert all(d.stats.restarts == 1 for d in fleet.mock)
-
-
-def test_logs_one_pair_of_files_per_board(run_cli: Callable[..., Result], tmp_path: Path) -> None:
-    folder = tmp_path / "logs"
-    saved = run_cli("logs", "--dir", str(folder), "--json")
-    assert saved.exit_code == 0, saved.output
-    files = sorted(p.name for p in folder.iterdir())
-    assert len(files) == 6
-    assert all(name.startswith("127.0.0.") for name in files)
-    assert all((folder / f).stat().st_size > 0 for f in files if f.endswith(".log"))
-    boards = json.loads(saved.stdout)["boards"]
-    assert all(Path(b["result"]["log_path"]).exists() for b in boards)

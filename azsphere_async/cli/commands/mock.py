@@ -251,6 +251,31 @@ class _Demo:
 
         return factory
 
+    async def _show_log(self, fleet: MockFleet) -> None:
+        """Read the first board's log and show its newest records, decoded."""
+        from ...devicelog import DecodedLog, ManifestStore, read_board_log
+        from ...mock.devicelog import MANIFEST_DIR
+        from ..selection import BoardSelection
+        from .logs import show_records
+
+        first = fleet.addresses[0]
+        self.heading(f"The diagnostic log of {first}, decoded")
+        # A board's USB link is far faster than the demo's; 64 KiB at its rate takes too long.
+        fleet[0].link.set(bandwidth=None)
+        store = ManifestStore(MANIFEST_DIR)
+        read: Collected[DecodedLog] = Collected()
+        selection = BoardSelection((first,), "the first board")
+        await gather(self.app, lambda d: read_board_log(d, store), read, selection=selection)
+        for result in read.finished():
+            if result.value is None:
+                self.out.failure(result.error or RuntimeError("no log"), first)
+            elif self.out.json_mode:
+                tail = [r.to_json() for r in result.value.records[-12:]]
+                self.documents.append({"command": "logs", "address": first, "records": tail})
+            else:
+                show_records(self.out, result.value, last=12)
+        await self.breathe()
+
     async def _tour(self, fleet: MockFleet) -> int:
         from ..progress import DeployDisplay
         from .deploy import deploy_boards, deploy_rows
@@ -354,7 +379,10 @@ class _Demo:
             json_sink=self.documents,
         )
 
-        # 7. Summary
+        # 7. The diagnostic log
+        await self._show_log(fleet)
+
+        # 8. Summary
         ready = sum(1 for r in readiness.finished() if r.ok and r.value and r.value.ready)
         installed = sum(1 for r in deployed.finished() if r.ok)
         total_bytes = installed * self.package.size
