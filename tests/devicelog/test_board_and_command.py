@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +87,17 @@ def test_the_decode_command_refuses_a_bad_priority_and_a_missing_file(
     assert "unknown priority 'loud'" in capsys.readouterr().err
     assert main(["decode", str(tmp_path / "missing.bin")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError
+
+
+def test_a_reader_that_stops_early_is_no_error(
+    tmp_path: Path, store: ManifestStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = tmp_path / "board.bin"
+    saved.write_bytes(LOG)
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["decode", str(saved), "--manifests", str(store.directory)]) == 0
