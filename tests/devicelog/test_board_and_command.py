@@ -16,8 +16,8 @@ from azsphere_async import DeviceClient, RetryPolicy
 from azsphere_async.devicelog import ManifestStore, read_board_log, write_manifest
 from azsphere_async.devicelog.__main__ import main
 from tests.devicelog.logbuilder import bank, reading, synthetic_manifest
+from tests.shared_data import DEVICE_URL, REST_API_VERSION
 
-BASE_URL = "https://192.168.35.2"
 LOG = bank([reading(1, 5, 4000), reading(2, 6, 100, priority=2), reading(3, 7, 200)], 0)
 
 
@@ -27,7 +27,7 @@ def _answer(version: str, **kwargs: object) -> httpx.Response:
 
 @pytest.fixture
 def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_mocked=True) as mock:
+    with respx.mock(base_url=DEVICE_URL, assert_all_mocked=True) as mock:
         yield mock
 
 
@@ -40,9 +40,11 @@ def store(tmp_path: Path) -> ManifestStore:
 async def test_the_board_os_version_chooses_the_release(
     router: respx.MockRouter, store: ManifestStore
 ) -> None:
-    router.get("/status").mock(return_value=_answer("4.6.0", json={"uptime": 3}))
-    router.get("/osversion").mock(return_value=_answer("4.6.0", json={"osversion": "30.02"}))
-    router.get("/log").mock(return_value=_answer("4.6.0", content=LOG))
+    router.get("/status").mock(return_value=_answer(REST_API_VERSION, json={"uptime": 3}))
+    router.get("/osversion").mock(
+        return_value=_answer(REST_API_VERSION, json={"osversion": "30.02"})
+    )
+    router.get("/log").mock(return_value=_answer(REST_API_VERSION, content=LOG))
     async with DeviceClient(retry=RetryPolicy(attempts=1)) as device:
         log = await read_board_log(device, store)
     assert log.release == "30.01"

@@ -30,13 +30,13 @@ from tests.devicelog.logbuilder import (
     synthetic_manifest,
     u32,
 )
+from tests.shared_data import BLINK_ID
 
 MANIFEST = synthetic_manifest()
-COMPONENT = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
 
 
 def every_type(error: int, label: bytes = b"ready", uptime_ms: int = 1500) -> bytes:
-    params = i32(-42) + u32(4_000_000_000) + ipv4("10.1.2.3") + guid(COMPONENT)
+    params = i32(-42) + u32(4_000_000_000) + ipv4("10.1.2.3") + guid(BLINK_ID)
     return record(
         SENSOR, SENSOR_EVERY_TYPE, params + u32(error) + string(label), uptime_ms=uptime_ms
     )
@@ -54,13 +54,13 @@ def test_every_parameter_type_is_decoded() -> None:
         "delta": ("int", -42),
         "count": ("uint", 4_000_000_000),
         "peer": ("ipv4", "10.1.2.3"),
-        "component": ("guid", COMPONENT),
+        "component": ("guid", BLINK_ID),
         "error": ("error", error_code(LINK_ERROR_TABLE, 2)),
         "label": ("str", "ready"),
     }
     assert entry.text == (
         "Every type at once (delta: -42, count: 4000000000, peer: 10.1.2.3, "
-        f"component: {COMPONENT}, error: LinkError::Timeout, label: ready)"
+        f"component: {BLINK_ID}, error: LinkError::Timeout, label: ready)"
     )
     assert entry.line() == f"[      1.500] Info    sensord(2): {entry.text}"
     assert entry.problem is None

@@ -18,15 +18,15 @@ STORE = ManifestStore(MANIFEST_DIR)
 
 
 @pytest.fixture
-async def board() -> AsyncIterator[MockDevice]:
-    async with MockDevice(MockDeviceConfig(restart_downtime=0.2)) as board:
-        yield board
+async def mock_device() -> AsyncIterator[MockDevice]:
+    async with MockDevice(MockDeviceConfig(restart_downtime=0.2)) as mock_device:
+        yield mock_device
 
 
-async def _line_station(board: MockDevice) -> DecodedLog:
+async def _line_station(mock_device: MockDevice) -> DecodedLog:
     """What a station does to a board: Wi-Fi, a deploy, stop/start, a refusal (staging during
     an over-the-air update), the manufacturing state, a restart."""
-    async with DeviceClient(board.address, ca=board.ssl_context()) as client:
+    async with DeviceClient(mock_device.address, ca=mock_device.ssl_context()) as client:
         await client.wifi.add_network(ssid="Elsewhere", security_state="open")
         await client.wifi.add_network(
             ssid="ExampleNetworkName", security_state="psk", psk="ExamplePsk123"
@@ -34,17 +34,17 @@ async def _line_station(board: MockDevice) -> DecodedLog:
         await client.deploy(BLINK)
         await client.app.set_status(BLINK_ID, "stop")
         await client.app.set_status(BLINK_ID, "start")
-        board.state.images.ota_update_in_progress = True
+        mock_device.state.images.ota_update_in_progress = True
         with pytest.raises(DeviceHTTPError):
             await client.sideload.stage(BLINK)
-        board.state.images.ota_update_in_progress = False
+        mock_device.state.images.ota_update_in_progress = False
         await client.manufacturing.set_state("Module1Complete", irreversible_ok=True)
         await client.device.restart(wait=True, timeout=30)
         return await read_board_log(client, STORE)
 
 
-async def test_the_decoded_log_tells_the_story_of_the_board(board: MockDevice) -> None:
-    log = await _line_station(board)
+async def test_the_decoded_log_tells_the_story_of_the_board(mock_device: MockDevice) -> None:
+    log = await _line_station(mock_device)
     assert log.complete, [*log.problems, *(r.problem for r in log.records if r.problem)]
     assert log.release == "24.03"
     assert log.notes[0] == "board OS 24.03: manifest release 24.03 (exact match)"
@@ -82,8 +82,8 @@ async def test_the_decoded_log_tells_the_story_of_the_board(board: MockDevice) -
     assert uptimes == sorted(uptimes)
 
 
-async def test_parameters_carry_the_boards_own_values(board: MockDevice) -> None:
-    log = await _line_station(board)
+async def test_parameters_carry_the_boards_own_values(mock_device: MockDevice) -> None:
+    log = await _line_station(mock_device)
     by_name = {r.message.name: r for r in log.records if r.message is not None}
     assert by_name["Booted"].text == "System booted (os: 24.03, reason: restart)"
     assert by_name["ConnectFailed"].text == (
@@ -102,12 +102,12 @@ async def test_parameters_carry_the_boards_own_values(board: MockDevice) -> None
     )
 
 
-async def test_a_locked_board_logs_what_it_refused(board: MockDevice) -> None:
-    board.state.development_mode = False
-    async with DeviceClient(board.address, ca=board.ssl_context()) as client:
+async def test_a_locked_board_logs_what_it_refused(mock_device: MockDevice) -> None:
+    mock_device.state.development_mode = False
+    async with DeviceClient(mock_device.address, ca=mock_device.ssl_context()) as client:
         with pytest.raises(DeviceHTTPError):
             await client.app.set_status(BLINK_ID, "start")
-        board.state.development_mode = True  # GET /log itself needs it
+        mock_device.state.development_mode = True  # GET /log itself needs it
         log = await read_board_log(client, STORE)
     last = log.records[-1]
     assert last.line().endswith(

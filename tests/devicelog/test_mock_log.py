@@ -18,6 +18,7 @@ from azsphere_async.mock.devicelog import (
     LogRing,
     mock_messages,
 )
+from tests.shared_data import BLINK_ID
 
 STORE = ManifestStore(MANIFEST_DIR)
 SAMPLES: dict[str, str | int] = {
@@ -26,7 +27,7 @@ SAMPLES: dict[str, str | int] = {
     "uint": 4_000_000_000,
     "error": 13 << 20 | 3,
     "ipv4": "192.168.1.50",
-    "guid": "2f074b0f-d99d-4692-82d9-ef93a7d6463c",
+    "guid": BLINK_ID,
 }
 
 

@@ -193,11 +193,11 @@ async def test_concurrency_limit_is_respected() -> None:
         active = 0
         peak = 0
 
-        async def op(device: DeviceClient) -> None:
+        async def op(client: DeviceClient) -> None:
             nonlocal active, peak
             active += 1
             peak = max(peak, active)
-            await device.device.get_status()
+            await client.device.get_status()
             await anyio.sleep(0.05)
             active -= 1
 

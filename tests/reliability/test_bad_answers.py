@@ -89,14 +89,14 @@ READS: Final[list[tuple[str, Call, str]]] = [
 BYTE_READS: Final = {"device.get_diagnostic_log", "device.get_error_report_data"}
 
 
-async def furnish(device: DeviceClient) -> None:
+async def furnish(client: DeviceClient) -> None:
     """Give the board something for every read to find: an app, a certificate, a network."""
-    await device.deploy(BLINK)
-    await device.certificates.add(
+    await client.deploy(BLINK)
+    await client.certificates.add(
         "lineroot", cert_type="rootca", public_cert=trustme.CA().cert_pem.bytes().decode()
     )
     # A wrong key: the network is configured, and its failed connection is logged.
-    await device.wifi.add_network(
+    await client.wifi.add_network(
         ssid="ExampleNetworkName", security_state="psk", psk="not-the-right-key"
     )
 
@@ -117,16 +117,16 @@ async def board() -> AsyncIterator[tuple[MockDevice, DeviceClient]]:
         yield mock, client
 
 
-async def failure_of(call: Call, device: DeviceClient) -> BaseException | None:
+async def failure_of(call: Call, client: DeviceClient) -> BaseException | None:
     """The exception the call raised, or ``None``; anything but a DeviceError fails the test."""
     failure: DeviceError | None = None
     try:
-        await call(device)
+        await call(client)
     except DeviceError as exc:
         failure = exc
     if failure is not None:
-        assert failure.address == device.address
-        assert device.address in str(failure)
+        assert failure.address == client.address
+        assert client.address in str(failure)
     return failure
 
 

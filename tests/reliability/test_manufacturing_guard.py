@@ -111,8 +111,8 @@ def test_with_the_confirmation_the_state_moves_forward_once_per_step() -> None:
     state = DeviceState()
     for target in FORWARD:
 
-        async def move(device: DeviceClient, target: str = target) -> None:
-            await device.manufacturing.set_state(target, irreversible_ok=True)
+        async def move(client: DeviceClient, target: str = target) -> None:
+            await client.manufacturing.set_state(target, irreversible_ok=True)
 
         assert run(state, move) is None
         assert state.manufacturing_state == target

@@ -64,28 +64,28 @@ _ONCE = [
 KINDS: Final = [*_ONCE, *_ONCE, Fault(FaultKind.STALL, seconds=None)]
 
 
-async def sweep_operation(device: DeviceClient, sweep: int) -> str:
+async def sweep_operation(client: DeviceClient, sweep: int) -> str:
     """What a station does to every board in one sweep: a status read and one more call,
     a different one each sweep (reads, raw bytes, a change, an upload)."""
-    await device.device.get_status()
+    await client.device.get_status()
     match sweep % 8:
         case 0:
-            await device.image.get_images()
+            await client.image.get_images()
         case 1:
-            await device.wifi.get_networks()
+            await client.wifi.get_networks()
         case 2:
-            await device.network.get_interfaces()
+            await client.network.get_interfaces()
         case 3:
-            await device.certificates.get_space()
+            await client.certificates.get_space()
         case 4:
-            await device.device.get_diagnostic_log()
+            await client.device.get_diagnostic_log()
         case 5:
-            await device.wifi.set_interface_state(reload_config=True)
+            await client.wifi.set_interface_state(reload_config=True)
         case 6:
-            await device.app.get_status(BLINK_ID)
+            await client.app.get_status(BLINK_ID)
         case _:
-            await device.sideload.stage(BLINK)
-    return device.address
+            await client.sideload.stage(BLINK)
+    return client.address
 
 
 @attrs.define
@@ -146,8 +146,8 @@ async def soak(sweeps: int, budget: float) -> Figures:
                 for sweep in range(sweeps):
                     sweep_started = time.perf_counter()
 
-                    async def operation(device: DeviceClient, sweep: int = sweep) -> str:
-                        return await sweep_operation(device, sweep)
+                    async def operation(client: DeviceClient, sweep: int = sweep) -> str:
+                        return await sweep_operation(client, sweep)
 
                     results = await fleet.run(operation, timeout=BOARD_TIMEOUT)
                     figures.slowest_sweep = max(
