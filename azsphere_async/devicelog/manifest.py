@@ -11,9 +11,10 @@ The format (version 1) is one JSON document per release, in ``<release>.json`` o
 
     {"format": "azsphere-async device log manifest", "version": 1,
      "release": "24.06", "source": "where it came from",
-     "categories": {"20": {"name": "rebooter",
-                           "messages": {"1": ["NAME", "Error", "text", [["error", "error"]]]}}},
-     "errors": {"13": {"name": "WifiError", "codes": {"3": ["NetworkNotFound", "text"]}}}}
+     "categories": {"103": {"name": "wifi",
+                            "messages": {"5": ["ConnectFailed", "Warning", "text",
+                                               [["network_id", "int"], ["error", "error"]]]}}},
+     "errors": {"13": {"name": "WifiConfig", "codes": {"3": ["NetworkNotFound", "text"]}}}}
 
 A message is ``[name, priority, text, parameters]``; a parameter is ``[name, kind]`` with a
 kind of :class:`~azsphere_async.devicelog.layout.ParamKind` (``int``, ``uint``, ``ipv4``,
@@ -96,7 +97,7 @@ class Message:
 
 @attrs.frozen
 class Category:
-    """A category of messages (one OS component, such as ``networkd``)."""
+    """A category of messages (one OS component, such as ``wifi``)."""
 
     id: int
     name: str
@@ -105,7 +106,7 @@ class Category:
 
 @attrs.frozen
 class ErrorName:
-    """What a common error code means: ``WifiError::NetworkNotFound``, ``Network not found``.
+    """What a common error code means: ``WifiConfig::NetworkNotFound``, ``network not found``.
 
     ``name`` is ``None`` (and ``meaning`` too) when the category is unknown.
     """

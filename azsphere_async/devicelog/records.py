@@ -98,7 +98,7 @@ class LogRecord:
 
     @property
     def source(self) -> str:
-        """The category and message ID as a line shows them: ``networkd(12)``."""
+        """The category and message ID as a line shows them: ``network(3)``."""
         name = self.category if self.category is not None else f"category {self.category_id}"
         return f"{name}({self.message_id})"
 
@@ -118,7 +118,7 @@ class LogRecord:
         return text
 
     def line(self) -> str:
-        """The record as one line: ``[  12.345] Info    networkd(3): Interface up (...)``."""
+        """The record as one line: ``[  12.345] Info    network(1): Interface up (...)``."""
         when = f"[{self.uptime_ms / 1000:11.3f}]"
         line = f"{when} {self.priority_label:<7} {self.source}: {self.text}"
         return f"{line}  !! {self.problem}" if self.problem else line
