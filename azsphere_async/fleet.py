@@ -4,15 +4,20 @@
 each with its own time limit, and returns one :class:`BoardResult` per board in the fleet's
 order. One board failing, timing out or vanishing never cancels the others; cancelling the
 run cancels every board's work and leaves nothing behind (the task group waits for all).
+
+A bug in the operation itself is not a board's failure: a ``TypeError``, ``AttributeError`` or
+``NameError`` it raises (a wrong call, a misspelt name) stops the whole run, cancelling the
+other boards' work, and propagates unchanged from ``run``, ``as_completed`` and the deploys,
+with a note naming the board, so that it cannot pass for a hundred failed boards.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Generic, TypeVar, Unpack
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from typing import Final, Generic, TypeVar, Unpack
 
 import anyio
 import attrs
@@ -27,9 +32,27 @@ from .pool import SessionPool
 from .staging import FleetProgressCallback
 from .validation import DeviceAddress, check_address, check_concurrency, check_optional_seconds
 
-__all__ = ["BoardResult", "Fleet"]
+__all__ = ["PROGRAMMING_ERRORS", "BoardResult", "Fleet"]
 
 T = TypeVar("T")
+
+#: Exceptions that mean the operation itself is wrong, whatever the board: they stop a run.
+PROGRAMMING_ERRORS: Final = (TypeError, AttributeError, NameError)
+
+
+@contextmanager
+def _bugs_propagate_unchanged() -> Iterator[None]:
+    """Turn a task group's group of programming errors back into the first of them."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        bugs, rest = group.split(PROGRAMMING_ERRORS)
+        if bugs is None or rest is not None:
+            raise
+        first: BaseException = bugs
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from first.__cause__
 
 
 @attrs.frozen
@@ -59,6 +82,11 @@ class Fleet:
     Takes the same ``options`` (or keyword shortcuts) as :class:`DeviceClient`, checked once
     for every board. ``concurrency`` is the default limit on boards worked on at once. Every
     address is checked when the fleet is made, and each board may be listed only once.
+
+    Whatever an operation raises on one board is that board's :class:`BoardResult`, except a
+    programming error (:data:`PROGRAMMING_ERRORS`: ``TypeError``, ``AttributeError``,
+    ``NameError``), which stops the run, cancels the other boards' work and propagates itself,
+    with a note naming the board.
     """
 
     def __init__(
@@ -149,6 +177,12 @@ class Fleet:
             try:
                 with anyio.fail_after(timeout):
                     value = await operation(self.client(address))
+            except PROGRAMMING_ERRORS as bug:
+                bug.add_note(
+                    f"raised by the fleet's operation on {address}: a bug in the operation, "
+                    "so the run stopped and the other boards' work was cancelled"
+                )
+                raise
             except TimeoutError:
                 error: Exception = DeviceTimeoutError(
                     address, f"the operation did not finish within {timeout} s", phase="operation"
@@ -170,7 +204,9 @@ class Fleet:
 
         ``timeout`` limits each board's operation (seconds); a board that runs over gets a
         :class:`~azsphere_async.errors.DeviceTimeoutError` as its result. ``only`` picks a
-        subset of the fleet's boards.
+        subset of the fleet's boards. A programming error in ``operation`` (a ``TypeError``,
+        ``AttributeError`` or ``NameError``) is raised from here instead, after the other
+        boards' work is cancelled.
         """
         addresses, limiter, timeout = self._plan(concurrency, timeout, only)
         results: dict[str, BoardResult[T]] = {}
@@ -178,9 +214,10 @@ class Fleet:
         async def one(address: str) -> None:
             results[address] = await self._run_one(address, operation, limiter, timeout)
 
-        async with anyio.create_task_group() as group:
-            for address in addresses:
-                group.start_soon(one, address, name=f"fleet:{address}")
+        with _bugs_propagate_unchanged():
+            async with anyio.create_task_group() as group:
+                for address in addresses:
+                    group.start_soon(one, address, name=f"fleet:{address}")
         return [results[address] for address in addresses]
 
     @asynccontextmanager
@@ -204,14 +241,15 @@ class Fleet:
             async with out:
                 await out.send(await self._run_one(address, operation, limiter, timeout))
 
-        async with anyio.create_task_group() as group, receive:
-            async with send:
-                for address in addresses:
-                    group.start_soon(one, address, send.clone(), name=f"fleet:{address}")
-            try:
-                yield receive
-            finally:
-                group.cancel_scope.cancel()
+        with _bugs_propagate_unchanged():
+            async with anyio.create_task_group() as group, receive:
+                async with send:
+                    for address in addresses:
+                        group.start_soon(one, address, send.clone(), name=f"fleet:{address}")
+                try:
+                    yield receive
+                finally:
+                    group.cancel_scope.cancel()
 
     def deploy_as_completed(
         self,
