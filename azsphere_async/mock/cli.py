@@ -5,13 +5,15 @@
     python -m azsphere_async.mock --devices 4 --ca-file ca.pem --addresses-file fleet.json \\
         [--dcs-port 48938 | --no-dcs] [--rest-api-version 4.6.0] [--latency-ms 50] \\
         [--link-speed 64KB/s] [--restart-downtime 2.5] [--storage-capacity 64M] [--plain-http]
+    python -m azsphere_async.mock package big.imagepackage --size 6MB [--name Big]
 
 :func:`build_parser` is the one definition of these options; ``azsphere-async mock`` hands
 its arguments to :func:`cli_main` unchanged, so both commands take the same names, help and
 sizes and rates (:mod:`.units`).  Once every device listens, the CA PEM and a JSON list of
 ``"host:port"`` addresses are written and the addresses printed; SIGINT or SIGTERM stops the
 fleet and prints each device's accounting.  Programs call the same coroutine,
-:func:`serve_fleet`.
+:func:`serve_fleet`.  ``package`` writes a test image package of a chosen size instead
+(:func:`write_test_package`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import errno
 import functools
 import json
 import math
@@ -26,6 +29,7 @@ import os
 import signal
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -34,11 +38,12 @@ import anyio
 
 from .config import MockDeviceConfig
 from .dcs import DEFAULT_DCS_PORT
+from .images import image_package_chunks
 from .server import MockFleet
 from .spec import LATEST_REST_API_VERSION, parse_version
 from .units import parse_rate, parse_size
 
-__all__ = ["MAX_DEVICES", "build_parser", "cli_main", "serve_fleet"]
+__all__ = ["MAX_DEVICES", "build_parser", "cli_main", "serve_fleet", "write_test_package"]
 
 MAX_DEVICES: Final = 253
 """Most boards one fleet serves: one loopback address each, 127.0.0.2 to 127.0.0.254."""
@@ -86,13 +91,28 @@ async def serve_fleet(
     stop = stop if stop is not None else anyio.Event()
     fleet = MockFleet(devices, base, tls=not plain_http, dcs_port=dcs_port)
     removers: list[Callable[[], object]] = []
+    started = False
     try:
-        await fleet.start()
+        try:
+            await fleet.start()
+        except OSError as exc:
+            # The boards take ports the OS chooses; a fixed port that is taken is the service's.
+            if exc.errno == errno.EADDRINUSE and dcs_port:
+                raise OSError(
+                    exc.errno,
+                    f"port {dcs_port} on 127.0.0.1, for the mock Device Communication Service, "
+                    "is already in use (another mock fleet, or Microsoft's service?); "
+                    "choose another with --dcs-port PORT, any free port with --dcs-port 0, "
+                    "or no service with --no-dcs",
+                ) from exc
+            raise
+        started = True
         for device in fleet:
             device.link.set(latency_ms=latency_ms, bandwidth=link_speed)
         await anyio.to_thread.run_sync(_write_files, fleet, ca_file, addresses_file)
         scheme = "http" if plain_http else "https"
         print(f"mock fleet: {len(fleet)} device(s), REST API {rest_api_version}", file=out)
+        print(f"  each: {_board_limits(base, latency_ms, link_speed)}", file=out)
         for device in fleet:
             print(f"  {scheme}://{device.address}  {device.state.device_id[:16]}...", file=out)
         if ca_file is not None:
@@ -111,11 +131,28 @@ async def serve_fleet(
         with anyio.CancelScope(shield=True):
             await fleet.stop()
         accounting = {device.address: device.stats.as_dict() for device in fleet}
-        print("accounting:", file=out)
-        for device in fleet:
-            print(f"  {device.address}: {device.stats.summary()}", file=out)
-        out.flush()
+        if started:
+            print("accounting:", file=out)
+            for device in fleet:
+                print(f"  {device.address}: {device.stats.summary()}", file=out)
+            out.flush()
     return accounting
+
+
+def _board_limits(config: MockDeviceConfig, latency_ms: float, link_speed: float | None) -> str:
+    """What one board holds and how fast it talks, for the banner."""
+    link = "no cap" if link_speed is None else f"{_size_text(link_speed)}/s each way"
+    return (
+        f"{_size_text(config.storage_capacity)} of flash for applications "
+        f"(--storage-capacity), link {link}, {latency_ms:g} ms latency"
+    )
+
+
+def _size_text(count: float) -> str:
+    for unit, step in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= step:
+            return f"{count / step:.4g} {unit}"
+    return f"{count:.0f} B"
 
 
 def _write_files(
@@ -208,7 +245,8 @@ def build_parser(prog: str = "python -m azsphere_async.mock") -> argparse.Argume
         epilog=(
             "Sizes: 1000, 64k, 64MB, 2MiB (k, M, G are powers of 1000; Ki, Mi, Gi of 1024). "
             "Rates: bytes per second, as 500k, 64KB/s or 1.5MB/s. "
-            "In another terminal: azsphere-async --devices-file ADDRESSES --ca CA status"
+            "In another terminal: azsphere-async --devices-file ADDRESSES --ca CA status. "
+            "A test image package of any size: the same command with package PATH --size 6MB"
         ),
     )
     add = parser.add_argument
@@ -288,9 +326,12 @@ def cli_main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> i
     stop, 1 when the fleet cannot be served, 130 when interrupted.  ``prog`` names the
     command in usage lines (default ``python -m azsphere_async.mock``).
     """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["package"]:
+        return _package_main(arguments[1:], prog or "python -m azsphere_async.mock")
     parser = build_parser() if prog is None else build_parser(prog)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
@@ -311,6 +352,88 @@ def cli_main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> i
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
-        print(f"cannot serve the mock fleet: {exc}", file=sys.stderr)
+        print(f"cannot serve the mock fleet: {_os_error_text(exc)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _os_error_text(exc: OSError) -> str:
+    if not exc.strerror:
+        return str(exc)
+    return exc.strerror + (f": {exc.filename}" if exc.filename else "")
+
+
+def write_test_package(
+    path: str | os.PathLike[str],
+    size: int,
+    *,
+    name: str = "MockApp",
+    component_id: str | None = None,
+) -> str:
+    """Write an application image package of exactly ``size`` bytes that mock boards accept.
+
+    The payload is filler, streamed to the file (any size, flat memory); returns the
+    package's component ID (a new random one unless ``component_id`` is given).
+    """
+    component = component_id or str(uuid.uuid4())
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("wb") as stream:
+        for chunk in image_package_chunks(component, name=name, size=size):
+            stream.write(chunk)
+    partial.replace(target)
+    return component
+
+
+def _package_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} package",
+        description=(
+            "Write a test application image package of a chosen size, for deploys to mock "
+            "boards (a mock board holds "
+            f"{_size_text(MockDeviceConfig.storage_capacity)} of applications unless served "
+            "with --storage-capacity)."
+        ),
+    )
+    parser.add_argument("path", metavar="PATH", help="where to write the package")
+    parser.add_argument(
+        "--size",
+        type=_argument(parse_size),
+        default=16 * 1024,
+        metavar="SIZE",
+        help="the package's size in bytes, e.g. 64k, 6MB or 2MiB (default 16 KiB)",
+    )
+    parser.add_argument("--name", default="MockApp", help="the application's name")
+    parser.add_argument(
+        "--component-id",
+        type=_argument(_uuid),
+        metavar="UUID",
+        help="the component ID (default: a new random one)",
+    )
+    return parser
+
+
+def _uuid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ValueError(f"not a UUID: {text!r}") from None
+
+
+def _package_main(argv: Sequence[str], prog: str) -> int:
+    parser = _package_parser(prog)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        component = write_test_package(
+            args.path, args.size, name=args.name, component_id=args.component_id
+        )
+    except (OSError, ValueError) as exc:
+        text = _os_error_text(exc) if isinstance(exc, OSError) else str(exc)
+        print(f"cannot write the package: {text}", file=sys.stderr)
+        return 1
+    size = Path(args.path).stat().st_size
+    print(f"{args.path}: application {args.name}, {size} bytes, component {component}")
     return 0

@@ -3,9 +3,13 @@ mock`` take the same options, with the same help, the same sizes and rates, the 
 
 from __future__ import annotations
 
+import io
 import re
+import socket
+from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -13,6 +17,7 @@ from click.testing import CliRunner
 import azsphere_async.mock.cli as mock_cli
 from azsphere_async.cli.app import cli
 from azsphere_async.discovery import DEFAULT_DCS_URL
+from azsphere_async.imagepackage import inspect_image
 from azsphere_async.mock import DEFAULT_DCS_PORT, cli_main
 from azsphere_async.mock.units import parse_rate, parse_size
 
@@ -211,3 +216,49 @@ def test_the_demo_reads_rates_with_the_same_parser(rate: str) -> None:
 def test_the_service_port_is_where_the_commands_look() -> None:
     assert httpx.URL(DEFAULT_DCS_URL).port == DEFAULT_DCS_PORT
     assert re.search(rf"default {DEFAULT_DCS_PORT}\b", mock_cli.build_parser().format_help())
+
+
+def test_a_taken_service_port_is_named_with_the_way_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = cli_main(["--devices", "2", "--dcs-port", str(port)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"port {port} on 127.0.0.1" in err
+    assert "--dcs-port 0" in err
+    assert "--no-dcs" in err
+    assert "accounting:" not in out  # nothing was served, so nothing to account for
+
+
+async def test_the_banner_says_what_a_board_holds() -> None:
+    stop = anyio.Event()
+    out = io.StringIO()
+    await mock_cli.serve_fleet(
+        1,
+        dcs_port=None,
+        stop=stop,
+        on_ready=lambda fleet: stop.set(),
+        out=out,
+        handle_signals=False,
+        storage_capacity=3 * 2**20,
+    )
+    assert "3 MiB of flash for applications (--storage-capacity)" in out.getvalue()
+
+
+def test_package_writes_a_test_image_of_the_chosen_size(tmp_path: Path) -> None:
+    target = tmp_path / "six.imagepackage"
+    result = CliRunner().invoke(
+        cli, ["mock", "package", str(target), "--size", "6MB", "--name", "Big"]
+    )
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size == 6_000_000
+    info = inspect_image(target)
+    assert (info.name, info.is_application) == ("Big", True)
+    assert info.component_id in result.stdout
+    refused = CliRunner().invoke(cli, ["mock", "package", str(target), "--size", "lots"])
+    assert refused.exit_code == 2
+    assert "not a size" in refused.stderr

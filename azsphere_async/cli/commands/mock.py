@@ -405,7 +405,8 @@ class _Demo:
         )
         out.message("Next, with mock boards served from another terminal:")
         out.message(
-            "  azsphere-async mock --devices 4 --ca-file ca.pem --addresses-file boards.json"
+            "  azsphere-async mock --devices 4 --no-dcs "
+            "--ca-file ca.pem --addresses-file boards.json"
         )
         out.message("  azsphere-async --devices-file boards.json --ca ca.pem status")
         if out.json_mode:
