@@ -99,9 +99,13 @@ class Fleet:
     ) -> None:
         self.addresses: tuple[str, ...] = tuple(addresses)
         self._checked: dict[str, DeviceAddress] = {a: check_address(a) for a in self.addresses}
-        duplicates = sorted(a for a, n in Counter(self.addresses).items() if n > 1)
+        # One board under two spellings ("h" and "h:443") is listed twice.
+        boards = Counter(self._checked[a] for a in self.addresses)
+        duplicates = sorted({a for a in self.addresses if boards[self._checked[a]] > 1})
         if duplicates:
-            raise InvalidArgumentError("addresses", repr(duplicates), "each board listed once")
+            raise InvalidArgumentError(
+                "addresses", repr(duplicates), "each board listed once (under one spelling)"
+            )
         self.concurrency = check_concurrency(concurrency)
         self.pool = SessionPool(ClientOptions.build(options, **shortcuts))
 

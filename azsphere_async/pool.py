@@ -28,7 +28,8 @@ class SessionPool:
         self, options: ClientOptions | None = None, **shortcuts: Unpack[OptionShortcuts]
     ) -> None:
         self.options = ClientOptions.build(options, **shortcuts)
-        self._sessions: dict[str, DeviceSession] = {}
+        # Keyed by the normalised address: two spellings of one board share its session.
+        self._sessions: dict[DeviceAddress, DeviceSession] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -38,7 +39,7 @@ class SessionPool:
         return len(self._sessions)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._sessions))
+        return iter([session.address for session in self._sessions.values()])
 
     @property
     def timeout(self) -> Timeouts:
@@ -48,16 +49,17 @@ class SessionPool:
     def session(self, address: str, *, checked: DeviceAddress | None = None) -> DeviceSession:
         """The session for ``address``, created (without any traffic) on first use.
 
+        Spellings of one board (``"127.0.0.1"`` and ``"127.0.0.1:443"``) share one session.
         ``checked`` is the address already checked by the caller (a fleet checks its
         addresses once, when it is made).
         """
         if self._closed:
             raise RuntimeError("the session pool is closed")
-        session = self._sessions.get(address)
+        target = checked if checked is not None else check_address(address)
+        session = self._sessions.get(target)
         if session is None:
-            target = checked if checked is not None else check_address(address)
             session = DeviceSession(address, self.options, checked=target)
-            self._sessions[address] = session
+            self._sessions[target] = session
         return session
 
     def client(self, address: str, *, checked: DeviceAddress | None = None) -> DeviceClient:
@@ -66,7 +68,7 @@ class SessionPool:
 
     async def discard(self, address: str) -> None:
         """Close and forget one board's session (a later call opens a new one)."""
-        session = self._sessions.pop(address, None)
+        session = self._sessions.pop(check_address(address), None)
         if session is not None:
             await session.aclose()
 

@@ -77,7 +77,13 @@ def _shown(value: object) -> str:
 
 
 class DeviceAddress(NamedTuple):
-    """A checked board address: its host (IP address or DNS name) and optional port."""
+    """A checked board address: its host (IP address or DNS name) and optional port.
+
+    Both are normalised, so that one board has one ``DeviceAddress`` however it was
+    written: a DNS name is lower-cased, an IPv6 address is in its compressed form, an
+    IPv4-mapped IPv6 address (``::ffff:192.168.35.2``) is the IPv4 address it maps, and the
+    default HTTPS port (443) is ``None``.
+    """
 
     host: str
     port: int | None
@@ -85,46 +91,78 @@ class DeviceAddress(NamedTuple):
     @property
     def base_url(self) -> str:
         """``https://host[:port]``, with an IPv6 host in brackets."""
+        return f"https://{self}"
+
+    def __str__(self) -> str:
+        """The address's one spelling: ``host``, ``host:port`` or ``[v6]:port``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"https://{host}" + (f":{self.port}" if self.port is not None else "")
+        return host + (f":{self.port}" if self.port is not None else "")
+
+
+#: The port an https URL means when it names none.
+HTTPS_PORT = 443
+# Everything an address may contain: letters, digits, '.', '-', ':' and the brackets of an
+# IPv6 address. Nothing else, so no part of it can become userinfo ('@'), a path ('/', '\\'),
+# a query ('?'), a fragment ('#'), an escape or a zone ID ('%'), or whitespace.
+_ADDRESS_CHARACTERS = re.compile(r"[A-Za-z0-9.:\[\]-]+")
+_ADDRESS_ALLOWED = "'host' or 'host:port' (an IP address or DNS name, no scheme or path)"
+
+
+def _refuse_address(address: object, why: str = "") -> InvalidArgumentError:
+    allowed = _ADDRESS_ALLOWED + (f"; {why}" if why else "")
+    return InvalidArgumentError("address", _shown(address), allowed)
+
+
+def _check_ip(host: str, address: str) -> str | None:
+    """The normal spelling of an IP address host, ``None`` if it is no IP address."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
+        raise _refuse_address(address, "not an unspecified, multicast or broadcast address")
+    return str(ip)
 
 
 def check_address(address: object) -> DeviceAddress:
-    """Split ``"host"``, ``"host:port"`` or ``"[v6]:port"`` into host and port."""
-    allowed = "'host' or 'host:port' (an IP address or DNS name, no scheme or path)"
-    if not isinstance(address, str) or not address or address != address.strip():
-        raise InvalidArgumentError("address", _shown(address), allowed)
+    """Split ``"host"``, ``"host:port"``, ``"[v6]:port"`` or a bare IPv6 address, normalised.
+
+    Every address from anywhere (a caller, the command line, a devices file, the Device
+    Communication Service) goes through this one check, and the URL built from the result
+    names exactly that host and port: the address may hold only letters, digits, '.', '-',
+    ':' and an IPv6 address's brackets. IPv6 zone IDs (``fe80::1%eth0``) are refused.
+    """
+    if not isinstance(address, str) or not _ADDRESS_CHARACTERS.fullmatch(address):
+        why = "no zone ID ('%')" if isinstance(address, str) and "%" in address else ""
+        raise _refuse_address(address, why)
     host, port_text = address, None
     if address.startswith("["):
-        end = address.find("]")
-        if end < 0:
-            raise InvalidArgumentError("address", _shown(address), allowed)
-        host, rest = address[1:end], address[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise InvalidArgumentError("address", _shown(address), allowed)
-            port_text = rest[1:]
+        host, closed, rest = address[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise _refuse_address(address)
+        port_text = rest[1:] if rest else None
         # Brackets hold an IPv6 address, and nothing else.
-        try:
-            is_v6 = ipaddress.ip_address(host).version == 6
-        except ValueError:
-            is_v6 = False
-        if not is_v6:
-            raise InvalidArgumentError("address", _shown(address), allowed)
+        if ":" not in host:
+            raise _refuse_address(address)
     elif address.count(":") == 1:
         host, port_text = address.split(":")
+    if "[" in host or "]" in host:
+        raise _refuse_address(address)
     port: int | None = None
     if port_text is not None:
-        # ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and '٣'.
         if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 1 <= int(port_text) <= 65535:
-            raise InvalidArgumentError("address", _shown(address), allowed + "; port 1-65535")
+            raise _refuse_address(address, "port 1-65535")
         port = int(port_text)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if not _HOSTNAME.fullmatch(host) or _NUMERIC_LABEL.fullmatch(host):
-            raise InvalidArgumentError("address", _shown(address), allowed) from None
-    return DeviceAddress(host, port)
+        if port == HTTPS_PORT:
+            port = None
+    normal = _check_ip(host, address)
+    if normal is None:
+        if ":" in host or not _HOSTNAME.fullmatch(host) or _NUMERIC_LABEL.fullmatch(host):
+            raise _refuse_address(address)
+        normal = host.lower()
+    return DeviceAddress(normal, port)
 
 
 def check_component_id(value: object, argument: str = "component_id") -> str:

@@ -9,7 +9,8 @@ import attrs
 
 __all__ = ["V1_2", "V2_0", "V3_0", "V3_1", "V4_1", "V4_3", "V4_5", "V4_6", "RestApiVersion"]
 
-_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?\s*$")
+# ASCII digits only, matched whole: "\d" would take other scripts' digits, which int() reads.
+_VERSION = re.compile(r"[ \t]*([0-9]{1,9})\.([0-9]{1,9})(?:\.([0-9]{1,9}))?[ \t]*")
 
 
 @attrs.frozen(order=True)
@@ -23,7 +24,7 @@ class RestApiVersion:
     @classmethod
     def parse(cls, text: str) -> RestApiVersion:
         """Parse ``"4.6.0"`` (or ``"4.6"``); raise ``ValueError`` for anything else."""
-        match = _VERSION.match(text)
+        match = _VERSION.fullmatch(text)
         if match is None:
             raise ValueError(f"not a REST API version: {text!r} (expected MAJOR.MINOR.PATCH)")
         major, minor, patch = match.groups()

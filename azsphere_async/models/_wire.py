@@ -140,7 +140,7 @@ def wired_classes() -> frozenset[type]:
 def _decimal_from_wire(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
         return int(value)
     raise ValueError(f"expected a decimal number as a string, got {value!r}")
 

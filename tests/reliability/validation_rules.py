@@ -98,6 +98,17 @@ def device_takes_identifier(value: str) -> bool:
     return True
 
 
+def _dialable(host: str) -> bool:
+    """Whether an IP address names one host a client can dial (no zone ID, not unspecified,
+    multicast or broadcast, also when mapped into IPv6)."""
+    ip = ipaddress.ip_address(host)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id is not None:
+            return False
+        ip = ip.ipv4_mapped or ip
+    return not (ip.is_unspecified or ip.is_multicast or str(ip) == "255.255.255.255")
+
+
 def address_allowed(value: str) -> bool:
     """Whether ``value`` is an IP address or DNS name, optionally with a port (1 to 65535)."""
     host, port = value, None
@@ -106,13 +117,15 @@ def address_allowed(value: str) -> bool:
         if rest:
             port = rest[1:]
         try:
-            return ipaddress.ip_address(host).version == 6 and port_allowed(port)
+            is_v6 = ipaddress.ip_address(host).version == 6
+            return is_v6 and _dialable(host) and port_allowed(port)
         except ValueError:
             return False
     if value.count(":") == 1:
         host, port = value.split(":")
     try:
-        ipaddress.ip_address(host)
+        if not _dialable(host):
+            return False
     except ValueError:
         labels = host.split(".")
         if not all(
