@@ -19,24 +19,24 @@ the device error codes), so a mistake in the client cannot hide in the mock.
   :func:`parse_rate` read sizes and rates for both.
 * :func:`spec.validate_response` checks any answer against the OpenAPI description.
 
-Choices made where the references leave room (all follow the OpenAPI file where it speaks):
+What real boards were seen to answer, and where (Microsoft's tests written against real
+boards, its manufacturing scripts, the overview), is the table in ``FACTS.md`` beside this
+file; each row has a test.  Further choices, where the references leave room (all follow the
+OpenAPI file and ``FACTS.md`` where they speak):
 
 * ``GET /app/status/{id}`` answers ``{"state": ...}`` (the overview's form; see
-  ``spec.ERRATA``) and ``{"state": "notPresent"}`` for a component that is not installed (the
-  call documents no 404).  ``PATCH`` of an absent app and ``DELETE /app/image`` of an absent
-  component answer 400 with 14680076; ``GET /app/quota`` of one answers 404 with 10485766.
-  ``PATCH`` answers ``{"state": ...}`` plus ``realTimeCore`` for real-time apps; no debug ports.
-* Development mode off: calls whose authorizer is not ``None`` answer 403 with 7340069
-  (``/update/*``), 1048596 (``/app/*``, ``/stats/*``) or 13 (everything else).
+  ``spec.ERRATA``).  ``PATCH`` answers ``{"state": ...}``, plus ``realTimeCore`` for real-time
+  apps and the debug ports when debugging.
+* Guarded calls refused on a locked board answer 403 with 7340069 (``/update/*``), 1048596
+  (``/app/*``, ``/stats/*``) or 13 (everything else).
 * Unknown paths, wrong methods, and calls newer than the device's REST API version answer 404
   with 15728642; malformed IDs in a path answer 400 with 15728642.
 * Malformed or incomplete JSON bodies answer 400 with 22 (EINVAL); 415 answers carry 22 too;
-  a backwards or repeated manufacturing-state move answers 400 with 1 (EPERM).
-* ``POST /restart`` answers ``{"restartingSystem": true}`` (the overview's example), then the
-  device closes its connections and its listening socket for ``restart_downtime`` seconds.
-* ``POST /update/install`` answers ``{}`` for applications, ``{"restartingSystem": true}`` (and
-  restarts) when a staged image is not an application; with nothing staged it answers ``{}``.
-* ``GET /net/proxy`` with no proxy configured answers ``{}``; passwords are never shown.
+  a backwards manufacturing-state move answers 400 with 1 (EPERM).
+* ``POST /restart`` closes the device's connections and its listening socket for
+  ``restart_downtime`` seconds once the answer is out.
+* ``POST /update/install`` answers ``{"restartingSystem": true}`` (and restarts) when a staged
+  image is not an application.
 * ``PATCH /net/interfaces/{name}``: ``hardwareAddress`` only on eth0, ``interfaceUp`` on wlan0
   and eth0 (azspheresvc and lo refuse both with 31457295).
 * An existing certificate identifier is replaced by ``POST /certstore/certs/{id}``.
@@ -50,6 +50,7 @@ Choices made where the references leave room (all follow the OpenAPI file where 
   app starts and stops, certificates, the proxy, manufacturing-state moves and every refused
   request with its error code.  Their texts are the mock's own manifest, release 24.03 in
   ``devicelog.MANIFEST_DIR`` (real boards' manifests are Microsoft's and not shipped).
+* A capped link acts at the socket, as a serial line would (see :mod:`.link`).
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Final
 
 __all__ = [
     "APP_DEVELOPMENT_CAPABILITY",
+    "DEBUG_SERVER",
     "DEFAULT_FIREWALL_RULES",
     "DEFAULT_OS_COMPONENTS",
     "DEFAULT_SCAN_RESULTS",
+    "FIELD_SERVICING_CAPABILITY",
+    "RF_TEST_CAPABILITY",
     "FirewallEntry",
     "MockDeviceConfig",
     "OsComponent",
@@ -18,6 +22,10 @@ __all__ = [
 
 APP_DEVELOPMENT_CAPABILITY = 11
 """Capability number of ``appDevelopment`` (a development board reports ``[11]``)."""
+RF_TEST_CAPABILITY = 12
+"""Capability number of ``enableRFTestMode``, which every board in the Blank state carries."""
+FIELD_SERVICING_CAPABILITY = 13
+"""Capability number of ``fieldServicing``: opens a DeviceComplete board's REST API again."""
 
 _OS_NAMESPACE = uuid.UUID("5b0f7d1e-3c1a-4c8e-9d57-6a1e2f3b4c5d")
 
@@ -43,6 +51,9 @@ class OsComponent:
         if not self.image_id:
             object.__setattr__(self, "image_id", _uid(self.name, "image"))
 
+
+DEBUG_SERVER: Final = OsComponent("gdbserver", 10, 360_448, requires_restart=False)
+"""The debug server ``enable-development`` loads: listed as an application (image type 10)."""
 
 DEFAULT_OS_COMPONENTS: tuple[OsComponent, ...] = (
     OsComponent("Pluton Runtime", 2, 181_744),
@@ -125,6 +136,10 @@ class MockDeviceConfig:
     os_version: str = "24.03"
     development_mode: bool = True
     extra_capabilities: tuple[int, ...] = ()
+    """Capabilities besides the implied one (11 in development mode)."""
+    debug_server: bool = False
+    """Whether gdbserver is installed (``enable-development`` loads it; ``startDebug`` needs
+    it): :data:`DEBUG_SERVER` is then listed among the images."""
     manufacturing_state: str = "Blank"
     abi_versions: tuple[tuple[str, int], ...] = (
         ("SecureWorldRuntime", 3),
@@ -135,7 +150,8 @@ class MockDeviceConfig:
     os_components: tuple[OsComponent, ...] = DEFAULT_OS_COMPONENTS
     storage_capacity: int = 1024 * 1024
     """Flash space for application images (installed plus staged)."""
-    cert_store_capacity: int = 24_576
+    cert_store_capacity: int = 24_514
+    """Bytes an empty certificate store reports free."""
     max_wifi_networks: int = 37
     scan_results: tuple[WifiScanEntry, ...] = DEFAULT_SCAN_RESULTS
     wlan_mac: str = "1c:f1:f1:11:91:a1"

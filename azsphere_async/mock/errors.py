@@ -19,11 +19,11 @@ class Code:
     EINVAL: Final = 22
     """errno: invalid argument (a malformed or incomplete request body)."""
     APP_NOT_PERMITTED: Final = 1_048_596
+    DEBUG_SERVER_MISSING: Final = 3_145_738
     STAGE_INVALID_PACKAGE: Final = 7_340_050
     STAGE_NOT_PERMITTED: Final = 7_340_069
     OTA_IN_PROGRESS: Final = 7_340_071
     INVALID_COMPONENT_ID: Final = 7_340_079
-    QUOTA_UNAVAILABLE: Final = 10_485_766
     CONFIG_NAME_TOO_LONG: Final = 10_485_776
     WIFI_NETWORK_NOT_FOUND: Final = 13_631_491
     WIFI_INVALID_PROPERTIES: Final = 13_631_496
@@ -39,7 +39,6 @@ class Code:
     INVALID_URI: Final = 15_728_642
     CONTENT_TOO_LARGE: Final = 15_728_644
     INVALID_HARDWARE_ADDRESS: Final = 31_457_286
-    INVALID_INTERFACE: Final = 31_457_294
     INTERFACE_NOT_PERMITTED: Final = 31_457_295
     CERT_INVALID_ID: Final = 38_797_314
     CERT_NOT_PEM: Final = 38_797_315

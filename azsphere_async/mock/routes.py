@@ -35,8 +35,9 @@ Handler = Callable[[Request, DeviceState], Awaitable[Response]]
 def json_response(
     body: Any, status: int = 200, background: BackgroundTask | None = None
 ) -> Response:
-    """A compact JSON answer, as devices write them."""
-    content = json.dumps(body, separators=(",", ":")).encode()
+    """A compact JSON answer, as devices write them (``/`` escaped as ``\\/``)."""
+    # "/" only ever appears inside strings, so the plain replace escapes exactly those.
+    content = json.dumps(body, separators=(",", ":")).replace("/", "\\/").encode()
     return Response(content, status, media_type=JSON, background=background)
 
 
@@ -158,6 +159,13 @@ async def _stage(request: Request, state: DeviceState) -> Response:
     return json_response(upload.finish())
 
 
+async def _remove_component(request: Request, state: DeviceState) -> Response:
+    answer, restart = state.images.remove_component(request.path_params["componentId"])
+    return json_response(
+        answer, background=BackgroundTask(_restart_later, state) if restart else None
+    )
+
+
 async def _install(request: Request, state: DeviceState) -> Response:
     body = await _read_json(request, state, required=False)
     answer, restart = state.images.install(body)
@@ -184,7 +192,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "setAppStatus": _with_param_and_body(
         "componentId", lambda s, c, body: s.images.set_app_status(c, body)
     ),
-    "removeComponent": _with_param("componentId", lambda s, c: s.images.remove_component(c)),
+    "removeComponent": _remove_component,
     "getAppQuota": _with_param("componentId", lambda s, c: s.images.get_app_quota(c)),
     "getImages": _simple(lambda s: s.images.get_images()),
     "getMemoryStats": _simple(lambda s: s.images.get_memory_stats()),
@@ -238,7 +246,7 @@ def _endpoint(op: spec.Operation, state: DeviceState) -> Callable[[Request], Awa
     async def endpoint(request: Request) -> Response:
         if not op.available_in(state.rest_api_version):
             return error_response(404, Code.INVALID_URI)
-        if op.authorizer is not None and not state.development_mode:
+        if op.authorizer is not None and not state.allows(op.authorizer):
             return _refused(state, request, 403, _forbidden_code(op))
         try:
             return await handler(request, state)

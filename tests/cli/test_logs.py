@@ -55,7 +55,7 @@ def test_decode_writes_the_decoded_log_beside_the_raw_one(
     assert text[1] == "# board OS 24.03: manifest release 24.03 (exact match)"
     assert any("Info    boot(1): System booted (os: 24.03, reason: power on)" in t for t in text)
     assert any(
-        f"path: /app/status/{BLINK_ID}, status: 400, error: AppStorage::AppNotPresent" in t
+        f"path: /app/status/{BLINK_ID}, status: 409, error: AppStorage::AppNotPresent" in t
         for t in text
     )
 

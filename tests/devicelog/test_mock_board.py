@@ -104,6 +104,7 @@ async def test_parameters_carry_the_boards_own_values(mock_device: MockDevice) -
 
 async def test_a_locked_board_logs_what_it_refused(mock_device: MockDevice) -> None:
     mock_device.state.development_mode = False
+    mock_device.state.manufacturing_state = "DeviceComplete"  # finished, no appDevelopment
     async with DeviceClient(mock_device.address, ca=mock_device.ssl_context()) as client:
         with pytest.raises(DeviceHTTPError):
             await client.app.set_status(BLINK_ID, "start")

@@ -215,14 +215,23 @@ async def test_wifi_failures_are_logged(http: httpx.AsyncClient) -> None:
         ({"ssid": "s", "securityState": "psk", "psk": "k" * 64}, 13631504),
         ({"ssid": "s", "securityState": "open", "configName": "n" * 17}, 10485776),
         ({"ssid": "s", "securityState": "open", "configName": "taken"}, 13631511),
-        ({"ssid": "s", "securityState": "eaptls", "clientCertStoreIdentifier": "c"}, 13631512),
+        (
+            {
+                "ssid": "s",
+                "securityState": "eaptls",
+                "clientCertStoreIdentifier": "c",
+                "clientIdentity": "",
+            },
+            13631512,
+        ),
+        ({"ssid": "s", "securityState": "eaptls"}, 13631496),
         ({"ssid": "s", "securityState": "wep"}, 22),
         ({"securityState": "open"}, 22),
     ],
 )
 async def test_wifi_validation(http: httpx.AsyncClient, body: dict[str, Any], code: int) -> None:
     await http.post(
-        "/wifi/config/networks", json={"ssid": "a", "securityState": "open", "configName": "taken"}
+        "/wifi/config/networks", json={"ssid": "s", "securityState": "open", "configName": "taken"}
     )
     response = await http.post("/wifi/config/networks", json=body)
     assert (response.status_code, response.json()) == (400, {"error": code})
@@ -261,4 +270,4 @@ async def test_wifi_interface_and_scan(http: httpx.AsyncClient, state: DeviceSta
     ).status_code == 200
     assert (await http.get("/wifi/interface")).json()["wpa_state"] == "INTERFACE_DISABLED"
     response = await http.get("/wifi/scan")
-    assert (response.status_code, response.json()) == (400, {"error": 13631506})
+    assert (response.status_code, response.json()) == (500, {"error": 13631506})

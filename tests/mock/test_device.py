@@ -51,12 +51,14 @@ async def test_manufacturing_state_moves_forward_only(http: httpx.AsyncClient) -
     assert (await http.get(url)).json() == {"manufacturingState": "Blank"}
     assert (await http.put(url, json={"manufacturingState": "Module1Complete"})).json() == {}
     same = await http.put(url, json={"manufacturingState": "Module1Complete"})
-    assert (same.status_code, same.json()) == (400, {"error": 1})
+    assert (same.status_code, same.json()) == (200, {})
+    assert (await http.get(url)).json() == {"manufacturingState": "Module1Complete"}
     for bad in ({"manufacturingState": "Blank"}, {"manufacturingState": "Nonsense"}, {}):
         assert (await http.put(url, json=bad)).status_code == 400
     assert (await http.put(url, json={"manufacturingState": "DeviceComplete"})).status_code == 200
     back = await http.put(url, json={"manufacturingState": "Module1Complete"})
     assert (back.status_code, back.json()) == (400, {"error": 1})
+    assert (await http.put(url, json={"manufacturingState": "DeviceComplete"})).json() == {}
     assert (await http.get(url)).json() == {"manufacturingState": "DeviceComplete"}
 
 
@@ -78,7 +80,7 @@ async def test_network_interfaces(http: httpx.AsyncClient) -> None:
     response = await http.patch("/net/interfaces/azspheresvc", json={"interfaceUp": False})
     assert (response.status_code, response.json()) == (400, {"error": 31457295})
     response = await http.patch("/net/interfaces/nope", json={"interfaceUp": False})
-    assert (response.status_code, response.json()) == (404, {"error": 31457294})
+    assert (response.status_code, response.json()) == (404, {"error": 15728642})
 
 
 async def test_proxy(http: httpx.AsyncClient) -> None:
@@ -95,7 +97,7 @@ async def test_proxy(http: httpx.AsyncClient) -> None:
     }
     response = await http.post("/net/proxy", json=basic)
     assert response.status_code == 200
-    assert "password" not in response.json()
+    assert response.json() == basic  # the answer echoes the password; GET never shows it
     shown = (await http.get("/net/proxy")).json()
     assert shown == {k: v for k, v in basic.items() if k != "password"}
     assert (await http.get("/net/status")).json()["proxy"] == "enabled"
@@ -130,9 +132,10 @@ async def test_log_and_telemetry(http: httpx.AsyncClient) -> None:
     assert after != log.content
     telemetry = await http.get("/telemetry")
     assert telemetry.headers["content-type"] == "application/octet-stream"
-    assert telemetry.content.startswith(b"ASER")
+    assert telemetry.content[5:].startswith(b"ASER")
+    assert int.from_bytes(telemetry.content[3:5], "big") == len(telemetry.content) - 5
     assert (await http.delete("/telemetry")).json() == {}
-    assert (await http.get("/telemetry")).content == b""
+    assert (await http.get("/telemetry")).content == b"ER\x01\x00\x00"
 
 
 async def test_json_bodies_need_json_content_type(http: httpx.AsyncClient) -> None:
@@ -209,8 +212,10 @@ def _example_request(op: spec.Operation) -> tuple[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("op", spec.operations(), ids=lambda op: f"{op.method} {op.path}")
-async def test_development_mode_off_locks_protected_calls(op: spec.Operation) -> None:
-    state = DeviceState(MockDeviceConfig(development_mode=False))
+async def test_device_complete_locks_protected_calls(op: spec.Operation) -> None:
+    state = DeviceState(
+        MockDeviceConfig(development_mode=False, manufacturing_state="DeviceComplete")
+    )
     state.restart_handler = lambda downtime: None
     path, kwargs = _example_request(op)
     async with checking_client(create_app(state)) as http:
@@ -222,12 +227,54 @@ async def test_development_mode_off_locks_protected_calls(op: spec.Operation) ->
         assert response.json()["error"] in (13, 1048596, 7340069)
 
 
+@pytest.mark.parametrize("op", spec.operations(), ids=lambda op: f"{op.method} {op.path}")
+@pytest.mark.parametrize("stage", ["Blank", "Module1Complete"])
+async def test_before_device_complete_only_app_development_calls_need_the_capability(
+    op: spec.Operation, stage: str
+) -> None:
+    state = DeviceState(MockDeviceConfig(development_mode=False, manufacturing_state=stage))
+    state.restart_handler = lambda downtime: None
+    path, kwargs = _example_request(op)
+    async with checking_client(create_app(state)) as http:
+        response = await http.request(op.method, path, **kwargs)
+    if op.authorizer == "IsAppDevelopmentAllowed":
+        assert (response.status_code, response.json()) == (403, {"error": 1048596})
+    else:
+        assert response.status_code != 403
+
+
+@pytest.mark.parametrize("capability", [11, 13])
+async def test_app_development_or_field_servicing_opens_a_device_complete_board(
+    capability: int,
+) -> None:
+    state = DeviceState(
+        MockDeviceConfig(
+            development_mode=False,
+            manufacturing_state="DeviceComplete",
+            extra_capabilities=(capability,),
+        )
+    )
+    async with checking_client(create_app(state)) as http:
+        assert (await http.get("/images")).status_code == 200
+        assert (await http.get("/wifi/config/networks")).status_code == 200
+        assert (await http.get("/device/capabilities")).json() == {
+            "device_capabilities": [capability]
+        }
+        memory = await http.get("/stats/memory/groups/applications")
+        assert memory.status_code == (200 if capability == 11 else 403)
+
+
 async def test_capabilities_follow_development_mode(
     http: httpx.AsyncClient, state: DeviceState
 ) -> None:
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [11]}
     state.development_mode = False
     assert (await http.get("/device/capabilities")).json() == {"device_capabilities": []}
-    assert (await http.get("/stats/memory/groups/applications")).status_code == 403
+    assert (await http.get("/stats/memory/groups/applications")).json() == {"error": 1048596}
+    await http.put("/device/manufacturing_state", json={"manufacturingState": "Module1Complete"})
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": []}
+    assert (await http.put("/update/stage", content=b"x", headers=OCTETS)).status_code == 400
+    await http.put("/device/manufacturing_state", json={"manufacturingState": "DeviceComplete"})
     assert (await http.put("/update/stage", content=b"x", headers=OCTETS)).json() == {
         "error": 7340069
     }

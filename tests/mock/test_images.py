@@ -16,7 +16,7 @@ from azsphere_async.mock import (
     image_package_chunks,
     image_package_size,
 )
-from tests.shared_data import BLINK_ID, MUTABLE, MUTABLE_ID, OCTETS
+from tests.shared_data import BLINK, BLINK_ID, MUTABLE, MUTABLE_ID, OCTETS
 
 from .conftest import checking_client
 
@@ -70,7 +70,6 @@ async def test_manual_mode_and_triggers(http: httpx.AsyncClient, blink: bytes) -
     for trigger, expected in [
         ("start", "running"),
         ("stop", "stopped"),
-        ("startDebug", "debugging"),
         ("start", "running"),
     ]:
         response = await http.patch(status_url, json={"trigger": trigger})
@@ -79,13 +78,29 @@ async def test_manual_mode_and_triggers(http: httpx.AsyncClient, blink: bytes) -
         assert (await http.get(status_url)).json() == {"state": expected}
     response = await http.patch(status_url, json={"trigger": "jump"})
     assert response.status_code == 400
+    # Debugging needs the debug server, which this board (no enable-development) lacks.
+    response = await http.patch(status_url, json={"trigger": "startDebug"})
+    assert (response.status_code, response.json()) == (400, {"error": 3145738})
+    assert (await http.get(status_url)).json() == {"state": "running"}
+
+
+async def test_start_debug_with_the_debug_server() -> None:
+    state = DeviceState(MockDeviceConfig(debug_server=True))
+    async with checking_client(create_app(state)) as http:
+        names = {c["name"] for c in (await http.get("/images")).json()["components"]}
+        assert "gdbserver" in names
+        await stage(http, BLINK.read_bytes())
+        await http.post("/update/install")
+        response = await http.patch(f"/app/status/{BLINK_ID}", json={"trigger": "startDebug"})
+        assert response.json() == {"state": "debugging", "gdbPort": 2345, "outPort": 2342}
+        assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "debugging"}
 
 
 async def test_patch_absent_app_and_bad_component_ids(http: httpx.AsyncClient) -> None:
     response = await http.patch(f"/app/status/{BLINK_ID}", json={"trigger": "start"})
-    assert (response.status_code, response.json()) == (400, {"error": 14680076})
+    assert (response.status_code, response.json()) == (409, {"error": 14680076})
     response = await http.delete(f"/app/image/{BLINK_ID}")
-    assert (response.status_code, response.json()) == (400, {"error": 14680076})
+    assert (response.status_code, response.json()) == (200, {})
     for bad in ("not-a-uid", BLINK_ID[:-1]):
         response = await http.get(f"/app/status/{bad}")
         assert (response.status_code, response.json()) == (400, {"error": 15728642})
@@ -99,7 +114,7 @@ async def test_delete_frees_space(
     await http.post("/update/install")
     response = await http.delete(f"/app/image/{BLINK_ID}")
     assert response.status_code == 200
-    assert response.json() == {"restartingSystem": False}
+    assert response.json() == {}
     assert state.images.free_space == free
     assert (await http.get(f"/app/status/{BLINK_ID}")).json() == {"state": "notPresent"}
 
@@ -111,7 +126,7 @@ async def test_quota_and_memory_statistics(http: httpx.AsyncClient, blink: bytes
     assert (await http.get(f"/app/quota/{MUTABLE_ID}")).json() == {"UsageKB": 0, "LimitKB": 8}
     assert (await http.get(f"/app/quota/{BLINK_ID}")).json() == {"UsageKB": 0, "LimitKB": 0}
     missing = await http.get("/app/quota/00000000-1111-2222-3333-444444444444")
-    assert missing.status_code == 404
+    assert (missing.status_code, missing.json()) == (404, {"error": 14680076})
     stats = (await http.get("/stats/memory/groups/applications")).json()
     assert {a["componentId"].lower() for a in stats["apps"]} == {BLINK_ID, MUTABLE_ID}
     assert stats["memoryStats"]["currentMemoryUsageInBytes"] > 0

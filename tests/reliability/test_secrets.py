@@ -151,8 +151,12 @@ async def test_wifi_psks_never_show(
     )
     assert added is not None
     assert mock.state.wifi.networks[added.id].psk == PSK  # the key did reach the device
-    # The device refuses: a configuration name already taken.
-    await see.run(wifi.add_network(ssid="Other", security_state="psk", psk=PSK, config_name="line"))
+    # The device refuses: the same network under a configuration name already taken.
+    await see.run(
+        wifi.add_network(
+            ssid="ExampleNetworkName", security_state="psk", psk=PSK, config_name="line"
+        )
+    )
     # Validation refuses, before any traffic.
     for bad in (
         wifi.add_network(ssid="Other", security_state="psk", psk=PSK * 4),

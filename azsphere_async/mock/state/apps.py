@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from ..config import MockDeviceConfig
+from ..config import DEBUG_SERVER, MockDeviceConfig, OsComponent
 from ..errors import Code, DeviceRefusal
 from ..images import ImagePackageSink, NotAnImagePackage, PackageMetadata, is_nil_uid
 from ._common import ApiLevel, check_component_id, invalid, require_object
 from .records import DiagnosticLog, ErrorReports
 
 __all__ = ["ImageStore", "InstalledImage", "StagingUpload"]
+
+_GDB_PORT: Final = 2345
+_OUTPUT_PORT: Final = 2342
 
 
 @dataclass
@@ -44,7 +47,9 @@ class StagingUpload:
     def __init__(self, store: ImageStore, expected_length: int | None) -> None:
         self._store = store
         self._sink = ImagePackageSink()
-        self._free = store.free_space
+        # Which component this is shows only at the end, and it may replace a staged copy
+        # of itself: until then only the installed images are sure to stay.
+        self._free = store.space_for_staging
         if expected_length is not None and expected_length > self._free:
             raise DeviceRefusal(400, Code.NO_FREE_SPACE)
 
@@ -68,10 +73,13 @@ class StagingUpload:
         if is_nil_uid(metadata.component_id):
             raise DeviceRefusal(400, Code.INVALID_COMPONENT_ID)
         store = self._store
-        previous = store.staged.pop(metadata.component_id, None)
-        if metadata.length > store.free_space:
-            if previous is not None:
-                store.staged[metadata.component_id] = previous
+        # A staged copy of the same component is replaced: its space is counted once.
+        others = sum(
+            staged.length
+            for component_id, staged in store.staged.items()
+            if component_id != metadata.component_id
+        )
+        if metadata.length > store.space_for_staging - others:
             raise DeviceRefusal(400, Code.NO_FREE_SPACE)
         store.staged[metadata.component_id] = metadata
         store.log.record(
@@ -114,6 +122,12 @@ class ImageStore:
     def free_space(self) -> int:
         """Bytes of application storage left."""
         return max(0, self.config.storage_capacity - self.storage_used)
+
+    @property
+    def space_for_staging(self) -> int:
+        """Bytes a new stage may take: everything but the installed images."""
+        installed = sum(c.metadata.length for c in self.components.values())
+        return max(0, self.config.storage_capacity - installed)
 
     # -- staging and installing ---------------------------------------------------------
 
@@ -187,6 +201,11 @@ class ImageStore:
             "name": name,
         }
 
+    def _preinstalled(self) -> tuple[OsComponent, ...]:
+        """The OS components, and the debug server where development enabled it."""
+        extra = (DEBUG_SERVER,) if self.config.debug_server else ()
+        return (*self.config.os_components, *extra)
+
     def get_images(self) -> dict[str, Any]:
         """``GET /images``: OS components (unless replaced by an update), then installed images."""
         components = [
@@ -198,7 +217,7 @@ class ImageStore:
                 name=os_component.name,
                 requires_restart=os_component.requires_restart,
             )
-            for os_component in self.config.os_components
+            for os_component in self._preinstalled()
             if os_component.component_id not in self.components
         ]
         components += [
@@ -254,7 +273,9 @@ class ImageStore:
         if trigger not in ("start", "stop", "startDebug"):
             raise invalid()
         if app is None:
-            raise DeviceRefusal(400, Code.APP_NOT_PRESENT)
+            raise DeviceRefusal(409, Code.APP_NOT_PRESENT)
+        if trigger == "startDebug" and not self.config.debug_server:
+            raise DeviceRefusal(400, Code.DEBUG_SERVER_MISSING)
         if trigger == "stop":
             if app.state != "stopped":
                 self.reports.add(3, f"app {app.metadata.component_id} exited: stopped by request")
@@ -268,24 +289,34 @@ class ImageStore:
             pid = app.pid if app.pid is not None else 0
             self.log.record("appman", "AppDebugStarted", app.metadata.component_id, pid)
         answer: dict[str, Any] = {"state": app.state}
+        if app.state == "debugging":
+            answer["gdbPort"], answer["outPort"] = _GDB_PORT, _OUTPUT_PORT
         if app.metadata.is_real_time:
             answer["realTimeCore"] = 0
         return answer
 
-    def remove_component(self, component_id: str) -> dict[str, Any]:
-        """``DELETE /app/image/{componentId}``."""
+    def remove_component(self, component_id: str) -> tuple[dict[str, Any], bool]:
+        """``DELETE /app/image/{componentId}``.  Returns (answer, restart?).
+
+        ``{}`` whether or not the component was there (a staged copy goes too); removing a
+        system component restarts the device, and since 4.4.0 the answer says so.
+        """
         component_id = check_component_id(component_id)
-        if self.components.pop(component_id, None) is None:
-            raise DeviceRefusal(400, Code.APP_NOT_PRESENT)
+        removed = self.components.pop(component_id, None)
         self.staged.pop(component_id, None)
+        if removed is None:
+            return {}, False
         self.log.record("update", "ImageRemoved", component_id)
-        return {"restartingSystem": False} if self.api.feature("delete_restarting_system") else {}
+        if removed.is_application:
+            return {}, False
+        says = self.api.feature("delete_restarting_system")
+        return ({"restartingSystem": True} if says else {}), True
 
     def get_app_quota(self, component_id: str) -> dict[str, Any]:
         """``GET /app/quota/{componentId}``."""
         app = self._app(component_id)
         if app is None:
-            raise DeviceRefusal(404, Code.QUOTA_UNAVAILABLE)
+            raise DeviceRefusal(404, Code.APP_NOT_PRESENT)
         return {"UsageKB": app.usage_kb, "LimitKB": app.metadata.mutable_storage_kb}
 
     def get_memory_stats(self) -> dict[str, Any]:

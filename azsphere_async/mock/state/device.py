@@ -16,7 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from ..config import APP_DEVELOPMENT_CAPABILITY, MockDeviceConfig
+from ..config import (
+    APP_DEVELOPMENT_CAPABILITY,
+    FIELD_SERVICING_CAPABILITY,
+    MockDeviceConfig,
+)
 from ..errors import Code, DeviceRefusal
 from ..faults import FaultInjector
 from ..link import LinkSettings
@@ -49,7 +53,8 @@ class DeviceState:
         self.security_state = config.security_state
         self.os_version = config.os_version
         self.development_mode = config.development_mode
-        """Whether REST access (and app development) is allowed; off answers 403."""
+        """Whether the board holds appDevelopment (11): app debugging, memory statistics, and
+        the REST API even once DeviceComplete."""
         self.manufacturing_state = config.manufacturing_state
         self.stats = DeviceStats()
         self.faults = FaultInjector()
@@ -86,11 +91,25 @@ class DeviceState:
 
     @property
     def capabilities(self) -> list[int]:
-        """Capabilities the device reports (11, appDevelopment, while in development mode)."""
+        """Capabilities the device reports: 11 (appDevelopment) in development mode, and the
+        configured extra ones."""
         caps = set(self.config.extra_capabilities)
         if self.development_mode:
             caps.add(APP_DEVELOPMENT_CAPABILITY)
         return sorted(caps)
+
+    def allows(self, authorizer: str) -> bool:
+        """Whether a call guarded by ``authorizer`` (``x-azsphere-authorizer``) may run.
+
+        ``IsRESTAllowed``: until the board is DeviceComplete, or with appDevelopment or
+        fieldServicing.  ``IsAppDevelopmentAllowed``: with appDevelopment.
+        """
+        caps = self.capabilities
+        if authorizer == "IsAppDevelopmentAllowed":
+            return APP_DEVELOPMENT_CAPABILITY in caps
+        if self.manufacturing_state != "DeviceComplete":
+            return True
+        return APP_DEVELOPMENT_CAPABILITY in caps or FIELD_SERVICING_CAPABILITY in caps
 
     def is_down(self) -> bool:
         """Whether the device is restarting (in-process use only; sockets refuse instead)."""
@@ -132,12 +151,15 @@ class DeviceState:
         return {"manufacturingState": self.manufacturing_state}
 
     def set_manufacturing_state(self, body: Any) -> dict[str, Any]:
-        """``PUT /device/manufacturing_state``: forward only, never back or in place."""
+        """``PUT /device/manufacturing_state``: forward only; the state it is in already
+        answers ``{}`` and changes nothing (Blank is no target at all)."""
         target = require_object(body).get("manufacturingState")
         if target not in MANUFACTURING_STATES[1:]:
             raise invalid()
         current = self.manufacturing_state
-        if current == "Unknown" or MANUFACTURING_STATES.index(target) <= MANUFACTURING_STATES.index(
+        if target == current:
+            return {}
+        if current == "Unknown" or MANUFACTURING_STATES.index(target) < MANUFACTURING_STATES.index(
             current
         ):
             raise DeviceRefusal(400, Code.EPERM)

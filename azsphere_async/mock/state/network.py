@@ -36,11 +36,7 @@ def factory_interfaces(config: MockDeviceConfig) -> dict[str, NetInterface]:
     """The interfaces of a board fresh from the factory, by name."""
     return {
         "azspheresvc": NetInterface(
-            "azspheresvc",
-            True,
-            "static",
-            fixed_addresses=[config.service_ip],
-            can_change_state=False,
+            "azspheresvc", True, fixed_addresses=[config.service_ip], can_change_state=False
         ),
         "lo": NetInterface("lo", True, fixed_addresses=["127.0.0.1"], can_change_state=False),
         "wlan0": NetInterface("wlan0", True, "dynamic", config.wlan_mac),
@@ -77,7 +73,7 @@ class NetworkState:
     def _interface(self, name: str) -> NetInterface:
         interface = self.interfaces.get(name)
         if interface is None:
-            raise DeviceRefusal(404, Code.INVALID_INTERFACE)
+            raise DeviceRefusal(404, Code.INVALID_URI)
         return interface
 
     def _interface_json(self, interface: NetInterface) -> dict[str, Any]:
@@ -91,12 +87,14 @@ class NetworkState:
             "connectedToNetwork": connected,
             "ipAcquired": connected,
             "connectedToInternet": connected and self.wifi.internet,
-            "ipAddresses": addresses,
         }
-        if interface.ip_assignment is not None:
-            body["ipAssignment"] = interface.ip_assignment
+        # An interface without an address has no ipAddresses at all (not an empty list).
         if interface.hardware_address is not None and self.api.feature("hardware_address"):
             body["hardwareAddress"] = interface.hardware_address
+        if interface.ip_assignment is not None:
+            body["ipAssignment"] = interface.ip_assignment
+        if addresses:
+            body["ipAddresses"] = addresses
         return body
 
     def list_interfaces(self) -> dict[str, Any]:
@@ -141,7 +139,8 @@ class NetworkState:
         return {k: v for k, v in self.proxy.items() if k != "password"}
 
     def set_proxy(self, body: Any) -> dict[str, Any]:
-        """``POST /net/proxy``: anonymous or basic; answers the proxy without its password."""
+        """``POST /net/proxy``: anonymous or basic; answers the configuration it was given,
+        the password included (``GET`` never shows it)."""
         body = require_object(body)
         enabled = optional_bool(body, "enabled")
         address = body.get("address")
@@ -163,7 +162,6 @@ class NetworkState:
             "enabled": True if enabled is None else enabled,
             "port": port,
             "authenticationType": auth,
-            "noProxyAddresses": list(no_proxy),
         }
         username, password = body.get("username"), body.get("password")
         if auth == "basic":
@@ -173,9 +171,10 @@ class NetworkState:
             proxy["username"], proxy["password"] = username, password
         elif username is not None or password is not None:
             raise invalid()
+        proxy["noProxyAddresses"] = list(no_proxy)
         self.proxy = proxy
         self.log.record("network", "ProxyConfigured", address, port, auth)
-        return self.get_proxy()
+        return dict(proxy)
 
     def delete_proxy(self) -> dict[str, Any]:
         """``DELETE /net/proxy``."""

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct
+from collections import deque
+from typing import Final
 
 from ..devicelog import LogRing
 from .clock import DeviceClock
@@ -41,22 +43,37 @@ class DiagnosticLog:
 
 
 class ErrorReports:
-    """Error reports (crashes, restarts, exits) until cleared."""
+    """Error reports (crashes, restarts, exits) until cleared, oldest dropped when full.
+
+    ``GET /telemetry`` answers a 5-byte header, then the reports: ``b"ER"``, a format
+    version (1), and the length of the reports that follow as a big-endian 16-bit number
+    (bytes 3 and 4, which Microsoft's tests read).  Cleared, the length is 0 and the header
+    is still there.
+    """
+
+    CAPACITY: Final = 0xFFFF
+    """Most bytes of reports kept: what the header's 16-bit length can say."""
 
     def __init__(self, clock: DeviceClock) -> None:
         self._clock = clock
-        self._data = bytearray()
+        self._reports: deque[bytes] = deque()
+        self._size = 0
 
     def add(self, kind: int, text: str) -> None:
         """Append a report (its text cut to 120 bytes)."""
         payload = text.encode()[:120]
-        self._data += struct.pack("<4sHII", b"ASER", kind, self._clock.uptime(), len(payload))
-        self._data += payload
+        report = struct.pack("<4sHII", b"ASER", kind, self._clock.uptime(), len(payload))
+        report += payload
+        self._reports.append(report)
+        self._size += len(report)
+        while self._size > self.CAPACITY:
+            self._size -= len(self._reports.popleft())
 
     def read(self) -> bytes:
-        """``GET /telemetry``."""
-        return bytes(self._data)
+        """``GET /telemetry``: the header, then the reports."""
+        return struct.pack(">2sBH", b"ER", 1, self._size) + b"".join(self._reports)
 
     def clear(self) -> None:
         """``DELETE /telemetry``."""
-        self._data.clear()
+        self._reports.clear()
+        self._size = 0

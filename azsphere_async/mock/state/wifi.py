@@ -117,6 +117,11 @@ class WifiState:
 
     # -- configured networks ------------------------------------------------------------
 
+    def _require_radio(self) -> None:
+        """With ``wlan0`` down, Wi-Fi calls fail: 500 with 13631506."""
+        if not self.wlan.up:
+            raise DeviceRefusal(500, Code.WIFI_INTERFACE_DISABLED)
+
     def _network(self, network_id: str) -> ConfiguredNetwork:
         network = self.networks.get(_network_id(network_id))
         if network is None:
@@ -125,14 +130,17 @@ class WifiState:
 
     def list_networks(self) -> dict[str, Any]:
         """``GET /wifi/config/networks``."""
+        self._require_radio()
         return {"values": [n.to_json() for n in sorted(self.networks.values(), key=_by_id)]}
 
     def get_network(self, network_id: str) -> dict[str, Any]:
         """``GET /wifi/config/networks/{id}``."""
+        self._require_radio()
         return self._network(network_id).to_json()
 
     def add_network(self, body: Any) -> dict[str, Any]:
         """``POST /wifi/config/networks``: answers the new network (201)."""
+        self._require_radio()
         body = require_object(body)
         ssid = body.get("ssid")
         if not isinstance(ssid, str) or not ssid:
@@ -148,7 +156,8 @@ class WifiState:
                 raise invalid()
             if len(name) > 16:
                 raise DeviceRefusal(400, Code.CONFIG_NAME_TOO_LONG)
-            if any(n.config_name == name for n in self.networks.values()):
+            # Networks of different SSIDs may share a name; the same pair twice is refused.
+            if any(n.config_name == name and n.ssid == ssid for n in self.networks.values()):
                 raise DeviceRefusal(400, Code.WIFI_DUPLICATE_CONFIG_NAME)
         config_state = body.get("configState", "enabled")
         if config_state not in ("enabled", "disabled"):
@@ -165,9 +174,9 @@ class WifiState:
                 raise DeviceRefusal(400, Code.WIFI_INVALID_PROPERTIES)
             check_identifier(client_cert)
             identity = body.get("clientIdentity")
-            if identity is None or identity == "":
+            if identity == "":
                 raise DeviceRefusal(400, Code.WIFI_CLIENT_ID_MISSING)
-            if not isinstance(identity, str) or len(identity) > 254:
+            if identity is not None and (not isinstance(identity, str) or len(identity) > 254):
                 raise invalid()
             root = body.get("rootCaCertStoreIdentifier")
             if root is not None:
@@ -188,18 +197,24 @@ class WifiState:
         return answer
 
     def change_network(self, network_id: str, body: Any) -> dict[str, Any]:
-        """``PATCH /wifi/config/networks/{id}``: configState and/or psk."""
-        network = self._network(network_id)
+        """``PATCH /wifi/config/networks/{id}``: configState and/or psk.
+
+        The key is checked before the network is looked up: a short one is refused even for
+        a network that does not exist.
+        """
+        self._require_radio()
         body = require_object(body)
-        if "configState" not in body and "psk" not in body:
+        psk = _check_psk(body["psk"]) if "psk" in body else None
+        network = self._network(network_id)
+        if "configState" not in body and psk is None:
             raise invalid()
         config_state = body.get("configState")
         if config_state is not None and config_state not in ("enabled", "disabled"):
             raise invalid()
-        if "psk" in body:
+        if psk is not None:
             if network.security_state != "psk":
                 raise invalid()
-            network.psk = _check_psk(body["psk"])
+            network.psk = psk
             if network.config_state == "temp-disabled":
                 network.config_state = "enabled"
         if config_state is not None:
@@ -210,6 +225,7 @@ class WifiState:
 
     def remove_network(self, network_id: str) -> dict[str, Any]:
         """``DELETE /wifi/config/networks/{id}``."""
+        self._require_radio()
         network = self._network(network_id)
         del self.networks[network.id]
         self.failures.pop(network.id, None)
@@ -221,10 +237,12 @@ class WifiState:
 
     def get_failures(self) -> dict[str, Any]:
         """``GET /wifi/diagnostics/networks``: the latest failure of each network."""
+        self._require_radio()
         return {"values": [self.failures[k] for k in sorted(self.failures)]}
 
     def get_failure(self, network_id: str) -> dict[str, Any]:
         """``GET /wifi/diagnostics/networks/{id}``."""
+        self._require_radio()
         failure = self.failures.get(_network_id(network_id))
         if failure is None:
             raise DeviceRefusal(404, Code.WIFI_NETWORK_NOT_FOUND)
@@ -232,8 +250,7 @@ class WifiState:
 
     def get_scan(self) -> dict[str, Any]:
         """``GET /wifi/scan``."""
-        if not self.wlan.up:
-            raise DeviceRefusal(400, Code.WIFI_INTERFACE_DISABLED)
+        self._require_radio()
         return {
             "values": [
                 {
@@ -295,6 +312,7 @@ class WifiState:
 
     def change_interface(self, body: Any) -> dict[str, Any]:
         """``PATCH /wifi/interface``: reloadConfig, enablePowerSavings (4.6.0)."""
+        self._require_radio()
         body = require_object(body)
         reload = optional_bool(body, "reloadConfig")
         power = optional_bool(body, "enablePowerSavings")
