@@ -165,7 +165,7 @@ def _error_code(content: bytes) -> int | None:
         return None
     try:
         body = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None  # not JSON (or nested past the parser's depth): the status alone tells
     code = body.get("error") if isinstance(body, Mapping) else None
     return code if isinstance(code, int) and not isinstance(code, bool) else None

@@ -1,11 +1,12 @@
 """The HTTP layer: one keep-alive HTTPS connection to one device, and requests over it.
 
-:class:`DeviceSession` owns one ``httpx.AsyncClient`` limited to a single HTTP/1.1 connection.
-It applies the per-phase timeouts, retries idempotent reads that lost their connection, caps
-how much of an answer is read into memory and learns the device's REST API version from the
-answers. It knows HTTP only: what answers mean is the resources' business
-(:mod:`azsphere_async.resources`), and every failure is translated in
-:mod:`azsphere_async.error_mapping`.
+:class:`DeviceSession` owns one ``httpx.AsyncClient`` over a
+:class:`~azsphere_async.transport.DeviceTransport` (a single HTTP/1.1 connection). It applies
+the per-phase timeouts, retries idempotent reads that lost their connection, caps how much of
+an answer is read into memory (content codings included, see :mod:`azsphere_async.codings`)
+and learns the device's REST API version from the answers. It knows HTTP only: what answers
+mean is the resources' business (:mod:`azsphere_async.resources`), and every failure is
+translated in :mod:`azsphere_async.error_mapping`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json as jsonlib
 import logging
 import time
 from collections.abc import AsyncIterable, Callable
-from contextlib import nullcontext
 from typing import Any, Final
 
 import anyio
@@ -22,6 +22,7 @@ import attrs
 import httpx
 
 from ._version import __version__
+from .codings import ACCEPTED_CODINGS, BoundedDecoder, CodingError, DecodedTooLarge
 from .error_mapping import device_error_for, http_error_for, is_retryable, operation_timeout
 from .errors import (
     InvalidArgumentError,
@@ -30,6 +31,7 @@ from .errors import (
     UnsupportedVersionError,
 )
 from .options import DEFAULT_ADDRESS, ClientOptions
+from .transport import DeviceTransport
 from .validation import DeviceAddress, check_address
 from .versions import RestApiVersion
 
@@ -39,6 +41,8 @@ logger = logging.getLogger("azsphere_async")
 
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _VERSION_HEADER: Final = "REST-API-Version"
+# Paths whose URLs are kept parsed (a board's calls use a few dozen).
+_URL_CACHE_SIZE: Final = 256
 
 
 @attrs.frozen
@@ -79,9 +83,13 @@ class DeviceSession:
         self.address = address
         self.options = options if options is not None else ClientOptions()
         self._version: RestApiVersion | None = None
+        self._version_text: str | None = None
         self._version_lock = anyio.Lock()
+        self._urls: dict[str, httpx.URL] = {}
         if transport is None and self.options.transport_factory is not None:
             transport = self.options.transport_factory(address)
+        if transport is None:
+            transport = DeviceTransport(self.options.ssl_context)
         self._client = httpx.AsyncClient(
             base_url=target.base_url,
             verify=self.options.ssl_context,
@@ -91,7 +99,11 @@ class DeviceSession:
             trust_env=False,
             timeout=self.options.timeouts.as_httpx(),
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            headers={"Accept": "application/json", "User-Agent": f"azsphere-async/{__version__}"},
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPTED_CODINGS,
+                "User-Agent": f"azsphere-async/{__version__}",
+            },
             transport=transport,
         )
         self._closed = False
@@ -128,16 +140,19 @@ class DeviceSession:
     # -- versions -------------------------------------------------------------------------
 
     async def get_rest_api_version(self) -> RestApiVersion:
-        """The device's REST API version, asking ``GET /status`` only if no answer told it yet."""
-        if self._version is None:
-            async with self._version_lock:
-                if self._version is None:
-                    await self.request("GET", "/status")
-        if self._version is None:
-            raise MalformedResponseError(
-                self.address, f"the device's answers carry no {_VERSION_HEADER} header"
-            )
-        return self._version
+        """The device's REST API version, asking ``GET /status`` only if no answer told it yet.
+
+        The probe is bounded by ``Timeouts.operation`` like any call.
+        """
+        if self._version is not None:
+            return self._version
+        name = "device.get_rest_api_version"
+        limit = self.options.timeouts.operation
+        if limit is None:
+            return await self._probe_version(name)
+        with anyio.CancelScope(deadline=anyio.current_time() + limit):
+            return await self._probe_version(name)
+        raise operation_timeout(self.address, name, self.options.timeouts, None)
 
     async def require_version(self, minimum: RestApiVersion, operation: str) -> None:
         """Raise :class:`UnsupportedVersionError` if the device is older than ``minimum``."""
@@ -145,9 +160,21 @@ class DeviceSession:
         if actual < minimum:
             raise UnsupportedVersionError(self.address, operation, str(minimum), str(actual))
 
+    async def _probe_version(self, operation: str) -> RestApiVersion:
+        """The version, asking ``GET /status`` if needed (inside the caller's deadline)."""
+        if self._version is None:
+            async with self._version_lock:
+                if self._version is None:
+                    await self._attempts(_Call("GET", "/status", {}, None, operation))
+        if self._version is None:
+            raise MalformedResponseError(
+                self.address, f"the device's answers carry no {_VERSION_HEADER} header"
+            )
+        return self._version
+
     def _learn_version(self, headers: httpx.Headers) -> None:
         text = headers.get(_VERSION_HEADER)
-        if text is None:
+        if text is None or text == self._version_text:
             return
         try:
             version = RestApiVersion.parse(text)
@@ -156,6 +183,7 @@ class DeviceSession:
                 "%s: ignoring unreadable %s header %r", self.address, _VERSION_HEADER, text
             )
             return
+        self._version_text = text
         if version != self._version:
             if self._version is not None:
                 logger.info(
@@ -190,13 +218,12 @@ class DeviceSession:
         out, for error messages. ``min_version`` refuses the call on an older device before
         it is sent; ``operation`` names the call in errors (default ``"METHOD path"``);
         ``max_bytes`` overrides the session's answer-size cap. Answers with an error status
-        raise a :class:`~azsphere_async.errors.DeviceHTTPError`.
+        raise a :class:`~azsphere_async.errors.DeviceHTTPError`. ``Timeouts.operation`` bounds
+        everything the call does, the version probe and retries included.
         """
         if self._closed:
             raise RuntimeError(f"the session for {self.address} is closed")
         name = operation or f"{method} {path}"
-        if min_version is not None:
-            await self.require_version(min_version, name)
         headers: dict[str, str] = {}
         body: bytes | AsyncIterable[bytes] | None = content
         if json is not None:
@@ -213,90 +240,148 @@ class DeviceSession:
                 "None",
                 "the exact size of a streamed body (chunked uploads are refused)",
             )
-        idempotent = method in _IDEMPOTENT_METHODS and not streamed
-        limit = self.options.max_response_bytes if max_bytes is None else max_bytes
-        attempts = self.options.retry.attempts if idempotent else 1
+        call = _Call(method, path, headers, body, name, max_bytes, bytes_sent)
+        call.idempotent = method in _IDEMPOTENT_METHODS and not streamed
         timeouts = self.options.timeouts
-        deadline = (
-            anyio.fail_after(timeouts.operation)
-            if timeouts.operation is not None
-            else nullcontext()
-        )
-        try:
-            with deadline:
-                attempt = 1
-                while True:
-                    try:
-                        return await self._send_once(method, path, headers, body, limit)
-                    except httpx.HTTPError as exc:
-                        if attempt >= attempts or not is_retryable(exc):
-                            raise
-                        delay = self.options.retry.delay(attempt)
-                        logger.debug(
-                            "%s: %s %s lost its connection (%s); retry %d in %.2f s",
-                            self.address,
-                            method,
-                            path,
-                            type(exc).__name__,
-                            attempt,
-                            delay,
-                        )
-                        attempt += 1
-                        await anyio.sleep(delay)
-        except TimeoutError:
-            sent = bytes_sent() if bytes_sent else None
-            raise operation_timeout(self.address, name, timeouts, sent) from None
-        except httpx.HTTPError as exc:
-            sent = bytes_sent() if bytes_sent else None
-            raise device_error_for(exc, self.address, name, timeouts, sent) from exc
+        if timeouts.operation is None:
+            return await self._checked_call(call, min_version)
+        with anyio.CancelScope(deadline=anyio.current_time() + timeouts.operation):
+            return await self._checked_call(call, min_version)
+        # Only a call that ran past its deadline gets here: the scope swallowed its cancellation.
+        sent = bytes_sent() if bytes_sent else None
+        raise operation_timeout(self.address, name, timeouts, sent)
 
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        body: bytes | AsyncIterable[bytes] | None,
-        limit: int,
+    async def _checked_call(
+        self, call: _Call, min_version: RestApiVersion | None
     ) -> DeviceResponse:
+        if min_version is not None:
+            actual = self._version or await self._probe_version(call.operation)
+            if actual < min_version:
+                raise UnsupportedVersionError(
+                    self.address, call.operation, str(min_version), str(actual)
+                )
+        return await self._attempts(call)
+
+    async def _attempts(self, call: _Call) -> DeviceResponse:
+        """Send ``call``, retrying a read that lost its connection; map httpx's failures."""
+        retry = self.options.retry
+        attempts = retry.attempts if call.idempotent else 1
+        attempt = 1
+        try:
+            while True:
+                try:
+                    return await self._send_once(call)
+                except httpx.HTTPError as exc:
+                    if attempt >= attempts or not is_retryable(exc):
+                        raise
+                    delay = retry.delay(attempt)
+                    logger.debug(
+                        "%s: %s %s lost its connection (%s); retry %d in %.2f s",
+                        self.address,
+                        call.method,
+                        call.path,
+                        type(exc).__name__,
+                        attempt,
+                        delay,
+                    )
+                    attempt += 1
+                    await anyio.sleep(delay)
+        except httpx.HTTPError as exc:
+            sent = call.bytes_sent() if call.bytes_sent else None
+            raise device_error_for(
+                exc, self.address, call.operation, self.options.timeouts, sent
+            ) from exc
+
+    def _too_large(self, call: _Call, limit: int, declared: str | None = None) -> Exception:
+        size = f"{declared} bytes, more than" if declared else "more than"
+        return ResponseTooLargeError(
+            self.address,
+            f"{call.method} {call.path} answered {size} the {limit}-byte cap",
+            limit=limit,
+        )
+
+    async def _send_once(self, call: _Call) -> DeviceResponse:
+        method, path = call.method, call.path
+        limit = self.options.max_response_bytes if call.max_bytes is None else call.max_bytes
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
         if debug:
             logger.debug("%s: -> %s %s", self.address, method, path)
-        request = self._client.build_request(method, path, content=body, headers=headers)
+        request = self._client.build_request(
+            method, self._url(path), content=call.body, headers=call.headers
+        )
         response = await self._client.send(request, stream=True)
         try:
-            self._learn_version(response.headers)
-            declared = response.headers.get("Content-Length")
+            headers = response.headers
+            self._learn_version(headers)
+            declared = headers.get("Content-Length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise ResponseTooLargeError(
-                    self.address,
-                    f"{method} {path} answered {declared} bytes, more than the {limit}-byte cap",
-                    limit=limit,
-                )
-            parts: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise ResponseTooLargeError(
-                        self.address,
-                        f"{method} {path} answered more than the {limit}-byte cap",
-                        limit=limit,
-                    )
-                parts.append(chunk)
+                raise self._too_large(call, limit, declared)
+            content = await self._read_body(call, response, limit)
         finally:
             await response.aclose()
-        content = b"".join(parts)
+        status = response.status_code
         if debug:
             logger.debug(
                 "%s: <- %s %s: HTTP %d, %d bytes, %.1f ms",
                 self.address,
                 method,
                 path,
-                response.status_code,
+                status,
                 len(content),
                 (time.perf_counter() - started) * 1000,
             )
-        if response.status_code >= 300 or response.status_code < 200:
-            raise http_error_for(self.address, method, path, response.status_code, content)
-        return DeviceResponse(response.status_code, response.headers, content)
+        if status >= 300 or status < 200:
+            raise http_error_for(self.address, method, path, status, content)
+        return DeviceResponse(status, headers, content)
+
+    async def _read_body(self, call: _Call, response: httpx.Response, limit: int) -> bytes:
+        """The answer's body, decoded, never holding much more than ``limit`` bytes."""
+        try:
+            decoder = BoundedDecoder(response.headers.get("Content-Encoding"), limit)
+        except CodingError as exc:
+            raise self._undecodable(call, exc) from None
+        parts: list[bytes] = []
+        size = 0
+        raw_size = 0
+        try:
+            async for raw in response.aiter_raw():
+                raw_size += len(raw)
+                chunk = raw if decoder.identity else decoder.decode(raw)
+                size += len(chunk)
+                if size > limit or raw_size > limit:
+                    raise self._too_large(call, limit)
+                parts.append(chunk)
+            decoder.finish()
+        except DecodedTooLarge:
+            raise self._too_large(call, limit) from None
+        except CodingError as exc:
+            raise self._undecodable(call, exc) from None
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _undecodable(self, call: _Call, exc: CodingError) -> MalformedResponseError:
+        return MalformedResponseError(self.address, f"{call.method} {call.path} answered {exc}")
+
+    def _url(self, path: str) -> httpx.URL:
+        """The URL of ``path`` on the board (as httpx merges it), parsed once per path."""
+        url = self._urls.get(path)
+        if url is None:
+            base = self._client.base_url
+            url = base.copy_with(raw_path=base.raw_path + httpx.URL(path).raw_path.lstrip(b"/"))
+            if len(self._urls) < _URL_CACHE_SIZE:
+                self._urls[path] = url
+        return url
+
+
+@attrs.define(slots=True)
+class _Call:
+    """One call as the session sends it (every attempt the same)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | AsyncIterable[bytes] | None
+    operation: str
+    max_bytes: int | None = None
+    bytes_sent: Callable[[], int] | None = None
+    idempotent: bool = True
