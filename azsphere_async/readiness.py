@@ -11,10 +11,15 @@ Five checks, each PASS, FAIL or SKIP (or ERROR when the board could not be asked
     The manufacturing state is the expected one (SKIP when none is given).
 ``capabilities``
     The board holds no capabilities but the allowed ones: a board leaves the line without
-    development capabilities such as ``appDevelopment`` (11).
+    development capabilities such as ``appDevelopment`` (11).  ``enableRFTestMode`` (12),
+    which every Blank board holds, never counts against a Blank board.
 ``wifi``
     The configured Wi-Fi networks are exactly the expected SSIDs; by default none, so no
     line credentials leave the factory.
+
+A DeviceComplete board shows its images and Wi-Fi networks only to a holder of
+``appDevelopment`` or ``fieldServicing`` (13): without one it refuses them (403), and those
+two checks are SKIP, saying so, as Microsoft's ``device_ready.py`` skips them there.
 
 :func:`gather_facts` asks one board (only what the criteria need), :func:`evaluate` is a pure
 function of those facts, and :func:`check_readiness` does both.
@@ -30,7 +35,7 @@ import anyio
 import attrs
 
 from .client import DeviceClient
-from .errors import DeviceError, DeviceUnreachableError, TLSVerificationError
+from .errors import DeviceError, DeviceUnreachableError, ForbiddenError, TLSVerificationError
 from .models import ComponentDetails
 
 __all__ = [
@@ -52,7 +57,10 @@ T = TypeVar("T")
 CHECKS: Final = ("os", "images", "manufacturing", "capabilities", "wifi")
 
 #: Names of the capabilities a line is likely to meet.
-CAPABILITY_NAMES: Final = {11: "appDevelopment"}
+CAPABILITY_NAMES: Final = {11: "appDevelopment", 12: "enableRFTestMode", 13: "fieldServicing"}
+
+# Every Blank board holds enableRFTestMode; it goes when the state moves on.
+_RF_TEST: Final = 12
 
 
 def _capability(number: int) -> str:
@@ -114,6 +122,8 @@ class DeviceFacts:
     capabilities: tuple[int, ...] | None = None
     wifi_ssids: tuple[str, ...] | None = None
     errors: dict[str, str] = attrs.field(factory=dict)
+    #: The facts (of ``errors``) that the board refused to show (403).
+    locked: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -174,11 +184,15 @@ def _describe(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def _read(errors: dict[str, str], fact: str, call: Callable[[], Awaitable[T]]) -> T | None:
+async def _read(
+    errors: dict[str, str], locked: set[str], fact: str, call: Callable[[], Awaitable[T]]
+) -> T | None:
     try:
         return await call()
     except Exception as exc:
         errors[fact] = _describe(exc)
+        if isinstance(exc, ForbiddenError):
+            locked.add(fact)
         return None
 
 
@@ -189,6 +203,7 @@ async def gather_facts(device: DeviceClient, criteria: ReadinessCriteria) -> Dev
     (the OS version and manufacturing state), so an operator sees them.
     """
     errors: dict[str, str] = {}
+    locked: set[str] = set()
     found: dict[str, Any] = {}
 
     async def os_version() -> None:
@@ -229,8 +244,8 @@ async def gather_facts(device: DeviceClient, criteria: ReadinessCriteria) -> Dev
 
     async with anyio.create_task_group() as group:
         for fact, reader in readers.items():
-            group.start_soon(_read, errors, fact, reader)
-    return DeviceFacts(device.address, errors=errors, **found)
+            group.start_soon(_read, errors, locked, fact, reader)
+    return DeviceFacts(device.address, errors=errors, locked=frozenset(locked), **found)
 
 
 def _check_os(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
@@ -245,9 +260,22 @@ def _check_os(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     return CheckResult("os", CheckStatus.FAIL, f"{found}, expected {wanted}; update the board's OS")
 
 
+def _locked(facts: DeviceFacts, check: str, what: str) -> CheckResult | None:
+    """SKIP, when a finished board refused the fact the check needs."""
+    if check in facts.locked and facts.manufacturing_state == "DeviceComplete":
+        detail = (
+            f"locked: a DeviceComplete board shows its {what} only with appDevelopment (11) "
+            "or fieldServicing (13)"
+        )
+        return CheckResult(check, CheckStatus.SKIP, detail)
+    return None
+
+
 def _check_images(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if not criteria.images:
         return CheckResult("images", CheckStatus.SKIP, "no images required")
+    if locked := _locked(facts, "images", "images"):
+        return locked
     if "images" in facts.errors or facts.components is None:
         return CheckResult("images", CheckStatus.ERROR, facts.errors.get("images", "not read"))
     installed = {(c.uid or "").lower(): c for c in facts.components}
@@ -283,7 +311,12 @@ def _check_capabilities(facts: DeviceFacts, criteria: ReadinessCriteria) -> Chec
     if "capabilities" in facts.errors or facts.capabilities is None:
         detail = facts.errors.get("capabilities", "not read")
         return CheckResult("capabilities", CheckStatus.ERROR, detail)
-    extra = [c for c in facts.capabilities if c not in criteria.allowed_capabilities]
+    blank = (facts.manufacturing_state or "").lower() == "blank"
+    extra = [
+        c
+        for c in facts.capabilities
+        if c not in criteria.allowed_capabilities and not (blank and c == _RF_TEST)
+    ]
     if extra:
         return CheckResult(
             "capabilities",
@@ -293,12 +326,16 @@ def _check_capabilities(facts: DeviceFacts, criteria: ReadinessCriteria) -> Chec
             + "; remove it from the board, or allow it with --allow-capability",
         )
     shown = ", ".join(_capability(c) for c in facts.capabilities) or "none"
+    if blank and _RF_TEST in facts.capabilities:
+        shown += " (every Blank board holds 12)"
     return CheckResult("capabilities", CheckStatus.PASS, shown)
 
 
 def _check_wifi(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if not criteria.check_wifi:
         return CheckResult("wifi", CheckStatus.SKIP, "not checked")
+    if locked := _locked(facts, "wifi", "Wi-Fi networks"):
+        return locked
     if "wifi" in facts.errors or facts.wifi_ssids is None:
         return CheckResult("wifi", CheckStatus.ERROR, facts.errors.get("wifi", "not read"))
     found, wanted = set(facts.wifi_ssids), set(criteria.wifi_ssids)

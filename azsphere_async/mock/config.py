@@ -136,7 +136,7 @@ class MockDeviceConfig:
     os_version: str = "24.03"
     development_mode: bool = True
     extra_capabilities: tuple[int, ...] = ()
-    """Capabilities besides the implied one (11 in development mode)."""
+    """Capabilities besides the implied ones (11 in development mode, 12 while Blank)."""
     debug_server: bool = False
     """Whether gdbserver is installed (``enable-development`` loads it; ``startDebug`` needs
     it): :data:`DEBUG_SERVER` is then listed among the images."""

@@ -19,7 +19,7 @@ async def test_identity(http: httpx.AsyncClient, state: DeviceState) -> None:
     security = (await http.get("/device/security_state")).json()
     assert re.fullmatch(r"[0-9A-F]{128}", security["deviceIdentifier"])
     assert security["securityState"] == "SECURE"
-    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [11]}
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [11, 12]}
     assert (await http.get("/osversion")).json() == {"osversion": state.os_version}
     assert set((await http.get("/abi_versions")).json()) == {
         "SecureWorldRuntime",
@@ -264,12 +264,12 @@ async def test_app_development_or_field_servicing_opens_a_device_complete_board(
         assert memory.status_code == (200 if capability == 11 else 403)
 
 
-async def test_capabilities_follow_development_mode(
+async def test_capabilities_follow_development_mode_and_manufacturing_state(
     http: httpx.AsyncClient, state: DeviceState
 ) -> None:
-    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [11]}
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [11, 12]}
     state.development_mode = False
-    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": []}
+    assert (await http.get("/device/capabilities")).json() == {"device_capabilities": [12]}
     assert (await http.get("/stats/memory/groups/applications")).json() == {"error": 1048596}
     await http.put("/device/manufacturing_state", json={"manufacturingState": "Module1Complete"})
     assert (await http.get("/device/capabilities")).json() == {"device_capabilities": []}

@@ -387,6 +387,17 @@ async def test_m4_app_development_or_field_servicing_open_a_finished_board() -> 
         assert 11 in (await http.get("/device/capabilities")).json()["device_capabilities"]
 
 
+async def test_m5_blank_boards_hold_the_rf_test_capability() -> None:
+    """Manufacturing_Tools/device_ready.py perform_device_ready_checks ("Blank devices always
+    have rftest capability enabled": the capability check is skipped in Blank)."""
+    async with served(MockDeviceConfig(development_mode=False)) as (_, http):
+        assert (await http.get("/device/capabilities")).text == '{"device_capabilities":[12]}'
+        await http.put(
+            "/device/manufacturing_state", json={"manufacturingState": "Module1Complete"}
+        )
+        assert (await http.get("/device/capabilities")).text == '{"device_capabilities":[]}'
+
+
 # -- networking ---------------------------------------------------------------------------
 
 ANONYMOUS_PROXY = {

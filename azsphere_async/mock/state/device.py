@@ -19,6 +19,7 @@ from typing import Any, Final
 from ..config import (
     APP_DEVELOPMENT_CAPABILITY,
     FIELD_SERVICING_CAPABILITY,
+    RF_TEST_CAPABILITY,
     MockDeviceConfig,
 )
 from ..errors import Code, DeviceRefusal
@@ -91,11 +92,13 @@ class DeviceState:
 
     @property
     def capabilities(self) -> list[int]:
-        """Capabilities the device reports: 11 (appDevelopment) in development mode, and the
-        configured extra ones."""
+        """Capabilities the device reports: 11 (appDevelopment) in development mode, 12
+        (enableRFTestMode) while Blank, and the configured extra ones."""
         caps = set(self.config.extra_capabilities)
         if self.development_mode:
             caps.add(APP_DEVELOPMENT_CAPABILITY)
+        if self.manufacturing_state == "Blank":
+            caps.add(RF_TEST_CAPABILITY)
         return sorted(caps)
 
     def allows(self, authorizer: str) -> bool:
