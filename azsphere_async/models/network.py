@@ -152,7 +152,12 @@ class NetworkStatus:
 @wire()
 @attrs.frozen(kw_only=True)
 class NetworkProxy:
-    """``GET /net/proxy``: the proxy configuration (the device never returns the password)."""
+    """The proxy configuration: ``GET /net/proxy``, and the answer to ``POST /net/proxy``.
+
+    ``POST`` answers with the configuration it was given, the password included; this model
+    has no field for a password, so it is dropped as the answer is read and never kept,
+    shown or written out.  ``GET`` never shows it.
+    """
 
     enabled: bool | None = None
     address: str | None = None

@@ -80,7 +80,7 @@ class NetworkResource(Resource):
         return await self._get("/net/status", NetworkStatus, since=V3_1)
 
     async def get_proxy(self) -> NetworkProxy:
-        """The proxy configuration (without the password, which the device never returns)."""
+        """The proxy configuration (without the password, which ``GET`` never returns)."""
         return await self._get("/net/proxy", NetworkProxy)
 
     async def configure_proxy(
@@ -96,8 +96,8 @@ class NetworkResource(Resource):
     ) -> NetworkProxy | None:
         """Set the proxy the device uses; ``basic`` authentication needs a username and password.
 
-        Returns the configuration the device reports back, or ``None`` if it answered an
-        empty body.
+        Returns the configuration the device reports back (the device echoes the password;
+        the answer drops it), or ``None`` if it answered an empty body.
         """
         checked_address = check_text(
             address, "address", min_length=1, max_length=MAX_NETWORK_ADDRESS_CHARACTERS

@@ -8,19 +8,28 @@ lost. Everything a person could see afterwards is searched for them.
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 import pytest
 import trustme
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
-from azsphere_async import AzsphereError, DeviceClient, InvalidArgumentError, RetryPolicy
+from azsphere_async import (
+    AzsphereError,
+    DeviceClient,
+    InvalidArgumentError,
+    RetryPolicy,
+    converter,
+)
 from azsphere_async.cli.app import cli
+from azsphere_async.cli.formatting import to_jsonable
 from azsphere_async.mock import FaultKind, MockDevice
 from azsphere_async.models import (
     CertificateType,
@@ -265,6 +274,57 @@ async def test_proxy_passwords_never_show(
     await configure()
     see.texts.append(repr(await net.get_proxy()))
     assert len(see.refused) == 10
+    see.check(caplog)
+
+
+async def test_the_proxy_answer_echoes_the_password_and_it_is_dropped(
+    board: tuple[MockDevice, DeviceClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A board answers POST /net/proxy with the configuration it was given, the password
+    included (mock fact N1); the library's model of that answer has no place for it."""
+    mock, client = board
+    see = Witness()
+    net = client.network
+    body = {
+        "address": "proxy.example",
+        "port": 3128,
+        "enabled": True,
+        "authenticationType": "basic",
+        "username": "line-operator",
+        "password": PROXY_PASSWORD,
+        "noProxyAddresses": [],
+    }
+    async with httpx.AsyncClient(base_url=mock.url, verify=mock.ssl_context()) as raw:
+        echoed = await raw.post("/net/proxy", json=body)
+    assert PROXY_PASSWORD in echoed.text  # what the board says, before the library reads it
+
+    async def configure() -> Any:
+        return await see.run(
+            net.configure_proxy(
+                address="proxy.example",
+                port=3128,
+                authentication_type="basic",
+                username="line-operator",
+                password=PROXY_PASSWORD,
+            )
+        )
+
+    proxy = await configure()
+    assert proxy is not None
+    assert proxy.username == "line-operator"
+    assert not hasattr(proxy, "password")
+    see.texts.append(json.dumps(converter.unstructure(proxy)))
+    see.texts.append(json.dumps(to_jsonable(proxy)))
+    # The echo arrives broken: cut short, mislabelled, garbled, or half a body then gone.
+    for kind in (
+        FaultKind.TRUNCATED_JSON,
+        FaultKind.WRONG_CONTENT_TYPE,
+        FaultKind.MALFORMED_JSON,
+        FaultKind.TRUNCATED_BODY,
+    ):
+        mock.faults.inject(kind, method="POST", path="/net/proxy")
+        await configure()
+    assert len(see.refused) == 4
     see.check(caplog)
 
 

@@ -59,7 +59,7 @@ def interfaces(app: AppContext) -> None:
 @board_options
 @pass_app
 def proxy(app: AppContext) -> None:
-    """Each board's proxy settings (the device never reveals a proxy password)."""
+    """Each board's proxy settings (never a proxy password)."""
     shape = BoardRows[NetworkProxy](
         columns=[
             Column("Enabled", "enabled", no_wrap=True),
