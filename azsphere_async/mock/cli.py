@@ -39,6 +39,7 @@ import anyio
 from .config import MockDeviceConfig
 from .dcs import DEFAULT_DCS_PORT
 from .images import image_package_chunks
+from .plug_control import PLUG_COMMANDS, read_plug_commands
 from .server import MockFleet
 from .spec import LATEST_REST_API_VERSION, parse_version
 from .units import parse_rate, parse_size
@@ -66,6 +67,8 @@ async def serve_fleet(
     on_ready: Callable[[MockFleet], object] | None = None,
     out: TextIO | None = None,
     handle_signals: bool = True,
+    unplugged: bool = False,
+    plug_control: TextIO | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Serve ``devices`` mock devices until ``stop`` is set, a signal comes, or cancellation.
 
@@ -89,7 +92,7 @@ async def serve_fleet(
         changes["storage_capacity"] = storage_capacity
     base = dataclasses.replace(config or MockDeviceConfig(), **changes)
     stop = stop if stop is not None else anyio.Event()
-    fleet = MockFleet(devices, base, tls=not plain_http, dcs_port=dcs_port)
+    fleet = MockFleet(devices, base, tls=not plain_http, dcs_port=dcs_port, plugged=not unplugged)
     removers: list[Callable[[], object]] = []
     started = False
     try:
@@ -124,7 +127,14 @@ async def serve_fleet(
             removers = _install_signal_handlers(stop)
         if on_ready is not None:
             on_ready(fleet)
-        await stop.wait()
+        if plug_control is not None:
+            print(f"plug control on standard input: {PLUG_COMMANDS}", file=out, flush=True)
+            async with anyio.create_task_group() as group:
+                group.start_soon(read_plug_commands, fleet, plug_control, out)
+                await stop.wait()
+                group.cancel_scope.cancel()
+        else:
+            await stop.wait()
     finally:
         for remove in removers:
             remove()
@@ -316,6 +326,12 @@ def build_parser(prog: str = "python -m azsphere_async.mock") -> argparse.Argume
         ),
     )
     add("--plain-http", action="store_true", help="serve plain HTTP instead of HTTPS")
+    add("--unplugged", action="store_true", help="every board starts unplugged")
+    add(
+        "--plug-control",
+        action="store_true",
+        help=f"plug boards in and out with commands on standard input: {PLUG_COMMANDS}",
+    )
     return parser
 
 
@@ -347,6 +363,8 @@ def cli_main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> i
                 restart_downtime=args.restart_downtime,
                 storage_capacity=args.storage_capacity,
                 plain_http=args.plain_http,
+                unplugged=args.unplugged,
+                plug_control=sys.stdin if args.plug_control else None,
             )
         )
     except KeyboardInterrupt:

@@ -30,12 +30,15 @@ DEFAULT_DCS_PORT = 48938
 
 
 def create_dcs_app(devices: Callable[[], Sequence[MockDevice]]) -> Starlette:
-    """The service's ASGI application; ``devices`` returns the devices to list."""
+    """The service's ASGI application; ``devices`` returns the devices to list.
+
+    Each is listed at its own ``connection_path`` (its USB slot).
+    """
 
     def listing() -> list[dict[str, str]]:
         return [
-            {"IpAddress": device.address, "DeviceConnectionPath": str(index + 1)}
-            for index, device in enumerate(devices())
+            {"IpAddress": device.address, "DeviceConnectionPath": device.connection_path}
+            for device in devices()
         ]
 
     async def get_devices(request: Request) -> Response:

@@ -74,6 +74,10 @@ class MockDevice:
         self._up = asyncio.Event()
         self._restarts: set[asyncio.Task[None]] = set()
         self.state.restart_handler = self._on_restart
+        self.plugged = True
+        """Whether the board is plugged in (see :meth:`unplug` and :meth:`plug`)."""
+        self.connection_path = str(index + 1)
+        """The USB connection path the Device Communication Service lists it at."""
 
     # ------------------------------------------------------------ properties
 
@@ -134,6 +138,11 @@ class MockDevice:
     def is_up(self) -> bool:
         """Whether the device is listening (false while it restarts or when stopped)."""
         return self._listener is not None and self._listener.listening
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether a Device Communication Service lists it: plugged in and not restarting."""
+        return self.plugged and self.is_up
 
     def __repr__(self) -> str:
         return f"MockDevice(address={self.address!r}, up={self.is_up})"
@@ -212,6 +221,8 @@ class MockDevice:
         self.state.reboot()
         await listener.drop_connections()
         await anyio.sleep(downtime)
+        if not self.plugged:
+            return  # pulled while restarting: it boots when plugged in again
         for attempt in range(50):
             try:
                 await listener.listen(self._host, self._port)
@@ -234,13 +245,44 @@ class MockDevice:
         """Wait until the device listens (returns at once if it does)."""
         await self._up.wait()
 
+    # ------------------------------------------------------------ hot-plug
+
+    async def unplug(self) -> None:
+        """Pull the cable: off the link at once, every connection cut, unlisted by the DCS."""
+        self.plugged = False
+        listener = self._listener
+        if listener is None:
+            return
+        self._up.clear()
+        listener.stop_listening()
+        listener.abort_connections()
+
+    async def plug(self, connection_path: str | None = None) -> None:
+        """Plug the board in (at ``connection_path``, else where it was): it powers on.
+
+        Staged images are gone and uptime counts from now, as after any power cycle.
+        """
+        if connection_path is not None:
+            self.connection_path = connection_path
+        if self.plugged and self.is_up:
+            return
+        self.plugged = True
+        listener = self._listener
+        if listener is None or self._restarts:
+            return  # not started yet, or a restart in progress brings it up
+        self.state.images.reboot()  # a power cycle, not a requested restart: not counted
+        await listener.listen(self._host, self._port)
+        self.state.mark_booted()
+        self._up.set()
+
 
 class MockFleet:
     """Many mock devices in one process, sharing one CA; an async context manager.
 
     ``configs`` gives each device its own configuration (else all use ``config``).
     ``dcs_port`` also starts a mock Device Communication Service on ``dcs_host`` (127.0.0.1;
-    port ``0``: one the OS chooses; ``None``: no service).
+    port ``0``: one the OS chooses; ``None``: no service).  ``plugged=False`` starts every
+    board unplugged: :meth:`plug` and :meth:`unplug` move boards in and out at run time.
     """
 
     def __init__(
@@ -253,6 +295,7 @@ class MockFleet:
         ca: MockCA | None = None,
         dcs_port: int | None = None,
         dcs_host: str = "127.0.0.1",
+        plugged: bool = True,
     ) -> None:
         if configs is not None and len(configs) != n:
             raise ValueError("configs must have one configuration per device")
@@ -263,6 +306,7 @@ class MockFleet:
         ]
         self._dcs_port = dcs_port
         self._dcs_host = dcs_host
+        self._plugged = plugged
         self.dcs: MockDeviceCommunicationService | None = None
         """The mock Device Communication Service, when ``dcs_port`` was given."""
 
@@ -304,6 +348,9 @@ class MockFleet:
             async with anyio.create_task_group() as group:
                 for device in self.devices:
                     group.start_soon(device.start)
+            if not self._plugged:
+                for device in self.devices:
+                    await device.unplug()
             if self._dcs_port is not None:
                 self.dcs = MockDeviceCommunicationService(
                     self._device_list, host=self._dcs_host, port=self._dcs_port
@@ -315,7 +362,15 @@ class MockFleet:
             raise
 
     def _device_list(self) -> Sequence[MockDevice]:
-        return self.devices
+        return [device for device in self.devices if device.is_listed]
+
+    async def plug(self, index: int, connection_path: str | None = None) -> None:
+        """Plug board ``index`` in (at ``connection_path``, else its own slot)."""
+        await self.devices[index].plug(connection_path)
+
+    async def unplug(self, index: int) -> None:
+        """Pull board ``index`` out."""
+        await self.devices[index].unplug()
 
     async def stop(self) -> None:
         """Stop the DCS and every device."""

@@ -159,6 +159,8 @@ def test_arguments_reach_serve_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
         "restart_downtime": None,
         "storage_capacity": 2_000_000,
         "plain_http": False,
+        "unplugged": False,
+        "plug_control": None,
     }
 
 
