@@ -2,8 +2,10 @@
 
 :func:`deploy` puts a package on one board and confirms what the board then shows;
 :func:`deploy_fleet` does it on every board of a fleet at once and hands back each board's
-result as soon as it is ready. The package is read and checked once, before any board is
-contacted. :meth:`DeviceClient.deploy <azsphere_async.client.DeviceClient.deploy>`,
+result as soon as it is ready. The package is checked once, before any board is contacted;
+one of up to 4 MiB (any application) is also read once and sent from memory to every board,
+and a larger one streams from its file to each board.
+:meth:`DeviceClient.deploy <azsphere_async.client.DeviceClient.deploy>`,
 :meth:`Fleet.deploy <azsphere_async.fleet.Fleet.deploy>` and
 :meth:`Fleet.deploy_as_completed <azsphere_async.fleet.Fleet.deploy_as_completed>` call these.
 """
@@ -14,12 +16,13 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 
 import anyio
 import attrs
 
-from .errors import DeploymentError, InvalidArgumentError
+from .errors import DeploymentError, ImagePackageError, InvalidArgumentError
 from .imagepackage import ImagePackageInfo, inspect_image
 from .models import AppControlMode, AppState, ComponentDetails
 from .staging import (
@@ -39,6 +42,11 @@ __all__ = ["DeploySettings", "DeployablePackage", "Deployment", "deploy", "deplo
 
 #: A path to an image package, or its bytes.
 DeployablePackage = str | os.PathLike[str] | bytes
+
+# A package up to this size is read once for a whole fleet and sent from memory to every board
+# (applications are tens of KiB); a larger one is streamed from its file to each board, so
+# memory stays flat whatever its size.
+_SHARED_PACKAGE_BYTES: Final = 4 * 1024 * 1024
 
 # How long a deploy waits for a started application to report "running".
 _START_GRACE: Final = 10.0
@@ -63,7 +71,8 @@ class DeploySettings(TypedDict, total=False):
 class Deployment:
     """What a deploy put on the device, as the device itself reports it afterwards.
 
-    ``component`` is the device's ``GET /images`` entry for the package's component;
+    ``component`` is the device's ``GET /images`` entry for a non-application image (``None``
+    for an application, which its own status confirms without listing every image);
     ``app_state`` is the application's state (``None`` for a non-application image);
     ``restarted`` tells whether the install restarted the device; ``elapsed`` is the whole
     deploy's time in seconds, from the first byte staged to the confirmation.
@@ -71,7 +80,7 @@ class Deployment:
 
     package: ImagePackageInfo
     staged: StagedImage
-    component: ComponentDetails
+    component: ComponentDetails | None
     app_state: AppState | None
     restarted: bool
     elapsed: float
@@ -96,12 +105,13 @@ async def deploy(
     """Stage and install an image package on one board, then confirm what it now has.
 
     The package is checked before any traffic (``package`` is its metadata if the caller
-    has read it already). After the install, ``GET /images`` must list the package's
-    component, and an application must be running (``start=True``) or stopped
-    (``start=False``, installed with ``appControlMode: Manual``); otherwise
-    :class:`~azsphere_async.errors.DeploymentError` says what the device shows instead. If
-    the install restarts the device, this waits (up to ``restart_timeout`` seconds) for it to
-    come back before confirming.
+    has read it already). After the install, an application must be present and running
+    (``start=True``) or stopped (``start=False``, installed with ``appControlMode: Manual``),
+    as ``GET /app/status`` reports it; any other image must be listed by ``GET /images``.
+    Otherwise :class:`~azsphere_async.errors.DeploymentError` says what the device shows
+    instead. On a session that knows the device's version, an application that starts at once
+    takes three requests: stage, install, status. If the install restarts the device, this
+    waits (up to ``restart_timeout`` seconds) for it to come back before confirming.
     """
     start = check_bool(start, "start")
     restart_timeout = check_seconds(restart_timeout, "restart_timeout")
@@ -119,8 +129,12 @@ async def deploy(
     restarted = bool(answer.restarting_system)
     if restarted:
         await client.device.wait_until_restarted(sent_at, restart_timeout)
-    component = await _installed_component(client, package)
-    app_state = await _confirm_app_state(client, package, start) if package.is_application else None
+    component: ComponentDetails | None = None
+    app_state: AppState | None = None
+    if package.is_application:
+        app_state = await _confirm_app_state(client, package, start)
+    else:
+        component = await _installed_component(client, package)
     elapsed = time.monotonic() - started
     return Deployment(package, staged, component, app_state, restarted, elapsed)
 
@@ -142,17 +156,41 @@ async def _confirm_app_state(
     client: DeviceClient, package: ImagePackageInfo, start: bool
 ) -> AppState:
     wanted = AppState.RUNNING if start else AppState.STOPPED
-    state = (await client.app.get_status(package.component_id)).state
+    state = await _app_state(client, package)
     with anyio.move_on_after(_START_GRACE):
         while state != wanted:
             await anyio.sleep(_POLL_INTERVAL)
-            state = (await client.app.get_status(package.component_id)).state
+            state = await _app_state(client, package)
     if state != wanted:
         raise DeploymentError(
             client.address,
             f"installed {package.name or package.component_id} but it is {state} instead "
             f"of {wanted}",
             hint="read the device's diagnostic log (azsphere-async logs)",
+        )
+    return state
+
+
+def _read_package(path: Path, package: ImagePackageInfo) -> bytes:
+    """The bytes of a package already inspected, read once for every board of a fleet."""
+    with path.open("rb") as handle:
+        data = handle.read(package.size + 1)
+    if len(data) != package.size:
+        raise ImagePackageError(
+            "image", f"{str(path)!r} (changed after it was checked)", "a file that stays unchanged"
+        )
+    return data
+
+
+async def _app_state(client: DeviceClient, package: ImagePackageInfo) -> AppState:
+    """The application's state; one the device does not have is a DeploymentError."""
+    state = (await client.app.get_status(package.component_id)).state
+    if state == AppState.NOT_PRESENT:
+        raise DeploymentError(
+            client.address,
+            f"installed {package.name or 'the image'} but the device does not have "
+            f"application {package.component_id}",
+            hint="check the device's free space and its error report",
         )
     return state
 
@@ -182,7 +220,10 @@ async def deploy_fleet(
         chunk_size=check_chunk_size(settings.get("chunk_size", DEFAULT_CHUNK_SIZE)),
         restart_timeout=check_seconds(settings.get("restart_timeout", 120.0), "restart_timeout"),
     )
-    package = inspect_image(_checked_image(image))
+    image = _checked_image(image)
+    package = inspect_image(image)
+    if not isinstance(image, bytes) and package.size <= _SHARED_PACKAGE_BYTES:
+        image = await anyio.to_thread.run_sync(_read_package, Path(image), package)
 
     async def deploy_one(client: DeviceClient) -> Deployment:
         board_progress: ProgressCallback | None = None

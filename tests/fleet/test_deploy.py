@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,51 @@ async def test_deploy_real_packages_and_confirm(package: Path) -> None:
         updates: list[StageProgress] = []
         deployment = await dev.deploy(package, progress=updates.append)
         assert deployment.app_state == AppState.RUNNING
-        assert deployment.component.uid == deployment.package.component_id
+        assert deployment.component is None  # an application is confirmed by its status
         assert deployment.staged.bytes_sent == package.stat().st_size
         assert updates[-1].bytes_sent == package.stat().st_size
         status = await dev.app.get_status(deployment.package.component_id)
         assert status.state == AppState.RUNNING
         assert mock.stats.requests_by_operation["PUT /update/stage"] == 1
         assert mock.stats.requests_by_operation["POST /update/install"] == 1
+
+
+async def test_an_application_deploys_in_three_requests_on_a_warm_session() -> None:
+    async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as dev:
+        await dev.device.get_status()  # warm: the connection open, the version known
+        mock.stats.reset()
+        deployment = await dev.deploy(BLINK)
+        assert deployment.app_state == AppState.RUNNING
+        assert dict(mock.stats.requests_by_operation) == {
+            "PUT /update/stage": 1,
+            "POST /update/install": 1,
+            "GET /app/status/{componentId}": 1,
+        }
+        assert mock.stats.connections_accepted == 0
+
+
+async def test_a_fleet_deploy_opens_a_small_package_twice_whatever_the_boards(
+    tmp_path: Path,
+) -> None:
+    """Once to check its metadata and once to read it: never once per board."""
+    package = tmp_path / "blink.imagepackage"
+    package.write_bytes(BLINK.read_bytes())
+    opened: list[str] = []
+    watching = True
+
+    def count_opens(event: str, args: tuple[Any, ...]) -> None:
+        if watching and event == "open" and str(args[0]) == str(package):
+            opened.append(event)
+
+    sys.addaudithook(count_opens)
+    try:
+        async with MockFleet(4) as mock, Fleet(mock.addresses, ca=mock.ssl_context()) as fleet:
+            results = await fleet.deploy(package)
+    finally:
+        watching = False
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert len(opened) == 2
+    assert all(d.stats.requests_by_operation["PUT /update/stage"] == 1 for d in mock)
 
 
 async def test_deploy_manual_leaves_the_app_stopped_and_it_can_start() -> None:
