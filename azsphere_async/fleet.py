@@ -80,8 +80,9 @@ class Fleet:
     """Many boards driven together over one :class:`SessionPool`; an async context manager.
 
     Takes the same ``options`` (or keyword shortcuts) as :class:`DeviceClient`, checked once
-    for every board. ``concurrency`` is the default limit on boards worked on at once. Every
-    address is checked when the fleet is made, and each board may be listed only once.
+    for every board. ``concurrency`` is the default limit on boards worked on at once (256,
+    so every board of a fleet: see :data:`~azsphere_async.options.DEFAULT_CONCURRENCY`).
+    Every address is checked when the fleet is made, and each board may be listed only once.
 
     Whatever an operation raises on one board is that board's :class:`BoardResult`, except a
     programming error (:data:`PROGRAMMING_ERRORS`: ``TypeError``, ``AttributeError``,
@@ -179,8 +180,12 @@ class Fleet:
         async with limiter:
             started = time.perf_counter()
             try:
-                with anyio.fail_after(timeout):
-                    value = await operation(self.client(address))
+                client = self.client(address)
+                if timeout is None:
+                    value = await operation(client)
+                else:
+                    with anyio.fail_after(timeout):
+                        value = await operation(client)
             except PROGRAMMING_ERRORS as bug:
                 bug.add_note(
                     f"raised by the fleet's operation on {address}: a bug in the operation, "

@@ -30,6 +30,7 @@ class SessionPool:
         self.options = ClientOptions.build(options, **shortcuts)
         # Keyed by the normalised address: two spellings of one board share its session.
         self._sessions: dict[DeviceAddress, DeviceSession] = {}
+        self._clients: dict[DeviceSession, DeviceClient] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -63,13 +64,20 @@ class SessionPool:
         return session
 
     def client(self, address: str, *, checked: DeviceAddress | None = None) -> DeviceClient:
-        """A client for ``address`` on the pool's session; closing it leaves the session open."""
-        return DeviceClient(address, session=self.session(address, checked=checked))
+        """The client for ``address`` on the pool's session (made once per session, not per
+        call); closing it leaves the session open."""
+        session = self.session(address, checked=checked)
+        client = self._clients.get(session)
+        if client is None:
+            client = DeviceClient(address, session=session)
+            self._clients[session] = client
+        return client
 
     async def discard(self, address: str) -> None:
         """Close and forget one board's session (a later call opens a new one)."""
         session = self._sessions.pop(check_address(address), None)
         if session is not None:
+            self._clients.pop(session, None)
             await session.aclose()
 
     async def __aenter__(self) -> SessionPool:
@@ -82,6 +90,7 @@ class SessionPool:
         """Close every session; shielded so that cancellation cannot leak a connection."""
         self._closed = True
         sessions, self._sessions = list(self._sessions.values()), {}
+        self._clients = {}
         with anyio.CancelScope(shield=True):
             for session in sessions:
                 await session.aclose()

@@ -206,6 +206,26 @@ async def test_concurrency_limit_is_respected() -> None:
     assert peak == 2
 
 
+async def test_by_default_every_board_of_a_large_fleet_runs_at_once() -> None:
+    """253 boards (as many as one computer's USB addresses take): no waves."""
+    addresses = [f"127.0.{n // 250}.{n % 250 + 2}:1000" for n in range(253)]
+    running = 0
+    everyone = anyio.Event()
+
+    async def wait_for_everyone(client: DeviceClient) -> str:
+        nonlocal running
+        running += 1
+        if running == len(addresses):
+            everyone.set()
+        await everyone.wait()  # no traffic: only whether all run at the same time
+        return client.address
+
+    async with Fleet(addresses) as fleet:
+        with anyio.fail_after(10):
+            results = await fleet.run(wait_for_everyone)
+    assert [r.value for r in results] == addresses
+
+
 def test_fleet_deploy_refuses_a_wrong_file_before_any_board(tmp_path: Path) -> None:
     junk = tmp_path / "junk.imagepackage"
     junk.write_bytes(b"not an image package" * 100)
