@@ -48,6 +48,7 @@ from .options import (
     TransportFactory,
 )
 from .pool import SessionPool
+from .progress import FleetProgress, Phase
 from .readiness import (
     CheckResult,
     CheckStatus,
@@ -96,6 +97,7 @@ __all__ = [
     "DeviceUnreachableError",
     "DiscoveryError",
     "Fleet",
+    "FleetProgress",
     "FleetProgressCallback",
     "ForbiddenError",
     "ImagePackageError",
@@ -106,6 +108,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "OptionShortcuts",
+    "Phase",
     "ProgressCallback",
     "ReadinessCriteria",
     "ReadinessReport",

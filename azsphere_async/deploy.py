@@ -25,6 +25,7 @@ import attrs
 from .errors import DeploymentError, ImagePackageError, InvalidArgumentError
 from .imagepackage import ImagePackageInfo, inspect_image
 from .models import AppControlMode, AppState, ComponentDetails
+from .progress import Phase, tell
 from .staging import (
     DEFAULT_CHUNK_SIZE,
     FleetProgressCallback,
@@ -112,6 +113,8 @@ async def deploy(
     instead. On a session that knows the device's version, an application that starts at once
     takes three requests: stage, install, status. If the install restarts the device, this
     waits (up to ``restart_timeout`` seconds) for it to come back before confirming.
+    ``progress`` hears the upload's progress (see :func:`~azsphere_async.staging.stage_image`),
+    then a :class:`StageProgress` as the phase becomes ``installing`` and ``confirming``.
     """
     start = check_bool(start, "start")
     restart_timeout = check_seconds(restart_timeout, "restart_timeout")
@@ -122,6 +125,13 @@ async def deploy(
     )
     package = staged.package
     assert package is not None  # staging a path or bytes always reads its metadata
+
+    async def entering(phase: Phase) -> None:
+        if progress is not None:
+            size = staged.bytes_sent
+            await tell(progress, StageProgress(size, size, time.monotonic() - started, phase))
+
+    await entering(Phase.INSTALLING)
     sent_at = anyio.current_time()
     answer = await client.sideload.install(
         app_control_mode=None if start else AppControlMode.MANUAL
@@ -129,6 +139,7 @@ async def deploy(
     restarted = bool(answer.restarting_system)
     if restarted:
         await client.device.wait_until_restarted(sent_at, restart_timeout)
+    await entering(Phase.CONFIRMING)
     component: ComponentDetails | None = None
     app_state: AppState | None = None
     if package.is_application:
@@ -210,7 +221,8 @@ async def deploy_fleet(
 
     Use as ``async with deploy_fleet(fleet, image) as results: async for result in
     results:``. The package and every setting (:class:`DeploySettings`) are checked once,
-    before any board is contacted; ``progress`` hears ``(address, StageProgress)``;
+    before any board is contacted; ``progress`` hears ``(address, StageProgress)``, with each
+    board's phase (:class:`~azsphere_async.progress.Phase`) and the bytes it received;
     ``concurrency``, ``timeout`` and ``only`` are those of
     :meth:`~azsphere_async.fleet.Fleet.as_completed`. Leaving the block early cancels the
     boards still working.

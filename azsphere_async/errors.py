@@ -91,8 +91,10 @@ class DeviceError(AzsphereError):
 class DeviceUnreachableError(DeviceError):
     """The device could not be reached, or the connection was lost before it answered.
 
-    ``bytes_sent`` is how much of a request body had gone out when the connection was
-    lost (``None`` when the request had no body or it is not known).
+    ``bytes_sent`` is how much of a request body the board had acknowledged receiving
+    when the connection was lost (its TCP acknowledgements, within a few hundred bytes;
+    where a system does not tell them, the bytes handed to the connection: see
+    :mod:`azsphere_async.acknowledged`), ``None`` when the request had no body.
     """
 
     default_hint = "check that the board is attached and powered, and that its address is right"
@@ -107,7 +109,7 @@ class DeviceUnreachableError(DeviceError):
     ) -> None:
         self.bytes_sent = bytes_sent
         if bytes_sent is not None:
-            message = f"{message} (after {bytes_sent} bytes of the request body were sent)"
+            message = f"{message} (after {bytes_sent} bytes of the request body reached the board)"
         super().__init__(address, message, hint=hint)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import socket
 import time
 from collections.abc import AsyncIterable, Callable
 from typing import Any, Final
@@ -90,6 +91,7 @@ class DeviceSession:
             transport = self.options.transport_factory(address)
         if transport is None:
             transport = DeviceTransport(self.options.ssl_context)
+        self._transport = transport
         self._client = httpx.AsyncClient(
             base_url=target.base_url,
             verify=self.options.ssl_context,
@@ -115,6 +117,12 @@ class DeviceSession:
     def base_url(self) -> str:
         """The ``https://host[:port]`` that requests go to."""
         return str(self._client.base_url).rstrip("/")
+
+    def connection_socket(self) -> socket.socket | None:
+        """The socket of the board's open connection, where the transport is the library's
+        own (``None`` otherwise, or between connections); for reading its state only."""
+        transport = self._transport
+        return transport.socket if isinstance(transport, DeviceTransport) else None
 
     @property
     def closed(self) -> bool:

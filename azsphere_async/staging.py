@@ -4,11 +4,13 @@
 ``Content-Length``, reading and sending it in chunks so memory stays flat whatever its size,
 and reports progress to a callback. A path or bytes is checked first with
 :func:`~azsphere_async.imagepackage.inspect_image`, so a wrong file fails before any traffic.
+Progress counts the bytes the board has acknowledged (:mod:`azsphere_async.acknowledged`),
+sampled every :data:`PROGRESS_INTERVAL` seconds while the upload runs and while the board
+takes its time to answer.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 import os
 import time
@@ -19,17 +21,21 @@ from typing import Final, TypeAlias
 import anyio
 import attrs
 
+from .acknowledged import AcknowledgedCounter
 from .errors import ImagePackageError, InvalidArgumentError
 from .imagepackage import ImagePackageInfo, inspect_image
+from .progress import Phase, RateWindow, StageProgress, tell
 from .session import DeviceSession
 from .validation import check_chunk_size, check_whole_number
 from .versions import V3_0
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "PROGRESS_INTERVAL",
     "FleetProgressCallback",
     "ImageSource",
     "ImageStream",
+    "Phase",
     "ProgressCallback",
     "StageProgress",
     "StagedImage",
@@ -44,8 +50,8 @@ DEFAULT_CHUNK_SIZE: Final = 256 * 1024
 
 # Files are read in blocks this large (one worker-thread hop each) and sent in chunks.
 _READ_BLOCK: Final = 1024 * 1024
-# Progress is reported at most this often, and always at the end.
-_PROGRESS_INTERVAL: Final = 0.05
+#: Seconds between progress reports (and one when the phase changes, and at the end).
+PROGRESS_INTERVAL: Final = 0.1
 
 
 @attrs.frozen
@@ -57,32 +63,11 @@ class ImageStream:
 
 
 @attrs.frozen
-class StageProgress:
-    """How far an upload has got: bytes sent, of how many, and the average rate so far.
-
-    "Sent" counts bytes handed to the connection. On a slow link the operating system's send
-    buffer (a few MiB at most) may still hold some of them; the stage call itself returns only
-    once the device has answered.
-    """
-
-    bytes_sent: int
-    total_bytes: int
-    elapsed: float
-
-    @property
-    def rate(self) -> float:
-        """Average bytes per second since the upload began."""
-        return self.bytes_sent / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def fraction(self) -> float:
-        """The share sent, from 0.0 to 1.0."""
-        return self.bytes_sent / self.total_bytes if self.total_bytes else 1.0
-
-
-@attrs.frozen
 class StagedImage:
-    """The outcome of a stage: what was sent (``package`` is ``None`` for a raw stream)."""
+    """The outcome of a stage: what was sent (``package`` is ``None`` for a raw stream).
+
+    Once the board has answered, it has every byte: ``bytes_sent`` is the image's size.
+    """
 
     package: ImagePackageInfo | None
     bytes_sent: int
@@ -90,7 +75,7 @@ class StagedImage:
 
     @property
     def rate(self) -> float:
-        """Average bytes per second of the upload."""
+        """Average bytes per second of the upload, until the board answered."""
         return self.bytes_sent / self.elapsed if self.elapsed > 0 else 0.0
 
 
@@ -165,30 +150,91 @@ async def _exact(chunks: AsyncIterable[bytes], size: int) -> AsyncIterator[bytes
 
 
 class _Meter:
-    """Counts bytes as they go out and calls the progress callback now and then."""
+    """Counts what the board has received and tells the progress callback now and then."""
 
-    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+    def __init__(
+        self, total: int, callback: ProgressCallback | None, session: DeviceSession
+    ) -> None:
         self.total = total
-        self.sent = 0
         self.callback = callback
+        self.counter = AcknowledgedCounter(session.connection_socket)
+        self.phase = Phase.CONNECTING
         self.started = time.monotonic()
-        self._last_report = float("-inf")
+        self._window = RateWindow()
+        self._sampled = False
+
+    @property
+    def received(self) -> int:
+        """Body bytes the board has acknowledged so far."""
+        return self.counter.acknowledged()
 
     async def count(self, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        """The body, counted as the connection takes it."""
+        counter = self.counter
         async for chunk in chunks:
+            if self.phase is Phase.CONNECTING:
+                counter.begin()
+                self.phase = Phase.UPLOADING
+                await self.report()
+            counter.sending(len(chunk))
             yield chunk
-            self.sent += len(chunk)
-            if self.callback is not None:
-                now = time.monotonic()
-                if now - self._last_report >= _PROGRESS_INTERVAL or self.sent == self.total:
-                    self._last_report = now
-                    await self.report(now)
+            counter.sent()
 
-    async def report(self, now: float) -> None:
-        assert self.callback is not None
-        result = self.callback(StageProgress(self.sent, self.total, now - self.started))
-        if inspect.isawaitable(result):
-            await result
+    async def tick(self) -> None:
+        """Report every :data:`PROGRESS_INTERVAL` until cancelled."""
+        while True:
+            await anyio.sleep(PROGRESS_INTERVAL)
+            await self.report()
+
+    async def report(self) -> None:
+        """Tell the callback (if there is one) where the upload is."""
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        received = self.received
+        rate = None
+        if self.phase is Phase.UPLOADING:
+            if received >= self.total:
+                self.phase = Phase.WAITING
+            elif self._sampled:
+                # Not the first sample: that one holds the burst that filled the board's buffers.
+                self._window.add(now, received)
+                rate = self._window.rate()
+            self._sampled = True
+        update = StageProgress(
+            received, self.total, now - self.started, self.phase, rate, self.counter.exact
+        )
+        await tell(self.callback, update)
+
+    async def finish(self) -> None:
+        """The board answered: it has every byte."""
+        self.phase = Phase.WAITING
+        if self.callback is not None:
+            elapsed = time.monotonic() - self.started
+            await tell(self.callback, StageProgress(self.total, self.total, elapsed, self.phase))
+
+    async def send_with_ticks(self, send: Callable[[], Awaitable[object]]) -> None:
+        """Await ``send()`` while reporting progress; the first failure of either is raised."""
+        failure: Exception | None = None
+        async with anyio.create_task_group() as group:
+
+            async def tick() -> None:
+                nonlocal failure
+                try:
+                    await self.tick()
+                except Exception as exc:  # the caller's callback failed: stop the upload
+                    failure = exc
+                    group.cancel_scope.cancel()
+
+            group.start_soon(tick)
+            try:
+                await send()
+            except Exception as exc:
+                failure = failure or exc
+            finally:
+                group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
 
 
 async def stage_image(
@@ -205,8 +251,13 @@ async def stage_image(
     A path or bytes is checked first (``check=True``): it must be an image package whose
     metadata can be read; the error comes before any traffic. ``package`` is that metadata
     when the caller has read it already (a fleet reads it once for every board). A connection
-    lost mid-upload raises :class:`~azsphere_async.errors.DeviceUnreachableError` giving the
-    bytes sent.
+    lost mid-upload raises :class:`~azsphere_async.errors.DeviceUnreachableError` whose
+    ``bytes_sent`` counts the bytes the board acknowledged.
+
+    ``progress`` hears a :class:`StageProgress` when the upload begins (phase
+    ``uploading``), every :data:`PROGRESS_INTERVAL` seconds while the board receives it,
+    and while it has every byte but has not answered (``waiting``), and last with the whole
+    image received, once the board answered.
     """
     chunk_size = check_chunk_size(chunk_size)
     body: AsyncIterable[bytes]
@@ -239,15 +290,27 @@ async def stage_image(
         raise InvalidArgumentError(
             "image", type(source).__name__, "a path, bytes, or an ImageStream with a known size"
         )
-    meter = _Meter(size, progress)
-    await session.request(
-        "PUT",
-        "/update/stage",
-        content=meter.count(body),
-        content_length=size,
-        content_type="application/octet-stream",
-        min_version=V3_0,
-        operation="sideload.stage",
-        bytes_sent=lambda: meter.sent,
-    )
-    return StagedImage(package, meter.sent, time.monotonic() - meter.started)
+    meter = _Meter(size, progress, session)
+
+    async def send() -> None:
+        await session.request(
+            "PUT",
+            "/update/stage",
+            content=meter.count(body),
+            content_length=size,
+            content_type="application/octet-stream",
+            min_version=V3_0,
+            operation="sideload.stage",
+            bytes_sent=lambda: meter.received,
+        )
+
+    try:
+        if progress is None:
+            await send()
+        else:
+            await meter.report()
+            await meter.send_with_ticks(send)
+    finally:
+        meter.counter.close()
+    await meter.finish()
+    return StagedImage(package, size, time.monotonic() - meter.started)

@@ -120,6 +120,13 @@ class DeviceTransport(httpx.AsyncBaseTransport):
         state = "open" if self._connection is not None else "idle"
         return f"<DeviceTransport {'closed' if self._closed else state}>"
 
+    @property
+    def socket(self) -> socket.socket | None:
+        """The open connection's socket (``None`` between connections), for reading its
+        state (:mod:`azsphere_async.acknowledged`); never read from or write to it."""
+        connection = self._connection
+        return connection.socket if connection is not None else None
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` on the board's connection; the answer's body streams from it."""
         if _patched_pool():
