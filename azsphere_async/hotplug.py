@@ -25,7 +25,7 @@ import attrs
 
 from .client import DeviceClient
 from .discovery import DEFAULT_DCS_URL, list_attached_devices, rescan_attached_devices
-from .errors import AzsphereError, DiscoveryError
+from .errors import AzsphereError, DiscoveryError, MalformedResponseError
 from .options import ClientOptions
 
 __all__ = ["HotplugEvent", "Identify", "identify_device", "watch_attached"]
@@ -60,7 +60,7 @@ async def identify_device(address: str, options: ClientOptions | None = None) ->
     async with DeviceClient(address, options=options) as client:
         state = await client.device.get_security_state()
     if not state.device_identifier:
-        raise DiscoveryError(address, "the board did not say its device ID")
+        raise MalformedResponseError(address, "the board did not say its device ID")
     return state.device_identifier
 
 

@@ -19,6 +19,7 @@ from .manufacturing import manufacturing_state
 from .mock import demo, mock
 from .network import network
 from .ready import ready
+from .records import records
 from .restart import restart
 from .status import status
 from .wifi import wifi
@@ -38,6 +39,7 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     network,
     restart,
     logs,
+    records,
     manufacturing_state,
     mock,
     demo,

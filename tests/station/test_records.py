@@ -1,0 +1,163 @@
+"""The records database: every run and step written as it happens, read back, exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import anyio
+import pytest
+from click.testing import CliRunner
+
+from azsphere_async.cli.app import cli
+from azsphere_async.records import RecordStore, RecordsUnavailableError
+from azsphere_async.records_export import export_runs
+
+DEVICE = "a" * 128
+
+
+async def record_one(store: RecordStore, *, fail: bool = False) -> int:
+    run = await store.start_run(
+        station="st1", recipe="line.toml", slot="3", address="127.0.0.2:1", device_id=DEVICE
+    )
+    await store.set_identity(run, serial="SN-1", os_version="24.03", images=["img-1", "img-2"])
+    step = await store.start_step(run, 1, "install blink")
+    await store.finish_step(step, "passed", 1.25)
+    step = await store.start_step(run, 2, "check wifi")
+    await store.finish_step(step, "failed" if fail else "passed", 0.5, "no network" if fail else "")
+    await store.finish_run(run, "failed" if fail else "passed", 2.0, "check wifi" if fail else "")
+    return run
+
+
+async def test_a_run_is_read_back_with_its_identity_and_steps(tmp_path: Path) -> None:
+    async with RecordStore(tmp_path / "records.db") as store:
+        await record_one(store)
+        await record_one(store, fail=True)
+        runs = await store.runs()
+        assert [run.outcome for run in runs] == ["passed", "failed"]
+        first = runs[0]
+        assert (first.device_id, first.serial, first.os_version) == (DEVICE, "SN-1", "24.03")
+        assert first.images == ("img-1", "img-2")
+        assert [(s.name, s.outcome, s.elapsed) for s in first.steps] == [
+            ("install blink", "passed", 1.25),
+            ("check wifi", "passed", 0.5),
+        ]
+        assert [run.outcome for run in await store.runs(outcome="failed")] == ["failed"]
+        assert [run.id for run in await store.runs(limit=1)] == [runs[1].id]
+        assert await store.runs(serial="nobody") == []
+
+
+async def test_every_step_is_committed_as_it_happens_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "records.db"
+    async with RecordStore(path) as store:
+        run = await store.start_run(
+            station="st1", recipe="r", slot="1", address="a", device_id=DEVICE
+        )
+        await store.start_step(run, 1, "install blink")
+        # Another program sees the step in flight at once: nothing waits for the run's end.
+        reader = sqlite3.connect(path)
+        assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert reader.execute("SELECT name, outcome FROM steps").fetchall() == [
+            ("install blink", "running")
+        ]
+        reader.close()
+
+
+async def test_a_database_locked_by_another_program_is_said_and_nothing_half_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "records.db"
+    async with RecordStore(path, timeout=0.1) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(RecordsUnavailableError, match="locked by another program"):
+            await record_one(store)
+        other.execute("ROLLBACK")
+        other.close()
+        assert await store.runs() == []
+        await record_one(store)
+        assert len(await store.runs()) == 1
+
+
+async def test_a_full_disk_is_said_and_the_records_before_it_stay(tmp_path: Path) -> None:
+    async with RecordStore(tmp_path / "records.db", max_bytes=64 * 1024) as store:
+        await record_one(store)
+
+        async def fill() -> None:
+            for _ in range(1000):
+                await store.add_events([("t", {"filler": "x" * 4000})])
+
+        with pytest.raises(RecordsUnavailableError, match="full") as caught:
+            await fill()
+        assert "rolled back" in caught.value.hint
+        assert [run.outcome for run in await store.runs()] == ["passed"]
+
+
+async def test_secrets_never_reach_the_records(tmp_path: Path) -> None:
+    path = tmp_path / "records.db"
+    async with RecordStore(path, secrets=["hunter22"]) as store:
+        run = await store.start_run(station="s", recipe="r", slot="1", address="a", device_id="d")
+        step = await store.start_step(run, 1, "wifi")
+        await store.finish_step(
+            step, "failed", 0.1, "board refused key hunter22", events=[("t", {"why": "hunter22"})]
+        )
+    assert b"hunter22" not in b"".join(p.read_bytes() for p in tmp_path.iterdir())
+
+
+async def test_exports_carry_every_run_and_step(tmp_path: Path) -> None:
+    async with RecordStore(tmp_path / "records.db") as store:
+        await record_one(store)
+        await record_one(store, fail=True)
+        runs = await store.runs()
+    lines = [json.loads(line) for line in export_runs(runs, "jsonl").splitlines()]
+    assert [line["outcome"] for line in lines] == ["passed", "failed"]
+    assert lines[1]["steps"][1]["detail"] == "no network"
+    rows = list(csv.DictReader(io.StringIO(export_runs(runs, "csv"))))
+    assert [(r["serial"], r["step_name"], r["step_outcome"]) for r in rows] == [
+        ("SN-1", "install blink", "passed"),
+        ("SN-1", "check wifi", "passed"),
+        ("SN-1", "install blink", "passed"),
+        ("SN-1", "check wifi", "failed"),
+    ]
+    junit = ET.fromstring(export_runs(runs, "junit"))
+    suites = junit.findall("testsuite")
+    assert [s.get("failures") for s in suites] == ["0", "1"]
+    failure = suites[1].find("testcase[@name='check wifi']/failure")
+    assert failure is not None
+    assert failure.get("message") == "no network"
+    with pytest.raises(ValueError, match="formats: jsonl, csv, junit"):
+        export_runs(runs, "xlsx")
+
+
+def test_the_records_command_queries_and_exports(tmp_path: Path) -> None:
+    path = tmp_path / "records.db"
+
+    async def fill() -> None:
+        async with RecordStore(path) as store:
+            await record_one(store)
+            await record_one(store, fail=True)
+
+    anyio.run(fill)
+    runner = CliRunner()
+    table = runner.invoke(cli, ["records", "--db", str(path)], catch_exceptions=False)
+    assert table.exit_code == 0
+    assert "FAILED" in table.output
+    assert "2 run(s): 1 passed, 1 not passed" in table.output
+    failed = runner.invoke(
+        cli, ["records", "--db", str(path), "--outcome", "failed", "--format", "jsonl"]
+    )
+    assert [json.loads(line)["outcome"] for line in failed.output.splitlines()] == ["failed"]
+    junit = tmp_path / "line.xml"
+    written = runner.invoke(
+        cli, ["records", "--db", str(path), "--format", "junit", "--output", str(junit)]
+    )
+    assert written.exit_code == 0
+    assert len(ET.parse(junit).getroot().findall("testsuite")) == 2
+    missing = runner.invoke(cli, ["records", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code == 2
+    assert "no records database" in missing.output
+    assert not (tmp_path / "none.db").exists()
