@@ -253,7 +253,11 @@ class ForbiddenError(DeviceHTTPError):
     """HTTP 403: the device does not allow this call in its current state."""
 
     status_codes = (403,)
-    default_hint = "enable development mode or the appdevelopment capability on the device"
+    default_hint = (
+        "a DeviceComplete board allows this only with the appDevelopment (11) or "
+        "fieldServicing (13) capability (development mode gives appDevelopment, which app "
+        "memory statistics always need)"
+    )
 
 
 class NotFoundError(DeviceHTTPError):
