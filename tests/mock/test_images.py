@@ -222,3 +222,26 @@ async def test_install_refuses_bad_bodies(http: httpx.AsyncClient, body: bytes) 
         "/update/install", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+
+
+async def test_a_deploy_cut_off_before_its_install_blocks_no_later_deploy() -> None:
+    """The install of a deploy is lost with its connection: the package stays staged.  On a
+    board with flash for one copy, the next deploy of the same package stages over it."""
+    from azsphere_async import DeviceClient, DeviceUnreachableError
+    from azsphere_async.mock import MockDevice
+
+    component = "3c5d7e9f-1a2b-4c6d-8e0f-a1b2c3d4e5f6"
+    package = build_image_package(component, size=400_000)
+    config = MockDeviceConfig(storage_capacity=600_000)
+    async with (
+        MockDevice(config) as board,
+        DeviceClient(board.address, ca=board.ssl_context()) as client,
+    ):
+        board.faults.drop_next(method="POST", path="/update/install")
+        with pytest.raises(DeviceUnreachableError):
+            await client.deploy(package)
+        assert component in board.state.images.staged
+        deployment = await client.deploy(package)
+    assert deployment.app_state == "running"
+    assert board.state.images.components[component].state == "running"
+    assert not board.state.images.staged
