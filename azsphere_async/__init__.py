@@ -11,6 +11,15 @@ from __future__ import annotations
 import logging
 
 from ._version import __version__
+from .applying import (
+    ActionResult,
+    ApplyProgress,
+    ApplyProgressCallback,
+    ApplyResult,
+    FleetApplyProgressCallback,
+    Outcome,
+    apply,
+)
 from .client import DeviceClient
 from .deploy import DeployablePackage, Deployment, DeploySettings
 from .discovery import AttachedDevice, list_attached_devices, rescan_attached_devices
@@ -30,11 +39,13 @@ from .errors import (
     InvalidArgumentError,
     MalformedResponseError,
     NotFoundError,
+    RecipeError,
     ResponseTooLargeError,
     TLSVerificationError,
     UnsupportedMediaTypeError,
     UnsupportedVersionError,
 )
+from .facts import DeviceFacts
 from .fleet import BoardResult, Fleet
 from .imagepackage import ImagePackageInfo, inspect_image
 from .models import converter
@@ -47,15 +58,26 @@ from .options import (
     Timeouts,
     TransportFactory,
 )
+from .os_releases import OsReleases
+from .planning import Action, ActionKind, Plan, plan
 from .pool import SessionPool
 from .progress import FleetProgress, Phase
 from .readiness import (
     CheckResult,
     CheckStatus,
-    DeviceFacts,
     ReadinessCriteria,
     ReadinessReport,
     check_readiness,
+)
+from .recipe import (
+    Others,
+    PreparedRecipe,
+    Recipe,
+    RecipeApp,
+    RecipeCertificate,
+    RecipeWifi,
+    load_recipe,
+    prepare_recipe,
 )
 from .session import DeviceSession
 from .staging import (
@@ -74,6 +96,12 @@ logging.getLogger("azsphere_async").addHandler(logging.NullHandler())
 __all__ = [
     "DEFAULT_ADDRESS",
     "DEFAULT_CONCURRENCY",
+    "Action",
+    "ActionKind",
+    "ActionResult",
+    "ApplyProgress",
+    "ApplyProgressCallback",
+    "ApplyResult",
     "AttachedDevice",
     "AzsphereError",
     "BadRequestError",
@@ -97,6 +125,7 @@ __all__ = [
     "DeviceUnreachableError",
     "DiscoveryError",
     "Fleet",
+    "FleetApplyProgressCallback",
     "FleetProgress",
     "FleetProgressCallback",
     "ForbiddenError",
@@ -108,10 +137,20 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "OptionShortcuts",
+    "OsReleases",
+    "Others",
+    "Outcome",
     "Phase",
+    "Plan",
+    "PreparedRecipe",
     "ProgressCallback",
     "ReadinessCriteria",
     "ReadinessReport",
+    "Recipe",
+    "RecipeApp",
+    "RecipeCertificate",
+    "RecipeError",
+    "RecipeWifi",
     "ResponseTooLargeError",
     "RestApiVersion",
     "RetryPolicy",
@@ -124,9 +163,13 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "UnsupportedVersionError",
     "__version__",
+    "apply",
     "check_readiness",
     "converter",
     "inspect_image",
     "list_attached_devices",
+    "load_recipe",
+    "plan",
+    "prepare_recipe",
     "rescan_attached_devices",
 ]

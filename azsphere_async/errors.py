@@ -31,6 +31,7 @@ __all__ = [
     "InvalidArgumentError",
     "MalformedResponseError",
     "NotFoundError",
+    "RecipeError",
     "ResponseTooLargeError",
     "TLSVerificationError",
     "UnsupportedMediaTypeError",
@@ -65,6 +66,28 @@ class InvalidArgumentError(AzsphereError, ValueError):
 
 class ImagePackageError(InvalidArgumentError):
     """A file or body given for staging is not a usable Azure Sphere image package."""
+
+
+class RecipeError(InvalidArgumentError):
+    """A recipe that cannot be used, found before any board is contacted.
+
+    ``source`` names the recipe (its file); ``problems`` holds one line per problem, each
+    ``FILE:LINE: KEY: what is wrong; what is allowed`` (the line when it could be found).
+    A secret is never part of the message.
+    """
+
+    def __init__(self, source: str, problems: list[str] | tuple[str, ...]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        self.argument = "recipe"
+        self.given = source
+        self.allowed = "a recipe as README.md describes it"
+        self.hint = ""
+        count = len(self.problems)
+        lines = list(self.problems)
+        if count != 1:
+            lines.insert(0, f"{source}: {count} problems in the recipe")
+        AzsphereError.__init__(self, "\n".join(lines))
 
 
 def _with_hint(text: str, hint: str) -> str:

@@ -23,12 +23,15 @@ import anyio
 import attrs
 from anyio.abc import ObjectSendStream
 
+from .applying import ApplyResult, FleetApplyProgressCallback, apply_fleet, plan_fleet
 from .client import DeviceClient
 from .deploy import DeployablePackage, Deployment, DeploySettings, deploy_fleet
 from .discovery import DEFAULT_DCS_URL, list_attached_devices
 from .errors import DeviceTimeoutError, InvalidArgumentError
 from .options import DEFAULT_CONCURRENCY, ClientOptions, OptionShortcuts
+from .planning import Plan
 from .pool import SessionPool
+from .recipe import PreparedRecipe, Recipe
 from .staging import FleetProgressCallback
 from .validation import DeviceAddress, check_address, check_concurrency, check_optional_seconds
 
@@ -302,15 +305,94 @@ class Fleet:
         package is read once for every board. Returns one result per board, in fleet order;
         each value is that board's :class:`~azsphere_async.deploy.Deployment`.
         """
-        results: dict[str, BoardResult[Deployment]] = {}
-        async with self.deploy_as_completed(
-            image,
+        return await self._in_fleet_order(
+            self.deploy_as_completed(
+                image,
+                progress=progress,
+                concurrency=concurrency,
+                timeout=timeout,
+                only=only,
+                **settings,
+            ),
+            only,
+        )
+
+    async def plan(
+        self,
+        recipe: Recipe | PreparedRecipe,
+        *,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        only: Sequence[str] | None = None,
+    ) -> list[BoardResult[Plan]]:
+        """What would bring every board to ``recipe``, read at once; one plan per board.
+
+        The recipe is prepared once (its files and secrets checked) before any board is
+        contacted; see :func:`azsphere_async.planning.plan`.
+        """
+        return await plan_fleet(self, recipe, concurrency=concurrency, timeout=timeout, only=only)
+
+    def apply_as_completed(
+        self,
+        recipe: Recipe | PreparedRecipe,
+        *,
+        irreversible_ok: bool = False,
+        progress: FleetApplyProgressCallback | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        only: Sequence[str] | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[BoardResult[ApplyResult]]]:
+        """Apply ``recipe`` to every board at once, yielding results as boards finish.
+
+        Use as ``async with fleet.apply_as_completed(recipe) as results:``; see
+        :func:`azsphere_async.applying.apply_fleet`.
+        """
+        return apply_fleet(
+            self,
+            recipe,
+            irreversible_ok=irreversible_ok,
             progress=progress,
             concurrency=concurrency,
             timeout=timeout,
             only=only,
-            **settings,
-        ) as finished:
+        )
+
+    async def apply(
+        self,
+        recipe: Recipe | PreparedRecipe,
+        *,
+        irreversible_ok: bool = False,
+        progress: FleetApplyProgressCallback | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+        only: Sequence[str] | None = None,
+    ) -> list[BoardResult[ApplyResult]]:
+        """Bring every board to ``recipe`` at once; one result per board, in fleet order.
+
+        The recipe is prepared once (each package read once) before any board is contacted;
+        the manufacturing state moves only with ``irreversible_ok=True`` (see
+        :func:`azsphere_async.applying.apply`).
+        """
+        return await self._in_fleet_order(
+            self.apply_as_completed(
+                recipe,
+                irreversible_ok=irreversible_ok,
+                progress=progress,
+                concurrency=concurrency,
+                timeout=timeout,
+                only=only,
+            ),
+            only,
+        )
+
+    async def _in_fleet_order(
+        self,
+        started: AbstractAsyncContextManager[AsyncIterator[BoardResult[T]]],
+        only: Sequence[str] | None,
+    ) -> list[BoardResult[T]]:
+        """Every result of an as-completed run, in the fleet's order (or ``only``'s)."""
+        results: dict[str, BoardResult[T]] = {}
+        async with started as finished:
             async for result in finished:
                 results[result.address] = result
         return [results[address] for address in (self.addresses if only is None else only)]

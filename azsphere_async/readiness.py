@@ -1,69 +1,70 @@
 """Readiness checks: is a board what the line expects before it moves on (or ships)?
 
-Five checks, each PASS, FAIL or SKIP (or ERROR when the board could not be asked):
+Six checks, each PASS, FAIL or SKIP (or ERROR when the board could not be asked), with the
+rules of Microsoft's ``device_ready.py`` for the manufacturing states:
 
 ``os``
-    The OS version is one of the allowed versions (SKIP when none are given).
+    The OS version is one of the allowed versions (any, when none are given), and the RF
+    test server (component ``508eddf2-b8c3-4a99-93d9-a045d9a060eb``) is not installed.
 ``images``
-    Every required component ID is installed, and no other application is (SKIP when no
-    images are given).
+    Every required image ID is installed, and no other application is (unless allowed).
+    Installed applications are compared by image ID: the same component with another image
+    is another build.
 ``manufacturing``
     The manufacturing state is the expected one (SKIP when none is given).
 ``capabilities``
-    The board holds no capabilities but the allowed ones: a board leaves the line without
-    development capabilities such as ``appDevelopment`` (11).  ``enableRFTestMode`` (12),
-    which every Blank board holds, never counts against a Blank board.
+    The board holds no capabilities but the allowed ones. Skipped in Blank: Blank boards
+    carry the RF-test capability.
 ``wifi``
-    The configured Wi-Fi networks are exactly the expected SSIDs; by default none, so no
-    line credentials leave the factory.
+    The configured Wi-Fi networks are the expected SSIDs (by default none).
+``certificates``
+    The required certificate IDs are installed (and, unless allowed, no others).
 
-A DeviceComplete board shows its images and Wi-Fi networks only to a holder of
-``appDevelopment`` or ``fieldServicing`` (13): without one it refuses them (403), and those
-two checks are SKIP, saying so, as Microsoft's ``device_ready.py`` skips them there.
-
-:func:`gather_facts` asks one board (only what the criteria need), :func:`evaluate` is a pure
-function of those facts, and :func:`check_readiness` does both.
+In DeviceComplete the board locks ``GET /images``, Wi-Fi and certificates (unless it holds
+appDevelopment or fieldServicing): those checks are skipped, locked (``CheckResult.locked``),
+never failed, and never asked. :func:`evaluate` is a
+pure function of :class:`~azsphere_async.facts.DeviceFacts`; :func:`check_readiness` reads
+the board and judges it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Final, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
-import anyio
 import attrs
 
 from .client import DeviceClient
-from .errors import DeviceError, DeviceUnreachableError, ForbiddenError, TLSVerificationError
-from .models import ComponentDetails
+from .facts import DeviceFacts, FactsWanted, gather_facts
+from .models import ComponentDetails, ManufacturingState
+from .os_releases import OsReleases
+from .validation import check_component_id
 
 __all__ = [
     "CAPABILITY_NAMES",
     "CHECKS",
+    "RF_TEST_SERVER_COMPONENT",
     "CheckResult",
     "CheckStatus",
-    "DeviceFacts",
     "ReadinessCriteria",
     "ReadinessReport",
     "check_readiness",
     "evaluate",
-    "gather_facts",
 ]
 
-T = TypeVar("T")
-
 #: The checks, in the order they are reported.
-CHECKS: Final = ("os", "images", "manufacturing", "capabilities", "wifi")
+CHECKS: Final = ("os", "images", "manufacturing", "capabilities", "wifi", "certificates")
 
-#: Names of the capabilities a line is likely to meet.
+#: The capabilities' names (Manufacturing/src/README.md in Azure/azure-sphere-tools).
 CAPABILITY_NAMES: Final = {11: "appDevelopment", 12: "enableRFTestMode", 13: "fieldServicing"}
 
-# Every Blank board holds enableRFTestMode; it goes when the state moves on.
-_RF_TEST: Final = 12
+#: The RF test server, a system component that must never ship (``device_ready.py``).
+RF_TEST_SERVER_COMPONENT: Final = "508eddf2-b8c3-4a99-93d9-a045d9a060eb"
 
 
-def _capability(number: int) -> str:
+def capability_name(number: int) -> str:
+    """``11 (appDevelopment)`` for a known capability, else the number."""
     name = CAPABILITY_NAMES.get(number)
     return f"{number} ({name})" if name else str(number)
 
@@ -77,10 +78,6 @@ class CheckStatus(enum.StrEnum):
     ERROR = "ERROR"
 
 
-def _lower_tuple(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(str(v).lower() for v in values)
-
-
 def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
@@ -89,59 +86,90 @@ def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
-@attrs.frozen
+def _image_ids(values: Iterable[object]) -> tuple[str, ...]:
+    return tuple(check_component_id(value, "images") for value in values)
+
+
+@attrs.frozen(kw_only=True)
 class ReadinessCriteria:
     """What a ready board looks like.
 
-    ``os_versions``: allowed OS versions (empty: not checked). ``images``: component IDs that
-    must be installed (empty: not checked); with ``allow_other_apps=False`` no other
-    application may be installed. ``manufacturing_state``: the expected state (``None``: not
-    checked). ``allowed_capabilities``: capability numbers a board may hold.
-    ``wifi_ssids``: the Wi-Fi networks a board must have configured, exactly (empty: none).
-    ``check_wifi``/``check_capabilities`` turn those two checks off.
+    ``os_versions``: allowed OS versions (empty: any); ``os_releases`` tells the OS of boards
+    without ``/osversion`` from their images. ``images``: image IDs that must be installed;
+    with ``allow_other_apps=False`` no other application may be (``check_images``: whether to
+    check installed images at all; by default when ``images`` are given).
+    ``manufacturing_state``: the expected state (``None``: not checked).
+    ``allowed_capabilities``: capability numbers a board may hold. ``wifi_ssids``: the Wi-Fi
+    networks a board must have (empty: none), others allowed only with ``allow_other_wifi``.
+    ``certificates``: certificate IDs a board must hold; others are allowed unless
+    ``allow_other_certificates=False``. ``check_*`` turn checks off. ``image_names`` names
+    image IDs in messages.
     """
 
     os_versions: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    images: tuple[str, ...] = attrs.field(default=(), converter=_lower_tuple)
+    os_releases: OsReleases | None = None
+    images: tuple[str, ...] = attrs.field(default=(), converter=_image_ids)
+    image_names: Mapping[str, str] = attrs.field(factory=dict)
+    check_images: bool | None = None
     allow_other_apps: bool = False
     manufacturing_state: str | None = None
     allowed_capabilities: tuple[int, ...] = attrs.field(default=(), converter=_int_tuple)
-    wifi_ssids: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    check_wifi: bool = True
     check_capabilities: bool = True
+    wifi_ssids: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    allow_other_wifi: bool = False
+    check_wifi: bool = True
+    certificates: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    allow_other_certificates: bool = True
+    check_certificates: bool | None = None
 
+    @property
+    def images_checked(self) -> bool:
+        """Whether installed images are judged."""
+        return bool(self.images) if self.check_images is None else self.check_images
 
-@attrs.frozen
-class DeviceFacts:
-    """What was read from one board; a fact that could not be read is in ``errors`` instead."""
+    @property
+    def certificates_checked(self) -> bool:
+        """Whether installed certificates are judged."""
+        if self.check_certificates is not None:
+            return self.check_certificates
+        return bool(self.certificates) or not self.allow_other_certificates
 
-    address: str
-    os_version: str | None = None
-    components: tuple[ComponentDetails, ...] | None = None
-    manufacturing_state: str | None = None
-    capabilities: tuple[int, ...] | None = None
-    wifi_ssids: tuple[str, ...] | None = None
-    errors: dict[str, str] = attrs.field(factory=dict)
-    #: The facts (of ``errors``) that the board refused to show (403).
-    locked: frozenset[str] = frozenset()
+    def facts_wanted(self) -> FactsWanted:
+        """The facts a board must be asked for these criteria."""
+        return FactsWanted(
+            capabilities=self.check_capabilities,
+            wifi=self.check_wifi,
+            certificates=self.certificates_checked,
+            os_releases=self.os_releases,
+        )
 
 
 @attrs.frozen
 class CheckResult:
-    """One check on one board: its name, its status and a short explanation."""
+    """One check on one board: its name, its status and a short explanation.
+
+    ``locked`` marks a check skipped because the board's manufacturing state locks what it
+    reads (``detail`` then says so): skipped, not failed.
+    """
 
     name: str
     status: CheckStatus
     detail: str
+    locked: bool = False
 
     @property
     def ok(self) -> bool:
         """Whether the check passed or was skipped."""
         return self.status in (CheckStatus.PASS, CheckStatus.SKIP)
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         """The result as JSON data."""
-        return {"name": self.name, "status": self.status.value, "detail": self.detail}
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "locked": self.locked,
+        }
 
 
 @attrs.frozen
@@ -177,124 +205,91 @@ class ReadinessReport:
         }
 
 
-def _describe(exc: Exception) -> str:
-    """A failure without the board's address (the report names the board), with its hint."""
-    if isinstance(exc, DeviceError):
-        return f"{exc.detail}; {exc.hint}" if exc.hint else exc.detail
-    return str(exc) or type(exc).__name__
+def _locked(name: str, what: str) -> CheckResult:
+    return CheckResult(
+        name, CheckStatus.SKIP, f"skipped, locked: DeviceComplete locks {what}", locked=True
+    )
 
 
-async def _read(
-    errors: dict[str, str], locked: set[str], fact: str, call: Callable[[], Awaitable[T]]
-) -> T | None:
-    try:
-        return await call()
-    except Exception as exc:
-        errors[fact] = _describe(exc)
-        if isinstance(exc, ForbiddenError):
-            locked.add(fact)
-        return None
-
-
-async def gather_facts(device: DeviceClient, criteria: ReadinessCriteria) -> DeviceFacts:
-    """Read from one board what ``criteria`` need, all at once; failures land in ``errors``.
-
-    A fact the criteria do not check is read anyway when it is cheap and shown in the report
-    (the OS version and manufacturing state), so an operator sees them.
-    """
-    errors: dict[str, str] = {}
-    locked: set[str] = set()
-    found: dict[str, Any] = {}
-
-    async def os_version() -> None:
-        answer = await device.device.get_os_version()
-        found["os_version"] = answer.os_version
-
-    async def components() -> None:
-        answer = await device.image.get_images()
-        found["components"] = answer.components or ()
-
-    async def manufacturing_state() -> None:
-        state = await device.manufacturing.get_state()
-        found["manufacturing_state"] = str(state.value)
-
-    async def capabilities() -> None:
-        answer = await device.capabilities.get()
-        found["capabilities"] = tuple(answer.capabilities or ())
-
-    async def wifi() -> None:
-        networks = await device.wifi.get_networks()
-        found["wifi_ssids"] = tuple(n.ssid or "" for n in networks)
-
-    # The OS version goes first and alone: a board that cannot be reached at all fails as a
-    # whole (one clear error) instead of once per check.
-    try:
-        await os_version()
-    except (DeviceUnreachableError, TLSVerificationError):
-        raise
-    except Exception as exc:
-        errors["os"] = _describe(exc)
-    readers: dict[str, Callable[[], Awaitable[None]]] = {"manufacturing": manufacturing_state}
-    if criteria.images:
-        readers["images"] = components
-    if criteria.check_capabilities:
-        readers["capabilities"] = capabilities
-    if criteria.check_wifi:
-        readers["wifi"] = wifi
-
-    async with anyio.create_task_group() as group:
-        for fact, reader in readers.items():
-            group.start_soon(_read, errors, locked, fact, reader)
-    return DeviceFacts(device.address, errors=errors, locked=frozenset(locked), **found)
+def _error(facts: DeviceFacts, name: str) -> CheckResult:
+    return CheckResult(name, CheckStatus.ERROR, facts.errors.get(name, "not read"))
 
 
 def _check_os(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
-    if "os" in facts.errors:
-        return CheckResult("os", CheckStatus.ERROR, facts.errors["os"])
-    found = facts.os_version or "unknown"
-    if not criteria.os_versions:
-        return CheckResult("os", CheckStatus.SKIP, f"{found} (no version required)")
-    if facts.os_version in criteria.os_versions:
-        return CheckResult("os", CheckStatus.PASS, found)
-    wanted = ", ".join(criteria.os_versions)
-    return CheckResult("os", CheckStatus.FAIL, f"{found}, expected {wanted}; update the board's OS")
-
-
-def _locked(facts: DeviceFacts, check: str, what: str) -> CheckResult | None:
-    """SKIP, when a finished board refused the fact the check needs."""
-    if check in facts.locked and facts.manufacturing_state == "DeviceComplete":
-        detail = (
-            f"locked: a DeviceComplete board shows its {what} only with appDevelopment (11) "
-            "or fieldServicing (13)"
+    if "os" in facts.locked:
+        return _locked(
+            "os", f"GET /images, and REST API {facts.rest_api_version} has no /osversion"
         )
-        return CheckResult(check, CheckStatus.SKIP, detail)
-    return None
+    if "os" in facts.errors:
+        return _error(facts, "os")
+    found = facts.os_version or "unknown"
+    shown = found
+    if facts.os_version_source not in (None, "/osversion"):
+        shown = f"{found} (told from the images by {facts.os_version_source})"
+    problems = []
+    if criteria.os_versions and facts.os_version not in criteria.os_versions:
+        wanted = ", ".join(criteria.os_versions)
+        problems.append(f"{shown}, expected {wanted}; update the board's OS")
+    if any((c.uid or "").lower() == RF_TEST_SERVER_COMPONENT for c in facts.components or ()):
+        problems.append(
+            f"the RF test server (component {RF_TEST_SERVER_COMPONENT}) is installed and must "
+            "not ship; recover the board's OS"
+        )
+    if problems:
+        return CheckResult("os", CheckStatus.FAIL, "; ".join(problems))
+    if not criteria.os_versions:
+        return CheckResult("os", CheckStatus.SKIP, f"{shown} (no version required)")
+    return CheckResult("os", CheckStatus.PASS, shown)
+
+
+def _name(criteria: ReadinessCriteria, image_id: str) -> str:
+    name = criteria.image_names.get(image_id)
+    return f"{name} (image {image_id})" if name else f"image {image_id}"
+
+
+def _image_ids_of(component: ComponentDetails) -> set[str]:
+    return {(image.uid or "").lower() for image in component.images or ()}
 
 
 def _check_images(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
-    if not criteria.images:
+    if not criteria.images_checked:
         return CheckResult("images", CheckStatus.SKIP, "no images required")
-    if locked := _locked(facts, "images", "images"):
-        return locked
+    if "images" in facts.locked:
+        return _locked("images", "GET /images")
     if "images" in facts.errors or facts.components is None:
-        return CheckResult("images", CheckStatus.ERROR, facts.errors.get("images", "not read"))
-    installed = {(c.uid or "").lower(): c for c in facts.components}
-    missing = [cid for cid in criteria.images if cid not in installed]
-    extra = [c for cid, c in installed.items() if c.is_application and cid not in criteria.images]
+        return _error(facts, "images")
+    by_image = {iid: c for c in facts.components for iid in _image_ids_of(c)}
+    by_component = {(c.uid or "").lower(): c for c in facts.components}
     problems = []
-    if missing:
-        problems.append("missing " + ", ".join(missing))
-    if extra and not criteria.allow_other_apps:
-        problems.append("unexpected " + ", ".join(f"{c.name or '?'} ({c.uid})" for c in extra))
+    for image_id in criteria.images:
+        if image_id in by_image:
+            continue
+        component = by_component.get(image_id)
+        if component is not None:
+            installed = ", ".join(sorted(_image_ids_of(component))) or "none"
+            problems.append(
+                f"{image_id} is the component ID of {component.name or '?'}, not an image ID; "
+                f"give its image ID ({installed}) or its package"
+            )
+        else:
+            problems.append("missing " + _name(criteria, image_id))
+    if not criteria.allow_other_apps:
+        wanted = set(criteria.images)
+        for component in facts.components:
+            if component.is_application and not _image_ids_of(component) & wanted:
+                if (component.uid or "").lower() in wanted:
+                    continue  # already told: a component ID given for an image ID
+                images = ", ".join(sorted(_image_ids_of(component))) or "no image"
+                problems.append(f"unexpected {component.name or '?'} (image {images})")
     if problems:
         return CheckResult("images", CheckStatus.FAIL, "; ".join(problems))
-    names = [installed[cid].name or cid for cid in criteria.images]
-    return CheckResult("images", CheckStatus.PASS, ", ".join(names))
+    names = [by_image[image_id].name or image_id for image_id in criteria.images]
+    return CheckResult("images", CheckStatus.PASS, ", ".join(names) or "no applications")
 
 
 def _check_manufacturing(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if "manufacturing" in facts.errors:
-        return CheckResult("manufacturing", CheckStatus.ERROR, facts.errors["manufacturing"])
+        return _error(facts, "manufacturing")
     found = facts.manufacturing_state or "unknown"
     if criteria.manufacturing_state is None:
         return CheckResult("manufacturing", CheckStatus.SKIP, f"{found} (no state required)")
@@ -308,46 +303,69 @@ def _check_manufacturing(facts: DeviceFacts, criteria: ReadinessCriteria) -> Che
 def _check_capabilities(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if not criteria.check_capabilities:
         return CheckResult("capabilities", CheckStatus.SKIP, "not checked")
+    if facts.manufacturing_state == ManufacturingState.BLANK.value:
+        return CheckResult(
+            "capabilities",
+            CheckStatus.SKIP,
+            "skipped in Blank: Blank boards carry the RF-test capability",
+        )
     if "capabilities" in facts.errors or facts.capabilities is None:
-        detail = facts.errors.get("capabilities", "not read")
-        return CheckResult("capabilities", CheckStatus.ERROR, detail)
-    blank = (facts.manufacturing_state or "").lower() == "blank"
-    extra = [
-        c
-        for c in facts.capabilities
-        if c not in criteria.allowed_capabilities and not (blank and c == _RF_TEST)
-    ]
+        return _error(facts, "capabilities")
+    extra = [c for c in facts.capabilities if c not in criteria.allowed_capabilities]
     if extra:
+        held = ", ".join(capability_name(c) for c in extra)
         return CheckResult(
             "capabilities",
             CheckStatus.FAIL,
-            "holds "
-            + ", ".join(_capability(c) for c in extra)
-            + "; remove it from the board, or allow it with --allow-capability",
+            f"holds {held}; remove it from the board, or allow it",
         )
-    shown = ", ".join(_capability(c) for c in facts.capabilities) or "none"
-    if blank and _RF_TEST in facts.capabilities:
-        shown += " (every Blank board holds 12)"
+    shown = ", ".join(capability_name(c) for c in facts.capabilities) or "none"
     return CheckResult("capabilities", CheckStatus.PASS, shown)
+
+
+def _compare(
+    name: str, found: set[str], wanted: set[str], others_allowed: bool, *, nothing: str
+) -> CheckResult:
+    problems = []
+    if wanted - found:
+        problems.append("missing " + ", ".join(sorted(wanted - found)))
+    if found - wanted and not others_allowed:
+        problems.append("configured " + ", ".join(sorted(found - wanted)))
+    if problems:
+        return CheckResult(name, CheckStatus.FAIL, "; ".join(problems))
+    return CheckResult(name, CheckStatus.PASS, ", ".join(sorted(found)) if found else nothing)
 
 
 def _check_wifi(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if not criteria.check_wifi:
         return CheckResult("wifi", CheckStatus.SKIP, "not checked")
-    if locked := _locked(facts, "wifi", "Wi-Fi networks"):
-        return locked
+    if "wifi" in facts.locked:
+        return _locked("wifi", "the Wi-Fi configuration")
     if "wifi" in facts.errors or facts.wifi_ssids is None:
-        return CheckResult("wifi", CheckStatus.ERROR, facts.errors.get("wifi", "not read"))
-    found, wanted = set(facts.wifi_ssids), set(criteria.wifi_ssids)
-    if found == wanted:
-        shown = ", ".join(sorted(found)) if found else "no networks configured"
-        return CheckResult("wifi", CheckStatus.PASS, shown)
-    problems = []
-    if found - wanted:
-        problems.append("configured " + ", ".join(sorted(found - wanted)))
-    if wanted - found:
-        problems.append("missing " + ", ".join(sorted(wanted - found)))
-    return CheckResult("wifi", CheckStatus.FAIL, "; ".join(problems))
+        return _error(facts, "wifi")
+    return _compare(
+        "wifi",
+        set(facts.wifi_ssids),
+        set(criteria.wifi_ssids),
+        criteria.allow_other_wifi,
+        nothing="no networks configured",
+    )
+
+
+def _check_certificates(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
+    if not criteria.certificates_checked:
+        return CheckResult("certificates", CheckStatus.SKIP, "no certificates required")
+    if "certificates" in facts.locked:
+        return _locked("certificates", "the certificate store")
+    if "certificates" in facts.errors or facts.certificates is None:
+        return _error(facts, "certificates")
+    return _compare(
+        "certificates",
+        set(facts.certificates),
+        set(criteria.certificates),
+        criteria.allow_other_certificates,
+        nothing="no certificates",
+    )
 
 
 def evaluate(facts: DeviceFacts, criteria: ReadinessCriteria) -> ReadinessReport:
@@ -358,10 +376,11 @@ def evaluate(facts: DeviceFacts, criteria: ReadinessCriteria) -> ReadinessReport
         _check_manufacturing(facts, criteria),
         _check_capabilities(facts, criteria),
         _check_wifi(facts, criteria),
+        _check_certificates(facts, criteria),
     )
     return ReadinessReport(facts.address, checks)
 
 
-async def check_readiness(device: DeviceClient, criteria: ReadinessCriteria) -> ReadinessReport:
-    """Read one board and judge it: :func:`gather_facts` then :func:`evaluate`."""
-    return evaluate(await gather_facts(device, criteria), criteria)
+async def check_readiness(client: DeviceClient, criteria: ReadinessCriteria) -> ReadinessReport:
+    """Read one board (only what ``criteria`` need) and judge it."""
+    return evaluate(await gather_facts(client, criteria.facts_wanted()), criteria)

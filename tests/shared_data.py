@@ -13,12 +13,14 @@ from typing import Final
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 
-#: The demo application package and its component ID.
+#: The demo application package, its component ID and its image ID.
 BLINK: Final = ROOT / "azsphere_async" / "data" / "demo" / "azure_sphere_blink.imagepackage"
 BLINK_ID: Final = "2f074b0f-d99d-4692-82d9-ef93a7d6463c"
-#: An application package that asks for mutable storage, and its component ID.
+BLINK_IMAGE_ID: Final = "6415a939-c098-48cf-8e5c-02b52a9f0ffb"
+#: An application package that asks for mutable storage, its component ID and its image ID.
 MUTABLE: Final = ROOT / "tests" / "data" / "MutableStorage.imagepackage"
 MUTABLE_ID: Final = "ae4714aa-03aa-492b-9663-962f966a9cc3"
+MUTABLE_IMAGE_ID: Final = "af0156c9-acb9-46cc-9aaa-5354e8177966"
 
 #: The OpenAPI description that ships with the mock device (read, never imported).
 OPENAPI: Final = ROOT / "azsphere_async" / "mock" / "spec" / "device-rest-api.openapi.yaml"

@@ -44,9 +44,13 @@ def test_factory_line_without_finalizing(tmp_path: Path) -> None:
     assert len(reports) == 2
     for report in reports:
         assert report["passed"]
-        assert list(report["stations"]) == ["pre-check", "flash", "verify"]
-        assert report["stations"]["flash"]["app_state"] == "running"
         assert report["device_id"]
+        assert [(r["kind"], r["outcome"]) for r in report["results"]] == [
+            ("install_app", "done"),
+            ("add_wifi", "done"),
+        ]
+        assert "running" in report["results"][0]["detail"]
+        assert "a-key-for-mock-boards-only" not in json.dumps(report)
 
 
 def test_factory_line_finalizes_only_when_told(tmp_path: Path) -> None:
@@ -58,25 +62,35 @@ def test_factory_line_finalizes_only_when_told(tmp_path: Path) -> None:
         "out",
         "--os",
         "24.03",
-        "--set-mfg-state",
+        "--finalize",
         "Module1Complete",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     for path in (tmp_path / "out").glob("*.json"):
-        finalize = json.loads(path.read_text())["stations"]["finalize"]
-        assert finalize["ok"]
-        assert finalize["state"] == "Module1Complete"
+        (finalize,) = [r for r in json.loads(path.read_text())["results"] if r["irreversible"]]
+        assert finalize["outcome"] == "done"
+        assert finalize["target"] == "Module1Complete"
 
 
-def test_factory_line_stops_a_board_at_the_failing_station(tmp_path: Path) -> None:
+def test_factory_line_sets_aside_a_board_no_action_can_fix(tmp_path: Path) -> None:
     done = run_example(
         "factory_line.py", "--boards", "1", "--report-dir", "out", "--os", "99.1", cwd=tmp_path
     )
     assert done.returncode == 1
     (report,) = [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")]
-    assert report["failed_at"] == "pre-check"
-    assert list(report["stations"]) == ["pre-check"]
+    assert not report["passed"]
+    (problem,) = report["set_aside"]
+    assert problem["name"] == "os"
+    assert "expected 99.1" in problem["detail"]
+    assert "results" not in report  # nothing was changed on it
+
+
+def test_factory_line_refuses_a_bad_recipe(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('os_versions = "24.03"\n')
+    done = run_example("factory_line.py", "--recipe", "bad.toml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "bad.toml:1: os_versions" in done.stderr
 
 
 def test_service_serves_and_stops_cleanly(tmp_path: Path) -> None:

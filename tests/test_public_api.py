@@ -15,11 +15,18 @@ import pytest
 
 import azsphere_async
 import azsphere_async.models
+import azsphere_async.recipe
 
 PUBLIC: Final = {
     "azsphere_async": [
         "DEFAULT_ADDRESS",
         "DEFAULT_CONCURRENCY",
+        "Action",
+        "ActionKind",
+        "ActionResult",
+        "ApplyProgress",
+        "ApplyProgressCallback",
+        "ApplyResult",
         "AttachedDevice",
         "AzsphereError",
         "BadRequestError",
@@ -44,6 +51,7 @@ PUBLIC: Final = {
         "DiscoveryError",
         "Fleet",
         "FleetProgress",
+        "FleetApplyProgressCallback",
         "FleetProgressCallback",
         "ForbiddenError",
         "ImagePackageError",
@@ -55,9 +63,19 @@ PUBLIC: Final = {
         "NotFoundError",
         "OptionShortcuts",
         "Phase",
+        "OsReleases",
+        "Others",
+        "Outcome",
+        "Plan",
+        "PreparedRecipe",
         "ProgressCallback",
         "ReadinessCriteria",
         "ReadinessReport",
+        "Recipe",
+        "RecipeApp",
+        "RecipeCertificate",
+        "RecipeError",
+        "RecipeWifi",
         "ResponseTooLargeError",
         "RestApiVersion",
         "RetryPolicy",
@@ -70,10 +88,14 @@ PUBLIC: Final = {
         "UnsupportedMediaTypeError",
         "UnsupportedVersionError",
         "__version__",
+        "apply",
         "check_readiness",
         "converter",
         "inspect_image",
         "list_attached_devices",
+        "load_recipe",
+        "plan",
+        "prepare_recipe",
         "rescan_attached_devices",
     ],
     "azsphere_async.models": [
@@ -179,6 +201,21 @@ PUBLIC: Final = {
         "serve_fleet",
         "spec",
         "validate_response",
+    "azsphere_async.recipe": [
+        "Others",
+        "PreparedApp",
+        "PreparedCertificate",
+        "PreparedRecipe",
+        "Recipe",
+        "RecipeApp",
+        "RecipeCertificate",
+        "RecipeSecrets",
+        "RecipeSource",
+        "RecipeWifi",
+        "Secret",
+        "load_recipe",
+        "parse_recipe",
+        "prepare_recipe",
     ],
 }
 

@@ -49,12 +49,14 @@ def report(
     extra: Mapping[str, Any] | None = None,
     failed: Callable[[BoardResult[T]], bool] | None = None,
     json_sink: list[dict[str, Any]] | None = None,
+    outcome_words: tuple[str, str] = ("ok", "failed"),
 ) -> int:
     """Show every board's result (table, plain lines or JSON) and return the exit status.
 
     A board counts as failed when its operation raised, or when ``failed`` says so.
     Under ``--json`` the document goes to ``json_sink`` when one is given (the demo
-    prints one document for all its steps), else to stdout.
+    prints one document for all its steps), else to stdout. ``outcome_words`` name the two
+    kinds of board in the summary line (``plan``: "up to date" and "not up to date").
     """
     out = app.output
     finished = collected.finished()
@@ -94,7 +96,7 @@ def report(
             out.json(document)
     else:
         _table(app, collected, shape, title)
-        out.message(_summary_line(summary))
+        out.message(_summary_line(summary, outcome_words))
     if collected.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if bad or unfinished else EXIT_OK
@@ -157,11 +159,11 @@ def _interrupted_json() -> dict[str, str]:
     }
 
 
-def _summary_line(summary: Mapping[str, Any]) -> str:
+def _summary_line(summary: Mapping[str, Any], words: tuple[str, str]) -> str:
     total, ok, bad, left = (summary[k] for k in ("boards", "ok", "failed", "unfinished"))
-    parts = [f"[green]{ok} ok[/]" if ok else "0 ok"]
+    parts = [f"[green]{ok} {words[0]}[/]" if ok else f"0 {words[0]}"]
     if bad:
-        parts.append(f"[bold red]{bad} failed[/]")
+        parts.append(f"[bold red]{bad} {words[1]}[/]")
     if left:
         parts.append(f"[yellow]{left} unfinished[/]")
     noun = "board" if total == 1 else "boards"

@@ -15,7 +15,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from azsphere_async.cli.app import cli
-from tests.shared_data import BLINK, BLINK_ID
+from tests.shared_data import BLINK
 from tests.threaded_fleet import ThreadedFleet
 
 SCRIPT = Path(sys.executable).parent / "azsphere-async"
@@ -161,7 +161,7 @@ def test_terminal_output_fits_80_columns(
     for args in (
         ["status"],
         ["deploy", str(BLINK)],
-        ["ready", "--images", BLINK_ID],
+        ["ready", "--images", str(BLINK)],
         ["images"],
     ):
         result = runner.invoke(cli, [*base, *args], env=env)

@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import Result
+from click.testing import CliRunner, Result
 
-from tests.shared_data import BLINK, BLINK_ID
+from azsphere_async.cli.app import cli
+from azsphere_async.mock import MockDeviceConfig
+from tests.shared_data import BLINK, BLINK_ID, BLINK_IMAGE_ID
 from tests.threaded_fleet import ThreadedFleet
 
 
@@ -29,43 +31,43 @@ def test_deploy_then_ready(run_cli: Callable[..., Result], fleet: ThreadedFleet)
     for device in fleet.mock:
         assert BLINK_ID in device.state.images.components
 
-    ready = run_cli(
-        "ready",
-        "--json",
-        "--os",
-        "24.03",
-        "--images",
-        BLINK_ID,
-        "--mfg-state",
-        "Blank",
-        "--allow-capability",
-        "11",
-    )
-    assert ready.exit_code == 0, ready.output
-    reports = [b["result"] for b in json.loads(ready.stdout)["boards"]]
-    assert all(r["ready"] for r in reports)
-    assert {c["name"]: c["status"] for c in reports[0]["checks"]} == {
-        "os": "PASS",
-        "images": "PASS",
-        "manufacturing": "PASS",
-        "capabilities": "PASS",
-        "wifi": "PASS",
-    }
+    # The package's path or its image ID: the installed image is what counts.
+    for images in (str(BLINK), BLINK_IMAGE_ID):
+        ready = run_cli(
+            "ready", "--json", "--os", "24.03", "--images", images, "--mfg-state", "Blank"
+        )
+        assert ready.exit_code == 0, ready.output
+        reports = [b["result"] for b in json.loads(ready.stdout)["boards"]]
+        assert all(r["ready"] for r in reports)
+        assert {c["name"]: c["status"] for c in reports[0]["checks"]} == {
+            "os": "PASS",
+            "images": "PASS",
+            "manufacturing": "PASS",
+            "capabilities": "SKIP",  # Blank boards carry the RF-test capability
+            "wifi": "PASS",
+            "certificates": "SKIP",
+        }
 
 
-def test_ready_fails_on_development_capability(run_cli: Callable[..., Result]) -> None:
-    result = run_cli("ready")
+def test_ready_fails_on_development_capability(
+    make_fleet: Callable[..., ThreadedFleet], tmp_path: Path
+) -> None:
+    fleet = make_fleet(2, config=MockDeviceConfig(manufacturing_state="Module1Complete"))
+    ca = fleet.mock.write_ca(tmp_path / "ca.pem")
+    boards = [f"--device={address}" for address in fleet.addresses]
+    runner = CliRunner()
+    result = runner.invoke(cli, [*boards, "--ca", str(ca), "ready"])
     assert result.exit_code == 1
     assert "NOT READY" in result.stdout
     assert "11 (appDevelopment)" in result.stdout
-    skipped = run_cli("ready", "--no-capabilities", "--json")
+    skipped = runner.invoke(cli, [*boards, "--ca", str(ca), "ready", "--no-capabilities", "--json"])
     assert skipped.exit_code == 0
     checks = json.loads(skipped.stdout)["boards"][0]["result"]["checks"]
     assert {c["name"]: c["status"] for c in checks}["capabilities"] == "SKIP"
 
 
 def test_ready_reports_wrong_os_and_missing_image(run_cli: Callable[..., Result]) -> None:
-    result = run_cli("ready", "--os", "99.99", "--images", BLINK_ID, "--no-capabilities", "--json")
+    result = run_cli("ready", "--os", "99.99", "--images", str(BLINK), "--json")
     assert result.exit_code == 1
     checks = {c["name"]: c for c in json.loads(result.stdout)["boards"][0]["result"]["checks"]}
     assert checks["os"]["status"] == "FAIL"

@@ -1,4 +1,4 @@
-"""The command line's pure parts: board selection, readiness judgement, formatting, output."""
+"""The command line's pure parts: board selection, formatting, output."""
 
 from __future__ import annotations
 
@@ -20,9 +20,6 @@ from azsphere_async.cli.selection import (
 )
 from azsphere_async.errors import DeviceTimeoutError, ForbiddenError
 from azsphere_async.mock.units import parse_rate
-from azsphere_async.models import ComponentDetails
-from azsphere_async.readiness import CheckStatus, DeviceFacts, ReadinessCriteria, evaluate
-from tests.shared_data import BLINK_ID
 
 
 def resolve(**options: object) -> tuple[tuple[str, ...], str]:
@@ -60,72 +57,6 @@ def test_selection_errors(tmp_path: Path) -> None:
     empty.write_text("# nobody here\n")
     with pytest.raises(SelectionError, match="named no boards"):
         resolve(devices_file=empty, environ={})
-
-
-def facts(**changes: object) -> DeviceFacts:
-    base: dict[str, object] = {
-        "address": "127.0.0.2:1",
-        "os_version": "24.03",
-        "components": (
-            ComponentDetails(uid="aa", name="NW Kernel", image_type=7),
-            ComponentDetails(uid=BLINK_ID, name="AzureSphereBlinkTest", image_type=10),
-        ),
-        "manufacturing_state": "Blank",
-        "capabilities": (),
-        "wifi_ssids": (),
-    }
-    base.update(changes)
-    return DeviceFacts(**base)  # type: ignore[arg-type]
-
-
-def statuses(report_facts: DeviceFacts, criteria: ReadinessCriteria) -> dict[str, CheckStatus]:
-    return {c.name: c.status for c in evaluate(report_facts, criteria).checks}
-
-
-def test_readiness_defaults_skip_what_was_not_asked() -> None:
-    report = evaluate(facts(), ReadinessCriteria())
-    assert report.ready
-    assert statuses(facts(), ReadinessCriteria()) == {
-        "os": CheckStatus.SKIP,
-        "images": CheckStatus.SKIP,
-        "manufacturing": CheckStatus.SKIP,
-        "capabilities": CheckStatus.PASS,
-        "wifi": CheckStatus.PASS,
-    }
-
-
-def test_readiness_failures_say_why() -> None:
-    criteria = ReadinessCriteria(
-        os_versions=["24.10"], images=["BB"], manufacturing_state="DeviceComplete"
-    )
-    board = facts(capabilities=(11,), wifi_ssids=("LineWifi",))
-    report = evaluate(board, criteria)
-    assert not report.ready
-    details = {c.name: c.detail for c in report.failures}
-    assert "expected 24.10" in details["os"]
-    assert "missing bb" in details["images"]
-    assert "unexpected AzureSphereBlinkTest" in details["images"]
-    assert "expected DeviceComplete" in details["manufacturing"]
-    assert "11 (appDevelopment)" in details["capabilities"]
-    assert "configured LineWifi" in details["wifi"]
-    assert evaluate(
-        board, ReadinessCriteria(allowed_capabilities=[11], wifi_ssids=["LineWifi"])
-    ).ready
-    assert evaluate(board, ReadinessCriteria(check_wifi=False, check_capabilities=False)).ready
-
-
-def test_readiness_errors_and_other_apps() -> None:
-    board = facts(components=None, errors={"images": "GET /images failed"})
-    check = evaluate(board, ReadinessCriteria(images=[BLINK_ID])).check("images")
-    assert check.status is CheckStatus.ERROR
-    assert check.detail == "GET /images failed"
-    extra = facts(components=(ComponentDetails(uid="cc", name="Other", image_type=10),))
-    criteria = ReadinessCriteria(images=[], allow_other_apps=False)
-    assert evaluate(extra, criteria).ready  # no images required, nothing judged
-    assert not evaluate(extra, ReadinessCriteria(images=["cc", "dd"])).ready
-    assert evaluate(
-        facts(), ReadinessCriteria(images=[BLINK_ID.upper()], allow_other_apps=True)
-    ).ready
 
 
 def test_formatting() -> None:

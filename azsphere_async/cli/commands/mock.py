@@ -281,7 +281,7 @@ class _Demo:
         config = fleet[0].config
         criteria = ReadinessCriteria(
             os_versions=(config.os_version,),
-            images=(self.package.component_id,),
+            images=(self.package.image_id,),
             manufacturing_state="Blank",
             allowed_capabilities=(11,),
         )
