@@ -10,6 +10,7 @@ from typing import Final
 import click
 
 from .app import app_group
+from .apply import apply_command
 from .cert import cert
 from .deploy import deploy
 from .devices import devices
@@ -18,6 +19,7 @@ from .logs import logs
 from .manufacturing import manufacturing_state
 from .mock import demo, mock
 from .network import network
+from .plan import plan_command
 from .ready import ready
 from .records import records
 from .restart import restart
@@ -33,6 +35,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     images,
     deploy,
     ready,
+    plan_command,
+    apply_command,
     app_group,
     wifi,
     cert,
