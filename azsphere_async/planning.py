@@ -18,7 +18,13 @@ import attrs
 from .client import DeviceClient
 from .facts import DeviceFacts, FactsWanted, gather_facts
 from .models import ManufacturingState, WifiConfigState, WifiNetwork
-from .readiness import CheckResult, ReadinessCriteria, ReadinessReport, evaluate
+from .readiness import (
+    CheckResult,
+    ReadinessCriteria,
+    ReadinessReport,
+    capability_name,
+    evaluate,
+)
 from .recipe import Others, PreparedRecipe, Recipe, prepare_recipe
 
 __all__ = ["Action", "ActionKind", "Plan", "criteria_of", "plan", "plan_from_facts"]
@@ -112,6 +118,9 @@ class Plan:
     ``readiness`` judges the board as it is now by the recipe's rules; ``problems`` are its
     failed checks that no action fixes (the OS, capabilities, a state past the recipe's, a
     fact that could not be read); ``locked`` names the checks the board's state locks.
+    ``notes`` are what would stop an action or the state from moving (a network's
+    certificate that the board lacks, a capability that Blank excuses but the next state
+    would not).
     """
 
     address: str
@@ -273,6 +282,32 @@ def _state_action(facts: DeviceFacts, target: ManufacturingState | None) -> list
     return [Action(ActionKind.SET_MANUFACTURING_STATE, target.value, target.value, current.value)]
 
 
+#: enableRFTestMode: every Blank board carries it, so it never counts against leaving Blank.
+_RF_TEST_CAPABILITY: Final = 12
+
+
+def _capabilities_past_blank(
+    prepared: PreparedRecipe, facts: DeviceFacts, actions: list[Action]
+) -> list[str]:
+    """Capabilities that Blank excuses but the recipe's next state would not.
+
+    Capabilities are not checked in Blank; once the state moves on (which is irreversible)
+    they are. A board is not moved out of Blank while it holds one the recipe does not allow.
+    """
+    moving = [a for a in actions if a.kind is ActionKind.SET_MANUFACTURING_STATE]
+    if not moving or facts.manufacturing_state != ManufacturingState.BLANK.value:
+        return []
+    allowed = {*prepared.recipe.allowed_capabilities, _RF_TEST_CAPABILITY}
+    held = [c for c in facts.capabilities or () if c not in allowed]
+    if not held:
+        return []
+    names = ", ".join(capability_name(c) for c in held)
+    return [
+        f"capabilities: the board holds {names}, which the recipe does not allow once it "
+        f"is {moving[0].target}; allow it, or remove it before the state moves"
+    ]
+
+
 def _missing_certificates(
     prepared: PreparedRecipe, facts: DeviceFacts, actions: list[Action]
 ) -> list[str]:
@@ -306,6 +341,7 @@ def plan_from_facts(facts: DeviceFacts, recipe: Recipe | PreparedRecipe) -> Plan
     actions.sort(key=lambda action: action.kind.order)
     readiness = evaluate(facts, criteria_of(prepared))
     notes = _missing_certificates(prepared, facts, actions)
+    notes += _capabilities_past_blank(prepared, facts, actions)
     return Plan(facts.address, tuple(actions), readiness, tuple(notes))
 
 

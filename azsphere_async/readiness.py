@@ -49,6 +49,7 @@ __all__ = [
     "CheckStatus",
     "ReadinessCriteria",
     "ReadinessReport",
+    "capability_name",
     "check_readiness",
     "evaluate",
 ]

@@ -137,8 +137,9 @@ class ApplyDisplay:
             task = self._progress.tasks[self._progress.task_ids.index(self._tasks[address])]
             total = task.total or 1
             self._progress.update(self._tasks[address], total=total, completed=total)
-            mark = "✓" if style.endswith("green") else "✗"
+            mark = {"green": "✓", "yellow": "‖"}.get(style.split()[-1], "✗")
             self._set(address, state=f"[{style}]{mark} {escape(word)}[/]")
         if self._progress is not None and self._total is not None:
-            self._progress.update(self._total, completed=self._finished)
+            count = f"{self._finished}/{len(self._addresses)}"
+            self._progress.update(self._total, completed=self._finished, count=count)
         self._line(address, text)

@@ -156,7 +156,11 @@ def _located(path: str, message: str) -> tuple[str, str]:
 
 
 def _shape_problems(document: dict[str, Any], source: RecipeSource) -> list[str]:
-    """Problems cattrs would describe poorly: arrays of tables, and secrets written inline."""
+    """Problems cattrs would describe poorly: arrays of tables, and secrets written inline.
+
+    What is refused is taken out of ``document``, so the rest is still checked and every
+    problem is reported at once.
+    """
     problems = []
     for name in _TABLE_ARRAYS:
         value = document.get(name)
@@ -168,12 +172,20 @@ def _shape_problems(document: dict[str, Any], source: RecipeSource) -> list[str]
                     name, f"got {_kind(value)}; expected tables, each written [[{name}]]"
                 )
             )
+            del document[name]
             continue
         for index, entry in enumerate(value):
             for key in _SECRET_KEYS.get(name, ()):
                 if key in entry:
                     problems.append(source.problem(f"{name}[{index}].{key}", _secret_refusal(name)))
+                    del entry[key]
     return problems
+
+
+def _line_number(problem: str) -> int:
+    """The line a ``FILE:LINE: ...`` problem names (0 when it names none), to sort by."""
+    match = re.match(r".*?:(\d+): ", problem)
+    return int(match.group(1)) if match else 0
 
 
 def _secret_refusal(part: str) -> str:
@@ -205,16 +217,14 @@ def parse_recipe(text: str, *, source: str = "<recipe>", base: Path | None = Non
         place = f"{source}:{position.group(1)}:{position.group(2)}" if position else source
         raise RecipeError(source, [f"{place}: not valid TOML: {reason}"]) from None
     problems = _shape_problems(document, origin)
-    if problems:
-        raise RecipeError(source, problems)
     try:
         recipe = _converter.structure(document, Recipe)
     except (ClassValidationError, IterableValidationError) as exc:
-        lines = []
         for entry in cattrs.transform_error(exc, format_exception=_format):
             message, _, path = entry.rpartition(" @ ")
-            lines.append(origin.problem(*_located(path, message)))
-        raise RecipeError(source, lines) from None
+            problems.append(origin.problem(*_located(path, message)))
+    if problems:
+        raise RecipeError(source, sorted(problems, key=_line_number)) from None
     recipe = recipe if base is None else recipe.relative_to(base)
     return attrs.evolve(recipe, source=origin)
 

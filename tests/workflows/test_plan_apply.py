@@ -154,6 +154,25 @@ async def test_the_state_waits_for_the_confirmation(line_recipe: PreparedRecipe)
         assert mock.state.manufacturing_state == "Module1Complete"
 
 
+async def test_a_board_never_leaves_blank_with_a_capability_the_recipe_refuses(
+    tmp_path: Path,
+) -> None:
+    # Blank excuses the capability check; Module1Complete would not (and there is no way back).
+    text = 'manufacturing_state = "Module1Complete"\nallowed_capabilities = []\n'
+    recipe = load_recipe(write_recipe(tmp_path, text))
+    async with MockDevice() as mock, DeviceClient(mock.address, ca=mock.ssl_context()) as client:
+        planned = await plan(client, recipe)
+        assert planned.readiness.check("capabilities").status is CheckStatus.SKIP
+        (note,) = planned.notes
+        assert "11 (appDevelopment)" in note
+        assert not planned.up_to_date
+        result = await apply(client, recipe, irreversible_ok=True)
+        (state,) = result.results
+        assert state.outcome is Outcome.NOT_RUN
+        assert "11 (appDevelopment)" in state.detail
+        assert mock.state.manufacturing_state == "Blank"
+
+
 async def test_a_failure_stops_the_board_and_the_state_never_moves(
     line_recipe: PreparedRecipe,
 ) -> None:

@@ -175,6 +175,18 @@ def test_a_key_written_in_the_recipe_is_refused_unseen(tmp_path: Path, key: str)
     assert "key_env" in text
 
 
+def test_a_key_written_in_the_recipe_does_not_hide_the_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "leaky.toml"
+    path.write_text(
+        f'os_versions = "24.03"\n[[wifi]]\nssid = "LineWifi"\npsk = "{WIFI_KEY}"\nbogus = 1\n'
+    )
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path)
+    lines = [problem.split(": ")[0] for problem in caught.value.problems]
+    assert lines == [f"{path}:1", f"{path}:4", f"{path}:5"]  # in the file's order
+    assert WIFI_KEY not in str(caught.value)
+
+
 def test_a_key_where_its_variable_belongs_is_not_echoed(tmp_path: Path) -> None:
     path = tmp_path / "leaky.toml"
     path.write_text(f'[[wifi]]\nssid = "LineWifi"\nkey_env = "{WIFI_KEY}"\n')

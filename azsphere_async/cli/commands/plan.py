@@ -36,7 +36,7 @@ def plan_rows(plan: Plan) -> list[dict[str, Cell | None]]:
     for check in plan.problems:
         rows.append({"action": styled(f"cannot fix {check.name}", "bold red"), "why": check.detail})
     for note in plan.notes:
-        rows.append({"action": styled("cannot fix", "bold red"), "why": note})
+        rows.append({"action": styled("blocked", "bold red"), "why": note})
     locked = [check.name for check in plan.locked]
     if locked:
         rows.append(
@@ -74,9 +74,10 @@ def plan_command(app: AppContext, recipe: Path) -> None:
     changed.
 
     RECIPE is a TOML file (see README.md). Each action says what the board has now; what no
-    action can fix (the OS version, capabilities) is shown as "cannot fix". Exit status 0
-    when every board already is as the recipe says, 1 when any board has something to do or
-    to fix (or could not be read), 2 for a bad recipe (nothing is sent).
+    action can fix (the OS version, capabilities) is shown as "cannot fix", and what would
+    stop apply (a capability the next manufacturing state would not allow) as "blocked".
+    Exit status 0 when every board already is as the recipe says, 1 when any board has
+    something to do or to fix (or could not be read), 2 for a bad recipe (nothing is sent).
     """
     prepared = read_recipe(app, recipe)
     collected, code = run_boards(app, lambda client: plan(client, prepared))
