@@ -207,9 +207,11 @@ class ReadinessReport:
 
 
 def _locked(name: str, what: str) -> CheckResult:
-    return CheckResult(
-        name, CheckStatus.SKIP, f"skipped, locked: DeviceComplete locks {what}", locked=True
+    detail = (
+        f"skipped, locked: DeviceComplete locks {what} (appDevelopment (11) or "
+        "fieldServicing (13) opens it)"
     )
+    return CheckResult(name, CheckStatus.SKIP, detail, locked=True)
 
 
 def _error(facts: DeviceFacts, name: str) -> CheckResult:
@@ -305,10 +307,11 @@ def _check_capabilities(facts: DeviceFacts, criteria: ReadinessCriteria) -> Chec
     if not criteria.check_capabilities:
         return CheckResult("capabilities", CheckStatus.SKIP, "not checked")
     if facts.manufacturing_state == ManufacturingState.BLANK.value:
+        held = ", ".join(capability_name(c) for c in facts.capabilities or ()) or "none"
         return CheckResult(
             "capabilities",
             CheckStatus.SKIP,
-            "skipped in Blank: Blank boards carry the RF-test capability",
+            f"skipped in Blank: every Blank board holds 12 (enableRFTestMode); holds {held}",
         )
     if "capabilities" in facts.errors or facts.capabilities is None:
         return _error(facts, "capabilities")

@@ -201,6 +201,7 @@ PUBLIC: Final = {
         "serve_fleet",
         "spec",
         "validate_response",
+    ],
     "azsphere_async.recipe": [
         "Others",
         "PreparedApp",
