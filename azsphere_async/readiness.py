@@ -328,30 +328,41 @@ def _check_capabilities(facts: DeviceFacts, criteria: ReadinessCriteria) -> Chec
 
 
 def _compare(
-    name: str, found: set[str], wanted: set[str], others_allowed: bool, *, nothing: str
+    facts: DeviceFacts,
+    name: str,
+    found: Iterable[str] | None,
+    wanted: Iterable[str],
+    *,
+    others_allowed: bool,
+    locked_what: str,
+    nothing: str,
 ) -> CheckResult:
+    """A check of names a board must have (and, unless allowed, no others)."""
+    if name in facts.locked:
+        return _locked(name, locked_what)
+    if name in facts.errors or found is None:
+        return _error(facts, name)
+    have, need = set(found), set(wanted)
     problems = []
-    if wanted - found:
-        problems.append("missing " + ", ".join(sorted(wanted - found)))
-    if found - wanted and not others_allowed:
-        problems.append("configured " + ", ".join(sorted(found - wanted)))
+    if need - have:
+        problems.append("missing " + ", ".join(sorted(need - have)))
+    if have - need and not others_allowed:
+        problems.append("configured " + ", ".join(sorted(have - need)))
     if problems:
         return CheckResult(name, CheckStatus.FAIL, "; ".join(problems))
-    return CheckResult(name, CheckStatus.PASS, ", ".join(sorted(found)) if found else nothing)
+    return CheckResult(name, CheckStatus.PASS, ", ".join(sorted(have)) if have else nothing)
 
 
 def _check_wifi(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if not criteria.check_wifi:
         return CheckResult("wifi", CheckStatus.SKIP, "not checked")
-    if "wifi" in facts.locked:
-        return _locked("wifi", "the Wi-Fi configuration")
-    if "wifi" in facts.errors or facts.wifi_ssids is None:
-        return _error(facts, "wifi")
     return _compare(
+        facts,
         "wifi",
-        set(facts.wifi_ssids),
-        set(criteria.wifi_ssids),
-        criteria.allow_other_wifi,
+        facts.wifi_ssids,
+        criteria.wifi_ssids,
+        others_allowed=criteria.allow_other_wifi,
+        locked_what="the Wi-Fi configuration",
         nothing="no networks configured",
     )
 
@@ -359,15 +370,13 @@ def _check_wifi(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
 def _check_certificates(facts: DeviceFacts, criteria: ReadinessCriteria) -> CheckResult:
     if not criteria.certificates_checked:
         return CheckResult("certificates", CheckStatus.SKIP, "no certificates required")
-    if "certificates" in facts.locked:
-        return _locked("certificates", "the certificate store")
-    if "certificates" in facts.errors or facts.certificates is None:
-        return _error(facts, "certificates")
     return _compare(
+        facts,
         "certificates",
-        set(facts.certificates),
-        set(criteria.certificates),
-        criteria.allow_other_certificates,
+        facts.certificates,
+        criteria.certificates,
+        others_allowed=criteria.allow_other_certificates,
+        locked_what="the certificate store",
         nothing="no certificates",
     )
 
