@@ -12,7 +12,15 @@ from __future__ import annotations
 import zlib
 from typing import Final
 
-__all__ = ["ACCEPTED_CODINGS", "BoundedDecoder", "CodingError", "DecodedTooLarge"]
+import httpx
+
+__all__ = [
+    "ACCEPTED_CODINGS",
+    "BoundedDecoder",
+    "CodingError",
+    "DecodedTooLarge",
+    "read_decoded",
+]
 
 #: What the session tells boards it can decode (``Accept-Encoding``).
 ACCEPTED_CODINGS: Final = "gzip, deflate"
@@ -93,3 +101,23 @@ class BoundedDecoder:
         """Check that every stage's data ended where it should."""
         for stage in self._stages:
             stage.finish()
+
+
+async def read_decoded(response: httpx.Response, limit: int) -> bytes:
+    """A streamed answer's body, decoded, never holding much more than ``limit`` bytes.
+
+    More than ``limit`` bytes, on the wire or decoded, raises :class:`DecodedTooLarge`; a
+    coding that is unknown or does not decode raises :class:`CodingError`.
+    """
+    decoder = BoundedDecoder(response.headers.get("Content-Encoding"), limit)
+    parts: list[bytes] = []
+    size = raw_size = 0
+    async for raw in response.aiter_raw():
+        raw_size += len(raw)
+        chunk = raw if decoder.identity else decoder.decode(raw)
+        size += len(chunk)
+        if size > limit or raw_size > limit:
+            raise DecodedTooLarge("the answer")
+        parts.append(chunk)
+    decoder.finish()
+    return parts[0] if len(parts) == 1 else b"".join(parts)

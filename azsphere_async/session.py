@@ -23,7 +23,7 @@ import attrs
 import httpx
 
 from ._version import __version__
-from .codings import ACCEPTED_CODINGS, BoundedDecoder, CodingError, DecodedTooLarge
+from .codings import ACCEPTED_CODINGS, CodingError, DecodedTooLarge, read_decoded
 from .error_mapping import device_error_for, http_error_for, is_retryable, operation_timeout
 from .errors import (
     InvalidArgumentError,
@@ -346,26 +346,11 @@ class DeviceSession:
     async def _read_body(self, call: _Call, response: httpx.Response, limit: int) -> bytes:
         """The answer's body, decoded, never holding much more than ``limit`` bytes."""
         try:
-            decoder = BoundedDecoder(response.headers.get("Content-Encoding"), limit)
-        except CodingError as exc:
-            raise self._undecodable(call, exc) from None
-        parts: list[bytes] = []
-        size = 0
-        raw_size = 0
-        try:
-            async for raw in response.aiter_raw():
-                raw_size += len(raw)
-                chunk = raw if decoder.identity else decoder.decode(raw)
-                size += len(chunk)
-                if size > limit or raw_size > limit:
-                    raise self._too_large(call, limit)
-                parts.append(chunk)
-            decoder.finish()
+            return await read_decoded(response, limit)
         except DecodedTooLarge:
             raise self._too_large(call, limit) from None
         except CodingError as exc:
             raise self._undecodable(call, exc) from None
-        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _undecodable(self, call: _Call, exc: CodingError) -> MalformedResponseError:
         return MalformedResponseError(self.address, f"{call.method} {call.path} answered {exc}")
