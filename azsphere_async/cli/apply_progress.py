@@ -66,7 +66,7 @@ class ApplyDisplay:
                     address, total=None, count="", state="[dim]reading[/]"
                 )
             self._total = self._progress.add_task(
-                "boards", total=len(self._addresses), count="", state=""
+                "boards", total=len(self._addresses), count=f"0/{len(self._addresses)}", state=""
             )
 
     def __enter__(self) -> ApplyDisplay:
