@@ -71,7 +71,7 @@ def test_demo_through_a_pipe_is_plain_lines() -> None:
     assert "Every board deployed and ready." in out
     # The hint never sends the user onto the real service's port, where a mock may already be.
     assert "azsphere-async mock --devices 4 --no-dcs" in out
-    assert len(re.findall(r"staging +50%", out)) == 3
+    assert len(re.findall(r"uploading +50%", out)) == 3
     assert out.count("READY") == 3
     assert "Info    appman(1): Application started (component: 2f074b0f" in out
 

@@ -91,7 +91,10 @@ async def deploy_boards(
 
     ``display`` is one the caller already made (and feeds too); by default one is made here.
     """
-    with display or DeployDisplay(app.output, selection.addresses, package.size) as shown:
+    shown_by = display or DeployDisplay(
+        app.output, selection.addresses, package.size, package=package
+    )
+    with shown_by as shown:
 
         def progress(address: str, update: StageProgress) -> None:
             shown.update(address, update)

@@ -19,6 +19,7 @@ from ...deploy import Deployment
 from ...discovery import list_attached_devices
 from ...imagepackage import inspect_image
 from ...models import AppStatus
+from ...progress import Phase
 from ...readiness import ReadinessCriteria, ReadinessReport, check_readiness
 from ...staging import StageProgress
 from ..context import AppContext, pass_app
@@ -45,14 +46,17 @@ _WATCH_INTERVAL: Final = 0.05
 class _ReceivedDisplay(DeployDisplay):
     """The deploy display, fed with what each mock board has received.
 
-    The library's progress counts what the client has handed to its socket, and on any link
-    the kernel and TLS buffers at both ends hold more than the demo's 16.6 kB package, so it
-    would read 100 % at once.  The demo's boards are in this process: their side of each link
-    is what is shown (see ``_Demo._watch_uploads``).
+    The library's progress counts what each board acknowledged, and the mock board's own
+    buffers (its receive window, its TLS read-ahead) hold more than the demo's 16.6 kB
+    package, so it would read 100 % at once. The demo's boards are in this process: their
+    side of each link is what is shown (see ``_Demo._watch_uploads``), and the library's
+    phases after the upload.
     """
 
     def update(self, address: str, progress: StageProgress) -> None:
-        """Ignored: the boards' side of the links is shown instead."""
+        """The install and confirmation phases; the upload comes from the boards' side."""
+        if progress.phase in (Phase.INSTALLING, Phase.CONFIRMING):
+            self.set_phase(address, progress.phase)
 
 
 def demo_image_path(stack: ExitStack) -> Path:
@@ -244,7 +248,9 @@ class _Demo:
         deployed: Collected[Deployment] = Collected()
         deploy_started = time.monotonic()
         selection = await app.select()
-        display = _ReceivedDisplay(out, selection.addresses, self.package.size)
+        display = _ReceivedDisplay(
+            out, selection.addresses, self.package.size, package=self.package
+        )
         async with anyio.create_task_group() as group:
             group.start_soon(self._watch_uploads, fleet, display)
             await deploy_boards(
