@@ -14,8 +14,9 @@ the device error codes), so a mistake in the client cannot hide in the mock.
   sharing a CA, optionally with a :class:`MockDeviceCommunicationService`.
 * Each device has ``faults`` (:class:`FaultInjector`), ``link`` (:class:`LinkSettings`) and
   ``stats`` (:class:`DeviceStats`).
-* :func:`serve_fleet` and ``python -m azsphere_async.mock`` (:mod:`.cli`, the same command
-  line as ``azsphere-async mock``) serve a fleet until interrupted; :func:`parse_size` and
+* :func:`serve_fleet` (:mod:`.fleet_serving`) and ``python -m azsphere_async.mock``
+  (:mod:`.cli`, the same command line as ``azsphere-async mock``) serve a fleet until
+  interrupted; :func:`parse_size` and
   :func:`parse_rate` read sizes and rates for both.
 * :func:`spec.validate_response` checks any answer against the OpenAPI description.
 
@@ -57,11 +58,12 @@ from __future__ import annotations
 
 from . import spec
 from .app import DeviceApp, create_app
-from .cli import cli_main, serve_fleet
+from .cli import cli_main
 from .config import FirewallEntry, MockDeviceConfig, OsComponent, WifiScanEntry
 from .dcs import DEFAULT_DCS_PORT, MockDeviceCommunicationService
 from .errors import Code, DeviceRefusal
 from .faults import Fault, FaultInjector, FaultKind
+from .fleet_serving import serve_fleet
 from .images import build_image_package, image_package_chunks, image_package_size
 from .link import LinkSettings
 from .server import MockDevice, MockFleet

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["parse_rate", "parse_size"]
+__all__ = ["format_size", "parse_rate", "parse_size"]
 
 _SIZE: Final = re.compile(
     r"\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<prefix>[kmg]i?)?(?P<byte>b)?\s*",
@@ -66,3 +66,11 @@ def parse_rate(text: str) -> float:
     if value <= 0:
         raise ValueError(f"a transfer rate must be more than zero, got {text!r}")
     return value
+
+
+def format_size(count: float) -> str:
+    """A size for people, in powers of 1024: ``1 MiB``, ``6.5 KiB``, ``512 B``."""
+    for unit, step in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= step:
+            return f"{count / step:.4g} {unit}"
+    return f"{count:.0f} B"

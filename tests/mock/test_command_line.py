@@ -18,7 +18,7 @@ import azsphere_async.mock.cli as mock_cli
 from azsphere_async.cli.app import cli
 from azsphere_async.discovery import DEFAULT_DCS_URL
 from azsphere_async.imagepackage import inspect_image
-from azsphere_async.mock import DEFAULT_DCS_PORT, cli_main
+from azsphere_async.mock import DEFAULT_DCS_PORT, cli_main, serve_fleet
 from azsphere_async.mock.units import parse_rate, parse_size
 
 
@@ -239,7 +239,7 @@ def test_a_taken_service_port_is_named_with_the_way_out(
 async def test_the_banner_says_what_a_board_holds() -> None:
     stop = anyio.Event()
     out = io.StringIO()
-    await mock_cli.serve_fleet(
+    await serve_fleet(
         1,
         dcs_port=None,
         stop=stop,
