@@ -49,6 +49,8 @@ _STYLES: Final = {
     "done": "bold green",
     "failed": "bold red",
 }
+# Phases in which a board may have installed the image, if the deploy stops there.
+_MAY_HAVE_INSTALLED: Final = frozenset({Phase.INSTALLING.label, Phase.CONFIRMING.label})
 # Phases in which a board may hold a staged image, if the deploy stops there.
 _LEAVES_STAGED: Final = frozenset(
     {Phase.UPLOADING.label, Phase.WAITING.label, Phase.INSTALLING.label}
@@ -204,12 +206,14 @@ class DeployDisplay:
         if crossed:
             # One line for the highest quarter passed: a fast upload prints no burst.
             self._milestone[address] = crossed[-1]
-            self._line(
-                address,
+            text = (
                 f"uploading {crossed[-1]:>3d}%  {format_bytes(progress.bytes_sent)} of "
-                f"{format_bytes(progress.total_bytes)}  {format_rate(progress.recent_rate)}"
-                f"  {format_clock(progress.time_left)} left",
+                f"{format_bytes(progress.total_bytes)}"
             )
+            if progress.recent_rate is not None:
+                text += f"  {format_rate(progress.recent_rate)}"
+                text += f"  {format_clock(progress.time_left)} left"
+            self._line(address, text)
 
     # -- after Ctrl-C ---------------------------------------------------------------------
 
@@ -229,14 +233,15 @@ class DeployDisplay:
         out.message("[yellow]Stopped mid-deploy. What may be left on the boards:[/]")
         for address in begun:
             phase = fleet.phase_of(address)
-            if phase == "uploading":
-                progress = fleet.boards[address]
-                share = f" {int(100 * progress.fraction)}%" if progress is not None else ""
-                left = f"part of {image} (uploading{share}), which the board discards"
-            elif phase in _LEAVES_STAGED:
-                left = f"{image}, staged but perhaps not installed"
+            progress = fleet.boards[address]
+            if phase == Phase.UPLOADING.label and progress is not None:
+                left = f"{int(100 * progress.fraction)}% of {image} uploaded: part may stay staged"
+            elif phase == Phase.WAITING.label:
+                left = f"{image} uploaded, perhaps staged"
+            elif phase == Phase.INSTALLING.label:
+                left = f"{image} staged, perhaps installed"
             else:
-                left = f"{image}, installed (it was being confirmed)"
+                left = f"{image} installed (it was being confirmed)"
             out.message(f"  {address:<{self._width}}  {left}")
         staged = [a for a in begun if fleet.phase_of(a) in _LEAVES_STAGED]
         if staged:
@@ -244,10 +249,11 @@ class DeployDisplay:
             out.message(
                 f"A restart clears a staged image: [bold]azsphere-async {boards} restart[/]"
             )
-        if self._package is not None:
-            boards = " ".join(f"-d {a}" for a in begun)
+        installed = [a for a in begun if fleet.phase_of(a) in _MAY_HAVE_INSTALLED]
+        if installed and self._package is not None:
+            boards = " ".join(f"-d {a}" for a in installed)
             out.message(
-                "To remove the application wherever it got installed: "
+                "To remove what got installed: "
                 f"[bold]azsphere-async {boards} app delete {self._package.component_id}[/]"
             )
 

@@ -93,8 +93,8 @@ def test_ctrl_c_says_what_may_be_left_on_each_board_and_how_to_clear_it() -> Non
     with pytest.raises(KeyboardInterrupt):
         interrupted_deploy()
     told = err.getvalue()
-    assert f"{addresses[0]}  part of {package.name} (uploading 33%)" in told
-    assert f"{addresses[1]}  {package.name}, staged but perhaps not installed" in told
+    assert f"{addresses[0]}  33% of {package.name} uploaded: part may stay staged" in told
+    assert f"{addresses[1]}  {package.name} staged, perhaps installed" in told
     assert addresses[2] not in told.split("restart")[0]  # never began: nothing left
     assert f"azsphere-async -d {addresses[0]} -d {addresses[1]} restart" in told
-    assert f"app delete {package.component_id}" in told
+    assert f"azsphere-async -d {addresses[1]} app delete {package.component_id}" in told
