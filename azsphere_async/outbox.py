@@ -1,0 +1,156 @@
+"""The station's events to the line's MQTT broker, at least once, in order (extra ``station``).
+
+Events are written to the outbox table of the records database in the same transaction as
+the record they describe (:class:`~azsphere_async.records.RecordStore`). :class:`MqttPublisher`
+sends them from there, oldest first, one at a time with QoS 1, and marks each sent only when
+the broker has acknowledged it. While the broker is down they wait in the outbox (across a
+restart of the station, too) and go out in order when it is back. A broker that received an
+event but whose acknowledgement was lost gets it again: every event carries a stable
+``event_id``, so a consumer recognises the duplicate.
+
+paho-mqtt's network loop runs in its own thread and its blocking waits in worker threads, so
+the library stays on anyio (it runs under trio too).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+import anyio.to_thread
+import attrs
+
+from .records import OutboxEvent, RecordStore
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+
+__all__ = ["BrokerSettings", "MqttPublisher"]
+
+logger = logging.getLogger("azsphere_async")
+
+_ACK_TIMEOUT: Final = 5.0
+
+
+def _hidden(value: str | None) -> str:
+    return "None" if value is None else "'***'"
+
+
+@attrs.frozen
+class BrokerSettings:
+    """Where the line's broker is and how to log in (``password`` never shown)."""
+
+    host: str
+    port: int = 1883
+    client_id: str = attrs.field(factory=lambda: f"azsphere-station-{uuid.uuid4().hex[:12]}")
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=_hidden)
+    tls_ca: str | None = None
+    """A CA file to verify the broker with: TLS on (usually port 8883)."""
+    keepalive: int = 30
+
+    def __attrs_post_init__(self) -> None:
+        if not self.host:
+            raise ValueError("the broker's host must not be empty")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"the broker's port must be 1 to 65535, not {self.port}")
+
+
+class MqttPublisher:
+    """Send the outbox of ``store`` to the broker until cancelled (:meth:`run`).
+
+    ``sent`` counts events the broker acknowledged; ``connected`` says whether the broker is
+    reachable now (the station's view shows it).
+    """
+
+    def __init__(self, store: RecordStore, settings: BrokerSettings) -> None:
+        try:
+            import paho.mqtt.client as mqtt
+            from paho.mqtt.enums import CallbackAPIVersion
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                "publishing to MQTT needs paho-mqtt: pip install 'azsphere-async[station]'"
+            ) from exc
+        self._store = store
+        self.settings = settings
+        self.sent = 0
+        self._connected = threading.Event()
+        self._wake = anyio.Event()
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            clean_session=False,
+        )
+        if settings.username is not None:
+            client.username_pw_set(settings.username, settings.password)
+        if settings.tls_ca is not None:
+            client.tls_set(ca_certs=settings.tls_ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        self._client: mqtt.Client = client
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker is connected now."""
+        return self._connected.is_set()
+
+    def notify(self) -> None:
+        """New events are in the outbox: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if not reason.is_failure:
+            self._connected.set()
+        else:
+            logger.warning("the MQTT broker refused the connection: %s", reason)
+
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        self._connected.clear()
+
+    async def run(self, *, poll: float = 0.5) -> None:
+        """Connect (and reconnect) and publish every event in the outbox, in order."""
+        settings = self.settings
+        self._client.connect_async(settings.host, settings.port, keepalive=settings.keepalive)
+        self._client.loop_start()
+        try:
+            while True:
+                events = await self._store.unsent_events()
+                for event in events:
+                    await self._publish(event)
+                if not events:
+                    self._wake = anyio.Event()
+                    with anyio.move_on_after(poll):
+                        await self._wake.wait()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._stop_client)
+
+    def _stop_client(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    async def _publish(self, event: OutboxEvent) -> None:
+        while True:
+            while not self._connected.is_set():
+                await anyio.to_thread.run_sync(self._connected.wait, 1.0, abandon_on_cancel=True)
+            info = self._client.publish(event.topic, event.payload, qos=1)
+            if await anyio.to_thread.run_sync(self._acknowledged, info, abandon_on_cancel=True):
+                await self._store.mark_sent(event.seq)
+                self.sent += 1
+                return
+            logger.info("event %s not acknowledged yet; sending it again", event.event_id)
+
+    @staticmethod
+    def _acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
+        try:
+            info.wait_for_publish(_ACK_TIMEOUT)
+        except (RuntimeError, ValueError):
+            return False
+        return info.is_published()
