@@ -298,10 +298,12 @@ class RecordStore:
         slot: str,
         address: str,
         device_id: str,
+        run_uid: str | None = None,
         events: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> int:
-        """Record a new run (outcome ``running``); returns its ID."""
-        run_uid = str(uuid.uuid4())
+        """Record a new run (outcome ``running``; ``run_uid``: its stable ID, else a new
+        one); returns its row ID."""
+        run_uid = run_uid or str(uuid.uuid4())
         sql = (
             "INSERT INTO runs (run_uid, station, recipe, slot, address, device_id, started_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -344,9 +346,7 @@ class RecordStore:
         events: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None:
         """Record how a step ended (and queue its events, in the same transaction)."""
-        sql = "UPDATE steps SET ended_at = ?, elapsed = ?, outcome = ?, detail = ? WHERE id = ?"
-        values = (_now(), elapsed, outcome, detail, step_id)
-        await self._run(lambda: self._write(sql, values, events))
+        await self._finish("steps", step_id, outcome, elapsed, detail, events)
 
     async def finish_run(
         self,
@@ -358,8 +358,19 @@ class RecordStore:
         events: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None:
         """Record how a run ended (and queue its events, in the same transaction)."""
-        sql = "UPDATE runs SET ended_at = ?, elapsed = ?, outcome = ?, detail = ? WHERE id = ?"
-        values = (_now(), elapsed, outcome, detail, run_id)
+        await self._finish("runs", run_id, outcome, elapsed, detail, events)
+
+    async def _finish(
+        self,
+        table: Literal["runs", "steps"],
+        row_id: int,
+        outcome: str,
+        elapsed: float,
+        detail: str,
+        events: Sequence[tuple[str, dict[str, Any]]],
+    ) -> None:
+        sql = f"UPDATE {table} SET ended_at = ?, elapsed = ?, outcome = ?, detail = ? WHERE id = ?"
+        values = (_now(), elapsed, outcome, detail, row_id)
         await self._run(lambda: self._write(sql, values, events))
 
     async def add_events(self, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
