@@ -91,45 +91,35 @@ class BoardRun:
     @asynccontextmanager
     async def step(self, name: str) -> AsyncIterator[None]:
         """Record a step: started now, then passed, or failed with what it raised."""
+        step_id = await self.begin_step(name)
+        started = time.monotonic()
+        try:
+            yield
+        except BaseException as exc:
+            interrupted = isinstance(exc, anyio.get_cancelled_exc_class())
+            with anyio.CancelScope(shield=True):
+                if interrupted:
+                    await self.end_step(step_id, name, "interrupted", started, "interrupted")
+                else:
+                    await self.end_step(step_id, name, "failed", started, _describe(exc))
+            raise
+        await self.end_step(step_id, name, "passed", started)
+
+    async def begin_step(self, name: str) -> int:
+        """Record a step as started now; returns its ID for :meth:`end_step`."""
         self.steps += 1
         position = self.steps
         self.current_step = name
         self._station._show(self.slot, step=name)
-        step_id = await self._station._write(
-            lambda: self._station.store.start_step(self.run_id, position, name)
-        )
-        started = time.monotonic()
-        outcome: StepOutcome = "passed"
-        detail = ""
-        try:
-            yield
-        except BaseException as exc:
-            outcome = (
-                "interrupted" if isinstance(exc, anyio.get_cancelled_exc_class()) else "failed"
-            )
-            detail = _describe(exc) if outcome == "failed" else "interrupted"
-            if outcome == "failed":
-                self.failed_step = name
-            with anyio.CancelScope(shield=True):
-                await self._finish_step(step_id, name, outcome, started, detail)
-            raise
-        await self._finish_step(step_id, name, outcome, started, detail)
+        store = self._station.store
+        return await self._station._write(lambda: store.start_step(self.run_id, position, name))
 
-    async def record_step(
-        self, name: str, outcome: StepOutcome, elapsed: float, detail: str = ""
+    async def end_step(
+        self, step_id: int, name: str, outcome: StepOutcome, started: float, detail: str = ""
     ) -> None:
-        """Record a step that already happened (an apply's action, as it reports it)."""
-        self.steps += 1
-        position = self.steps
+        """Record how a step ended (``started``: its ``time.monotonic()`` start)."""
         if outcome == "failed":
             self.failed_step = self.failed_step or name
-        store = self._station.store
-        step_id = await self._station._write(lambda: store.start_step(self.run_id, position, name))
-        await self._finish_step(step_id, name, outcome, time.monotonic() - elapsed, detail)
-
-    async def _finish_step(
-        self, step_id: int, name: str, outcome: StepOutcome, started: float, detail: str
-    ) -> None:
         elapsed = time.monotonic() - started
         event = self._station._event(
             self, "step_done", step=name, outcome=outcome, elapsed=round(elapsed, 3), detail=detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 import socket
@@ -39,12 +40,17 @@ class Mosquitto:
         self.config = directory / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            # Run as root, Mosquitto would switch to its own user and could not write its
+            # sessions here; this keeps the user the test runs as.
+            f"user {getpass.getuser()}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {directory}/\n"
-            "log_dest none\n"
+            f"log_dest file {directory}/mosquitto.log\n"
+            "log_type error\nlog_type warning\n"
         )
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = directory / "mosquitto.log"
 
     def start(self) -> None:
         """Start and wait until it accepts connections."""

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
 
 from azsphere_async.outbox import BrokerSettings, MqttPublisher
 from azsphere_async.records import RecordStore
 from tests.station.broker_helpers import LineConsumer, Mosquitto
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """Mosquitto on a loopback port of its own, stopped after the test."""
-    mosquitto = Mosquitto(tmp_path)
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
-
-
-async def wait_for(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
-    """Wait until ``condition()`` holds (failing after ``limit`` seconds, saying ``what``)."""
-    try:
-        with anyio.fail_after(limit):
-            while not condition():  # noqa: ASYNC110 - counters and threads have no event
-                await anyio.sleep(0.05)
-    except TimeoutError:
-        pytest.fail(f"not within {limit} s: {what}")
+from tests.station.station_helpers import wait_for
 
 
 async def test_events_wait_while_the_broker_is_down_and_arrive_in_order(

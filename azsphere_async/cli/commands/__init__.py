@@ -23,6 +23,7 @@ from .plan import plan_command
 from .ready import ready
 from .records import records
 from .restart import restart
+from .station import station
 from .status import status
 from .wifi import wifi
 
@@ -43,6 +44,7 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     network,
     restart,
     logs,
+    station,
     records,
     manufacturing_state,
     mock,

@@ -1,0 +1,304 @@
+"""``station RECIPE``: every board plugged in gets the recipe, a big pass or fail, a record."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Final
+
+import anyio
+import click
+from rich.live import Live
+
+from ...hotplug import HotplugEvent, watch_attached
+from ...options import ClientOptions
+from ...outbox import BrokerSettings, MqttPublisher
+from ...recipe import PreparedRecipe
+from ...records import DEFAULT_RECORDS_PATH, RecordStore
+from ...station import Operation, Station
+from ...station_recipe import recipe_operation, recipe_secrets
+from ...station_serials import CommandSerials, SerialScanner, SerialSource
+from ..context import AppContext, pass_app
+from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ..output import Output
+from ..recipe_input import read_recipe
+from ..running import run
+from ..station_view import render_station, slot_line
+
+__all__ = ["BROKER_PASSWORD_ENV", "StationSettings", "run_station", "station"]
+
+#: Where the broker's password is read from (never from the command line).
+BROKER_PASSWORD_ENV: Final = "AZSPHERE_BROKER_PASSWORD"
+
+
+class StationSettings:
+    """How the station runs: records, broker, serials, polling (the command's options)."""
+
+    def __init__(
+        self,
+        *,
+        db: Path = Path(DEFAULT_RECORDS_PATH),
+        name: str = "station",
+        broker: BrokerSettings | None = None,
+        scan_serials: bool = False,
+        serial_command: str | None = None,
+        poll: float = 0.5,
+        restart_grace: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.name = name
+        self.broker = broker
+        self.scan_serials = scan_serials
+        self.serial_command = serial_command
+        self.poll = poll
+        self.restart_grace = restart_grace
+
+
+def _parse_broker(value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":") if ":" in value else (value, "", "1883")
+    if not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        raise click.BadParameter(f"{value!r}: expected HOST or HOST:PORT (port 1 to 65535)")
+    return host, int(port)
+
+
+@click.command()
+@click.argument("recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--db",
+    default=DEFAULT_RECORDS_PATH,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The records database (SQLite; created if missing).",
+)
+@click.option("--name", default="station", show_default=True, help="This station's name.")
+@click.option("--broker", metavar="HOST[:PORT]", help="Publish events to this MQTT broker.")
+@click.option(
+    "--broker-user", metavar="USER", help=f"Broker login; password in ${BROKER_PASSWORD_ENV}."
+)
+@click.option(
+    "--broker-ca",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Broker over TLS, verified with this CA.",
+)
+@click.option(
+    "--scan-serials",
+    is_flag=True,
+    help="Bind each board to the next barcode scanned (lines on stdin).",
+)
+@click.option(
+    "--serial-command", metavar="CMD", help="A command that prints the board's serial number."
+)
+@click.option(
+    "--yes-irreversible", is_flag=True, help="Let the recipe move the manufacturing state."
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.05),
+    default=0.5,
+    show_default=True,
+    help="Seconds between looks at the board list.",
+)
+@click.option(
+    "--restart-grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds a board may be off the list and still be the same board (a restart).",
+)
+@pass_app
+def station(
+    app: AppContext,
+    recipe: Path,
+    db: Path,
+    name: str,
+    broker: str | None,
+    broker_user: str | None,
+    broker_ca: str | None,
+    scan_serials: bool,
+    serial_command: str | None,
+    yes_irreversible: bool,
+    poll: float,
+    restart_grace: float,
+) -> None:
+    """Provision every board plugged in with RECIPE: a live pass or fail per slot, a record
+    of every board in the database, events to the line's broker. Ctrl-C finishes the boards
+    in flight; a second Ctrl-C stops at once (they are recorded as interrupted)."""
+    if scan_serials and serial_command:
+        raise click.UsageError(
+            "--scan-serials and --serial-command are two ways to one end: choose one"
+        )
+    where = _parse_broker(broker)
+    settings = StationSettings(
+        db=db,
+        name=name,
+        broker=None
+        if where is None
+        else BrokerSettings(
+            where[0],
+            where[1],
+            username=broker_user,
+            password=os.environ.get(BROKER_PASSWORD_ENV),
+            tls_ca=broker_ca,
+        ),
+        scan_serials=scan_serials,
+        serial_command=serial_command,
+        poll=poll,
+        restart_grace=restart_grace,
+    )
+    prepared = read_recipe(app, recipe)
+    operation = recipe_operation(prepared, irreversible_ok=yes_irreversible)
+
+    async def main() -> int:
+        events = watch_attached(
+            dcs_url=app.dcs_url,
+            interval=settings.poll,
+            restart_grace=settings.restart_grace,
+            options=_options(app),
+        )
+        return await run_station(app, operation, prepared, settings, str(recipe), events)
+
+    sys.exit(run(app, main))
+
+
+def _options(app: AppContext) -> ClientOptions:
+    return ClientOptions(ca=app.ca, transport_factory=app.transport_factory)
+
+
+async def run_station(
+    app: AppContext,
+    operation: Operation,
+    prepared: PreparedRecipe | None,
+    settings: StationSettings,
+    recipe_name: str,
+    events: AsyncIterator[HotplugEvent],
+    *,
+    stop: anyio.Event | None = None,
+) -> int:
+    """Run the station until Ctrl-C (or ``stop``); returns the exit status.
+
+    0: every board passed; 1: any failed or was interrupted; 130: stopped by a second Ctrl-C.
+    """
+    out = app.output
+    secrets = recipe_secrets(prepared) if prepared is not None else []
+    async with RecordStore(settings.db, secrets=secrets) as store:
+        publisher = MqttPublisher(store, settings.broker) if settings.broker else None
+        serials = _serial_source(settings, out)
+        with _live(out) as refresh:
+            station = Station(
+                operation,
+                store,
+                name=settings.name,
+                recipe=recipe_name,
+                options=_options(app),
+                serials=serials,
+                detach_verdict=settings.restart_grace + 5 * settings.poll,
+                on_change=refresh,
+                on_outbox=publisher.notify if publisher else None,
+            )
+            refresh(station)
+            stopped_hard = False
+            async with anyio.create_task_group() as group:
+                if publisher is not None:
+                    group.start_soon(publisher.run)
+                if isinstance(serials, SerialScanner):
+                    group.start_soon(_read_scans, serials)
+
+                async def watch_interrupts() -> None:
+                    nonlocal stopped_hard
+                    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                        async for _ in signals:
+                            if station.draining:
+                                stopped_hard = True
+                                group.cancel_scope.cancel()
+                                return
+                            station.drain()
+
+                async def ticker() -> None:
+                    while True:
+                        await anyio.sleep(0.5)
+                        refresh(station)
+
+                group.start_soon(watch_interrupts)
+                group.start_soon(ticker)
+                if stop is not None:
+
+                    async def stop_when_told() -> None:
+                        await stop.wait()
+                        station.drain()
+
+                    group.start_soon(stop_when_told)
+                await _run_until_drained(station, events)
+                group.cancel_scope.cancel()
+    for view in station.slots.values():
+        if view.state != "idle":
+            out.message(slot_line(view))
+    counts = station.counts
+    out.message(
+        f"{counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['interrupted']} interrupted; records in {settings.db}"
+    )
+    if stopped_hard:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if counts["failed"] == counts["interrupted"] == 0 else EXIT_FAILED
+
+
+async def _run_until_drained(station: Station, events: AsyncIterator[HotplugEvent]) -> None:
+    async with anyio.create_task_group() as group:
+
+        async def wait_drained() -> None:
+            while not (station.draining and station.in_flight == 0):  # noqa: ASYNC110 - no event
+                await anyio.sleep(0.05)
+            group.cancel_scope.cancel()
+
+        group.start_soon(wait_drained)
+        await station.run(events)
+        group.cancel_scope.cancel()
+
+
+def _serial_source(settings: StationSettings, out: Output) -> SerialSource | None:
+    if settings.scan_serials:
+        return SerialScanner(on_refused=lambda serial, why: out.error(f"serial {serial}: {why}"))
+    if settings.serial_command:
+        return CommandSerials(settings.serial_command)
+    return None
+
+
+async def _read_scans(scanner: SerialScanner) -> None:
+    """Barcode scans from standard input, one a line, until it ends."""
+    async for line in anyio.wrap_file(sys.stdin):
+        scanner.scan(line)
+
+
+class _live:
+    """The live view on a terminal; on a pipe, one line per finished slot."""
+
+    def __init__(self, out: Output) -> None:
+        self._out = out
+        self._live: Live | None = None
+        self._shown: dict[str, str] = {}
+
+    def __enter__(self) -> Callable[[Station], None]:
+        if self._out.interactive:
+            self._live = Live(console=self._out.console, auto_refresh=False, transient=False)
+            self._live.start()
+        return self._refresh
+
+    def _refresh(self, station: Station) -> None:
+        if self._live is not None:
+            self._live.update(render_station(station), refresh=True)
+            return
+        for slot, view in station.slots.items():
+            if view.state in ("passed", "failed", "interrupted", "refused", "not taken"):
+                line = slot_line(view)
+                if self._shown.get(slot) != line:
+                    self._shown[slot] = line
+                    self._out.message(line)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()

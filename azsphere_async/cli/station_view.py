@@ -1,0 +1,81 @@
+"""The station's live view: a panel per slot (connection path) with a big pass or fail."""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from rich.align import Align
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..station import SlotView, Station
+
+__all__ = ["render_station", "slot_line"]
+
+# Each state: the big word, and the style that fills the slot's panel.
+_LOOK: Final[dict[str, tuple[str, str]]] = {
+    "idle": ("EMPTY", "dim"),
+    "serial": ("SCAN SERIAL", "bold black on yellow"),
+    "running": ("WORKING", "bold white on blue"),
+    "passed": ("PASS", "bold white on green"),
+    "failed": ("FAIL", "bold white on red"),
+    "interrupted": ("PULLED", "bold black on yellow"),
+    "refused": ("REFUSED", "bold white on magenta"),
+    "not taken": ("NOT TAKEN", "bold white on magenta"),
+}
+
+
+def _panel(view: SlotView) -> Panel:
+    word, style = _LOOK[view.state]
+    lines: list[RenderableType] = [Align.center(Text(f"\n  {word}  \n", style=style))]
+    if view.device_id:
+        lines.append(Text(f"device {view.device_id[:16]}...", overflow="ellipsis"))
+    if view.serial:
+        lines.append(Text(f"serial {view.serial}"))
+    if view.state in ("running", "serial") and view.started:
+        step = f" · {view.step}" if view.step else ""
+        lines.append(Text(f"{time.monotonic() - view.started:5.1f} s{step}", overflow="ellipsis"))
+    if view.detail:
+        lines.append(Text(view.detail, style="italic", overflow="fold"))
+    return Panel(Group(*lines), title=f"slot {view.slot}", border_style=style.split(" on ")[-1])
+
+
+def render_station(station: Station, *, columns: int = 4) -> RenderableType:
+    """Every slot's panel in a grid, with the station's totals and troubles under it."""
+    grid = Table.grid(expand=True, padding=(0, 1))
+    for _ in range(columns):
+        grid.add_column(ratio=1)
+    panels = [_panel(station.slots[slot]) for slot in sorted(station.slots, key=_slot_order)]
+    for start in range(0, len(panels), columns):
+        row = panels[start : start + columns]
+        grid.add_row(*row, *([""] * (columns - len(row))))
+    counts = station.counts
+    status = Text(
+        f"{station.name}: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['interrupted']} interrupted, {station.in_flight} in flight"
+    )
+    parts: list[RenderableType] = [grid, status]
+    if not panels:
+        parts.insert(0, Text("Plug a board in.", style="bold"))
+    if station.halted:
+        parts.append(Text(f"TAKING NO NEW BOARDS: {station.halted}", style="bold white on red"))
+    if station.dcs_problem:
+        parts.append(Text(f"NO BOARD LIST: {station.dcs_problem}", style="bold white on red"))
+    if station.draining:
+        parts.append(Text("Finishing the boards in flight (Ctrl-C again to stop now)"))
+    return Group(*parts)
+
+
+def slot_line(view: SlotView) -> str:
+    """One plain line for a slot's result (logs and pipes)."""
+    word, _ = _LOOK[view.state]
+    serial = f" serial {view.serial}" if view.serial else ""
+    detail = f": {view.detail}" if view.detail else ""
+    return f"slot {view.slot}: {word} {view.device_id[:16]}{serial}{detail}"
+
+
+def _slot_order(slot: str) -> tuple[int, str]:
+    return (int(slot), "") if slot.isdigit() else (1 << 30, slot)
