@@ -103,13 +103,19 @@ class BoundedDecoder:
             stage.finish()
 
 
-async def read_decoded(response: httpx.Response, limit: int) -> bytes:
+async def read_decoded(
+    response: httpx.Response, limit: int, content_encoding: str | None = ""
+) -> bytes:
     """A streamed answer's body, decoded, never holding much more than ``limit`` bytes.
 
-    More than ``limit`` bytes, on the wire or decoded, raises :class:`DecodedTooLarge`; a
-    coding that is unknown or does not decode raises :class:`CodingError`.
+    ``content_encoding`` is the answer's ``Content-Encoding`` when the caller has read it
+    already (``None``: it has none). More than ``limit`` bytes, on the wire or decoded,
+    raises :class:`DecodedTooLarge`; a coding that is unknown or does not decode raises
+    :class:`CodingError`.
     """
-    decoder = BoundedDecoder(response.headers.get("Content-Encoding"), limit)
+    if content_encoding == "":
+        content_encoding = response.headers.get("Content-Encoding")
+    decoder = BoundedDecoder(content_encoding, limit)
     parts: list[bytes] = []
     size = raw_size = 0
     async for raw in response.aiter_raw():

@@ -92,22 +92,13 @@ class DeviceSession:
         if transport is None:
             transport = DeviceTransport(self.options.ssl_context)
         self._transport = transport
-        self._client = httpx.AsyncClient(
-            base_url=target.base_url,
-            verify=self.options.ssl_context,
-            http1=True,
-            http2=False,
-            follow_redirects=False,
-            trust_env=False,
-            timeout=self.options.timeouts.as_httpx(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            headers={
-                "Accept": "application/json",
-                "Accept-Encoding": ACCEPTED_CODINGS,
-                "User-Agent": f"azsphere-async/{__version__}",
-            },
-            transport=transport,
-        )
+        self._base_url = httpx.URL(target.base_url)
+        self._headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPTED_CODINGS,
+            "User-Agent": f"azsphere-async/{__version__}",
+        }
+        self._timeout = self.options.timeouts.as_httpx().as_dict()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -116,7 +107,7 @@ class DeviceSession:
     @property
     def base_url(self) -> str:
         """The ``https://host[:port]`` that requests go to."""
-        return str(self._client.base_url).rstrip("/")
+        return str(self._base_url).rstrip("/")
 
     def connection_socket(self) -> socket.socket | None:
         """The socket of the board's open connection, where the transport is the library's
@@ -143,7 +134,7 @@ class DeviceSession:
     async def aclose(self) -> None:
         """Close the connection; the session cannot be used afterwards."""
         self._closed = True
-        await self._client.aclose()
+        await self._transport.aclose()
 
     # -- versions -------------------------------------------------------------------------
 
@@ -180,10 +171,7 @@ class DeviceSession:
             )
         return self._version
 
-    def _learn_version(self, headers: httpx.Headers) -> None:
-        text = headers.get(_VERSION_HEADER)
-        if text is None or text == self._version_text:
-            return
+    def _learn_version(self, text: str) -> None:
         try:
             version = RestApiVersion.parse(text)
         except ValueError:
@@ -315,17 +303,25 @@ class DeviceSession:
         started = time.perf_counter() if debug else 0.0
         if debug:
             logger.debug("%s: -> %s %s", self.address, method, path)
-        request = self._client.build_request(
-            method, self._url(path), content=call.body, headers=call.headers
+        # Straight to the transport: httpx's client would add cookie handling, auth and
+        # redirect machinery that a board never needs (about 40% of a small call's CPU).
+        request = httpx.Request(
+            method,
+            self.url(path),
+            headers={**self._headers, **call.headers} if call.headers else self._headers,
+            content=call.body,
+            extensions={"timeout": self._timeout},
         )
-        response = await self._client.send(request, stream=True)
+        response = await self._transport.handle_async_request(request)
+        response.request = request
         try:
             headers = response.headers
-            self._learn_version(headers)
-            declared = headers.get("Content-Length")
+            version, declared, coding = _wanted_headers(headers)
+            if version is not None and version != self._version_text:
+                self._learn_version(version)
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise self._too_large(call, limit, declared)
-            content = await self._read_body(call, response, limit)
+            content = await self._read_body(call, response, limit, coding)
         finally:
             await response.aclose()
         status = response.status_code
@@ -343,10 +339,12 @@ class DeviceSession:
             raise http_error_for(self.address, method, path, status, content)
         return DeviceResponse(status, headers, content)
 
-    async def _read_body(self, call: _Call, response: httpx.Response, limit: int) -> bytes:
+    async def _read_body(
+        self, call: _Call, response: httpx.Response, limit: int, coding: str | None
+    ) -> bytes:
         """The answer's body, decoded, never holding much more than ``limit`` bytes."""
         try:
-            return await read_decoded(response, limit)
+            return await read_decoded(response, limit, coding)
         except DecodedTooLarge:
             raise self._too_large(call, limit) from None
         except CodingError as exc:
@@ -355,15 +353,35 @@ class DeviceSession:
     def _undecodable(self, call: _Call, exc: CodingError) -> MalformedResponseError:
         return MalformedResponseError(self.address, f"{call.method} {call.path} answered {exc}")
 
-    def _url(self, path: str) -> httpx.URL:
-        """The URL of ``path`` on the board (as httpx merges it), parsed once per path."""
+    def url(self, path: str) -> httpx.URL:
+        """The URL a request for ``path`` goes to (merged onto the board's as httpx merges a
+        base URL), parsed once per path."""
         url = self._urls.get(path)
         if url is None:
-            base = self._client.base_url
+            base = self._base_url
             url = base.copy_with(raw_path=base.raw_path + httpx.URL(path).raw_path.lstrip(b"/"))
             if len(self._urls) < _URL_CACHE_SIZE:
                 self._urls[path] = url
         return url
+
+
+def _wanted_headers(headers: httpx.Headers) -> tuple[str | None, str | None, str | None]:
+    """The answer's version, ``Content-Length`` and ``Content-Encoding``, in one pass (httpx
+    decodes every header for each lookup)."""
+    version = length = coding = None
+    for key, value in headers.raw:
+        name = key.lower()
+        if name == b"rest-api-version":
+            version = value.decode("latin-1")
+        elif name == b"content-length":
+            length = value.decode("latin-1")
+        elif name == b"content-encoding":
+            coding = (
+                value.decode("latin-1")
+                if coding is None
+                else f"{coding}, {value.decode('latin-1')}"
+            )
+    return version, length, coding
 
 
 @attrs.define(slots=True)

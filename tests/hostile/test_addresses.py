@@ -102,7 +102,7 @@ def test_an_accepted_address_names_exactly_the_host_and_port_dialed(address: str
         return
     client = DeviceClient(address)
     # What httpx dials is the request URL's host and port, so that is what must match.
-    url = client.session._client.build_request("GET", "/status").url
+    url = client.session.url("/status")
     assert url.scheme == "https"
     assert url.userinfo == b""
     assert url.path == "/status"
