@@ -19,7 +19,7 @@ from ..models import (
 from ..validation import check_cert_id, check_choice, check_text, mask, shown_secret
 from ._base import Resource
 
-__all__ = ["CertificatesResource"]
+__all__ = ["CertificatesResource", "certificate_upload"]
 
 #: The longest PEM text the device takes for a certificate or a key.
 MAX_PEM_CHARACTERS: Final = 8192
@@ -82,6 +82,57 @@ def _check_cert_type(value: object) -> CertificateType:
         raise InvalidArgumentError("cert_type", repr(value), exc.allowed) from None
 
 
+async def certificate_upload(
+    cert_id: str,
+    *,
+    cert_type: CertificateType | str,
+    public_cert: PemSource,
+    private_key: PemSource | None = None,
+    password: str | None = None,
+) -> tuple[str, CertificateUpload]:
+    """Check a certificate to install, reading its PEM files, before any traffic.
+
+    Returns the checked identifier and the request body, whose ``public_cert`` and
+    ``private_key`` are the PEM texts. The checks of :meth:`CertificatesResource.add` (which
+    calls this), for callers that read and check once for many boards; raises
+    :class:`~azsphere_async.errors.InvalidArgumentError`.
+    """
+    identifier = check_cert_id(cert_id)
+    kind = _check_cert_type(cert_type)
+    if kind is CertificateType.CLIENT and private_key is None:
+        raise InvalidArgumentError(
+            "private_key", "None", "the client certificate's private key (PEM text or path)"
+        )
+    if kind is CertificateType.ROOT_CA:
+        if private_key is not None:
+            raise InvalidArgumentError(
+                "private_key",
+                "a private key (not shown)",
+                "None: a rootca certificate is installed without a private key",
+            )
+        if password is not None:
+            raise InvalidArgumentError(
+                "password",
+                shown_secret(password, "a password"),
+                "None: a rootca certificate is installed without a key password",
+            )
+    if password is not None:
+        check_text(
+            password,
+            "password",
+            min_length=1,
+            max_length=MAX_KEY_PASSWORD_CHARACTERS,
+            secret=True,
+        )
+    public_text = await _read_pem(public_cert, "public_cert", secret=False)
+    key_text = (
+        None if private_key is None else await _read_pem(private_key, "private_key", secret=True)
+    )
+    return identifier, CertificateUpload(
+        cert_type=kind, public_cert=public_text, private_key=key_text, password=password
+    )
+
+
 class CertificatesResource(Resource):
     """The device's certificate store, with certificates addressed by identifier."""
 
@@ -102,41 +153,12 @@ class CertificatesResource(Resource):
         certificate needs its ``private_key`` (and ``password`` if the key is encrypted); a
         ``rootca`` certificate takes neither.
         """
-        identifier = check_cert_id(cert_id)
-        kind = _check_cert_type(cert_type)
-        if kind is CertificateType.CLIENT and private_key is None:
-            raise InvalidArgumentError(
-                "private_key", "None", "the client certificate's private key (PEM text or path)"
-            )
-        if kind is CertificateType.ROOT_CA:
-            if private_key is not None:
-                raise InvalidArgumentError(
-                    "private_key",
-                    "a private key (not shown)",
-                    "None: a rootca certificate is installed without a private key",
-                )
-            if password is not None:
-                raise InvalidArgumentError(
-                    "password",
-                    shown_secret(password, "a password"),
-                    "None: a rootca certificate is installed without a key password",
-                )
-        if password is not None:
-            check_text(
-                password,
-                "password",
-                min_length=1,
-                max_length=MAX_KEY_PASSWORD_CHARACTERS,
-                secret=True,
-            )
-        public_text = await _read_pem(public_cert, "public_cert", secret=False)
-        key_text = (
-            None
-            if private_key is None
-            else await _read_pem(private_key, "private_key", secret=True)
-        )
-        body = CertificateUpload(
-            cert_type=kind, public_cert=public_text, private_key=key_text, password=password
+        identifier, body = await certificate_upload(
+            cert_id,
+            cert_type=cert_type,
+            public_cert=public_cert,
+            private_key=private_key,
+            password=password,
         )
         await self._send("POST", f"/certstore/certs/{identifier}", body=body)
 

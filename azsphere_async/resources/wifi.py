@@ -31,7 +31,7 @@ from ..validation import (
 from ..versions import V3_0, V4_6
 from ._base import Resource
 
-__all__ = ["WifiResource"]
+__all__ = ["WifiResource", "wifi_network_request"]
 
 #: The longest EAP-TLS client identity the device takes.
 MAX_CLIENT_IDENTITY_CHARACTERS: Final = 254
@@ -41,6 +41,87 @@ _ADDABLE_SECURITY = (WifiSecurityState.OPEN, WifiSecurityState.PSK, WifiSecurity
 
 def _refuse_secret(argument: str, value: object, allowed: str) -> InvalidArgumentError:
     return InvalidArgumentError(argument, shown_secret(value), allowed)
+
+
+def wifi_network_request(
+    *,
+    ssid: str,
+    security_state: WifiSecurityState | str,
+    psk: str | None = None,
+    config_name: str | None = None,
+    config_state: WifiConfigState | str | None = None,
+    targeted_scan: bool | None = None,
+    client_identity: str | None = None,
+    client_cert_store_identifier: str | None = None,
+    root_ca_cert_store_identifier: str | None = None,
+) -> WifiNetworkRequest:
+    """Check a new network's settings together and make its request body, before any traffic.
+
+    The checks of :meth:`WifiResource.add_network` (which calls this), for callers that check
+    once for many boards; raises :class:`~azsphere_async.errors.InvalidArgumentError`.
+    """
+    checked_ssid = check_ssid(ssid)
+    security = check_choice(
+        security_state, WifiSecurityState, "security_state", among=_ADDABLE_SECURITY
+    )
+    if security is WifiSecurityState.PSK:
+        if psk is None:
+            raise InvalidArgumentError(
+                "psk", "None", "the network's pre-shared key (8 to 63 characters)"
+            )
+        check_psk(psk)
+    elif psk is not None:
+        raise _refuse_secret(
+            "psk", psk, f"None: a {security.value} network takes no pre-shared key"
+        )
+    eaptls_only = {
+        "client_identity": client_identity,
+        "client_cert_store_identifier": client_cert_store_identifier,
+        "root_ca_cert_store_identifier": root_ca_cert_store_identifier,
+    }
+    if security is WifiSecurityState.EAPTLS:
+        if client_cert_store_identifier is None:
+            raise InvalidArgumentError(
+                "client_cert_store_identifier",
+                "None",
+                "the store identifier of the client certificate (eaptls needs one)",
+            )
+        check_cert_id(client_cert_store_identifier, "client_cert_store_identifier")
+        if root_ca_cert_store_identifier is not None:
+            check_cert_id(root_ca_cert_store_identifier, "root_ca_cert_store_identifier")
+        if client_identity is not None:
+            check_text(
+                client_identity,
+                "client_identity",
+                min_length=1,
+                max_length=MAX_CLIENT_IDENTITY_CHARACTERS,
+            )
+    else:
+        for argument, value in eaptls_only.items():
+            if value is not None:
+                raise InvalidArgumentError(
+                    argument,
+                    repr(value),
+                    f"None: only eaptls networks take it, not {security.value}",
+                )
+    if config_name is not None:
+        check_wifi_config_name(config_name)
+    chosen_state = None
+    if config_state is not None:
+        chosen_state = check_choice(config_state, WifiConfigState, "config_state")
+    if targeted_scan is not None:
+        check_bool(targeted_scan, "targeted_scan")
+    return WifiNetworkRequest(
+        ssid=checked_ssid,
+        security_state=security,
+        psk=psk,
+        config_name=config_name,
+        config_state=chosen_state,
+        targeted_scan=targeted_scan,
+        client_identity=client_identity,
+        client_cert_store_identifier=client_cert_store_identifier,
+        root_ca_cert_store_identifier=root_ca_cert_store_identifier,
+    )
 
 
 class WifiResource(Resource):
@@ -67,63 +148,12 @@ class WifiResource(Resource):
         ``client_cert_store_identifier``; ``client_identity`` and
         ``root_ca_cert_store_identifier`` are optional). ``targeted_scan`` finds hidden networks.
         """
-        checked_ssid = check_ssid(ssid)
-        security = check_choice(
-            security_state, WifiSecurityState, "security_state", among=_ADDABLE_SECURITY
-        )
-        if security is WifiSecurityState.PSK:
-            if psk is None:
-                raise InvalidArgumentError(
-                    "psk", "None", "the network's pre-shared key (8 to 63 characters)"
-                )
-            check_psk(psk)
-        elif psk is not None:
-            raise _refuse_secret(
-                "psk", psk, f"None: a {security.value} network takes no pre-shared key"
-            )
-        eaptls_only = {
-            "client_identity": client_identity,
-            "client_cert_store_identifier": client_cert_store_identifier,
-            "root_ca_cert_store_identifier": root_ca_cert_store_identifier,
-        }
-        if security is WifiSecurityState.EAPTLS:
-            if client_cert_store_identifier is None:
-                raise InvalidArgumentError(
-                    "client_cert_store_identifier",
-                    "None",
-                    "the store identifier of the client certificate (eaptls needs one)",
-                )
-            check_cert_id(client_cert_store_identifier, "client_cert_store_identifier")
-            if root_ca_cert_store_identifier is not None:
-                check_cert_id(root_ca_cert_store_identifier, "root_ca_cert_store_identifier")
-            if client_identity is not None:
-                check_text(
-                    client_identity,
-                    "client_identity",
-                    min_length=1,
-                    max_length=MAX_CLIENT_IDENTITY_CHARACTERS,
-                )
-        else:
-            for argument, value in eaptls_only.items():
-                if value is not None:
-                    raise InvalidArgumentError(
-                        argument,
-                        repr(value),
-                        f"None: only eaptls networks take it, not {security.value}",
-                    )
-        if config_name is not None:
-            check_wifi_config_name(config_name)
-        chosen_state = None
-        if config_state is not None:
-            chosen_state = check_choice(config_state, WifiConfigState, "config_state")
-        if targeted_scan is not None:
-            check_bool(targeted_scan, "targeted_scan")
-        body = WifiNetworkRequest(
-            ssid=checked_ssid,
-            security_state=security,
+        body = wifi_network_request(
+            ssid=ssid,
+            security_state=security_state,
             psk=psk,
             config_name=config_name,
-            config_state=chosen_state,
+            config_state=config_state,
             targeted_scan=targeted_scan,
             client_identity=client_identity,
             client_cert_store_identifier=client_cert_store_identifier,
