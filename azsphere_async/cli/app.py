@@ -16,15 +16,25 @@ __all__ = ["cli"]
 _HELP = """Drive a rack of Azure Sphere boards at once from a terminal.
 
 \b
-Choose boards with --device (repeatable), --devices-file, --all (every board the
-Device Communication Service lists) or the AZSPHERE_DEVICES variable (comma-
-separated); without any, the first attached board at 192.168.35.2 is used.
-These options and --json, --debug, --timeout, --concurrency and --ca may also
-follow the command name.
+Which boards:
+  --device ADDR (repeatable, or comma-separated) and --devices-file FILE add up:
+  the boards of both, each once, in the order given.
+  --all takes every board the Device Communication Service lists instead
+  (not with --device or --devices-file).
+  With none of these, AZSPHERE_DEVICES (comma-separated addresses) is used, and
+  without that the first attached board, 192.168.35.2.
+Every address is checked before any board is contacted. These options and
+--json, --debug, --timeout, --concurrency, --ca and --retry-file may also follow
+the command name.
+
+\b
+Keys and passwords are never taken as arguments: they come from
+AZSPHERE_WIFI_PSK / AZSPHERE_CERT_PASSWORD or a hidden prompt, asked twice.
 
 \b
 Exit status: 0 when every board succeeded, 1 when any board failed (or was not
-ready), 2 for bad options, 130 after Ctrl-C.
+ready), 2 for bad options or arguments (no board was contacted) or no boards
+to act on, 130 after Ctrl-C.
 
 \b
 Try it without hardware:  azsphere-async demo
@@ -53,6 +63,7 @@ def cli(
     concurrency: int,
     timeout: float | None,
     ca: Path | None,
+    retry_file: Path | None,
     json_output: bool,
     debug: bool,
 ) -> None:
@@ -65,6 +76,7 @@ def cli(
     app.concurrency = concurrency
     app.timeout = timeout
     app.ca = ca
+    app.retry_file = retry_file
     app.json = json_output
     app.debug = debug
     ctx.obj = app

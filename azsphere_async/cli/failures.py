@@ -22,7 +22,13 @@ from ..errors import (
     TLSVerificationError,
 )
 
-__all__ = ["describe", "error_json", "hint_for", "one_line", "traceback_text"]
+__all__ = ["BoardStateError", "describe", "error_json", "hint_for", "one_line", "traceback_text"]
+
+
+class BoardStateError(DeviceError):
+    """A board is not in a state the command can act on (a network to remove is not there,
+    one to add is there with other settings); nothing was changed on it."""
+
 
 #: The remedies the command line offers as options, by the kind of failure.
 _COMMAND_HINTS: Final[tuple[tuple[type[AzsphereError], str], ...]] = (

@@ -14,10 +14,41 @@ __all__ = [
     "format_duration",
     "format_rate",
     "format_uptime",
+    "printable",
     "safe_filename",
     "short_id",
     "to_jsonable",
 ]
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on shown as an escape instead.
+
+    Control characters (``ESC``, ``BEL``, newlines, ``DEL``, C1 codes) and invisible format
+    characters (bidirectional overrides, zero-width spaces) become ``\\x1b``, ``\\n``,
+    ``\\u202e`` and so on, so text from a board, a file or an error can neither move the
+    cursor, recolour the screen, hide itself nor break a table's row. Letters of every
+    script, and spaces, stay as they are.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape_character(ch) for ch in text)
+
+
+def _escape_character(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def format_bytes(count: float | None) -> str:

@@ -4,11 +4,13 @@ On a terminal the view is redrawn ten times a second and always fits it: a total
 the boards received, their rate together, time until the slowest has its image), a count of
 boards per phase, then one row per board. With more boards than the terminal has rows the
 view is compact: after the total and the counts come the failed boards (never hidden below
-the fold), then as many active boards as fit, and a line for the rest. Through a pipe each
-board gets a line when its phase changes and at every quarter of its upload, so logs stay
-short and greppable. Under ``--json`` the view goes to stderr when that is a terminal, and
-otherwise nothing is shown. After Ctrl-C it says what may be left on each board that had
-begun, and the command that clears it.
+the fold), then as many active boards as fit, and a line for the rest. Progress never reaches
+a piped stdout, which carries the results alone: with stdout piped the view goes to stderr
+when that is a terminal, and otherwise each board gets a line on stderr when its phase
+changes and at every quarter of its upload, so logs stay short and greppable. Under
+``--json`` the view goes to stderr when that is a terminal, and otherwise nothing is shown.
+A failure's reason is left to the results, so it is told once. After Ctrl-C it says what may
+be left on each board that had begun, and the command that clears it.
 """
 
 from __future__ import annotations
@@ -178,18 +180,18 @@ class DeployDisplay:
         elapsed = time.monotonic() - self._started
         self._store(address, StageProgress(sent, self._size, elapsed, phase, rate))
 
-    def finished(self, address: str, ok: bool, detail: str = "") -> None:
-        """The board's deploy ended: done, or failed (``detail`` says why)."""
+    def finished(self, address: str, ok: bool) -> None:
+        """The board's deploy ended: done, or failed (the results say why)."""
         if address not in self.fleet.boards or address in self.fleet.finished:
             return
         self.fleet.finish(address, ok)
-        self._line(address, "done" if ok else f"FAILED    {detail}".rstrip())
+        self._line(address, "done" if ok else "FAILED    (why: see the results)")
 
     # -- plain lines ----------------------------------------------------------------------
 
     def _line(self, address: str, text: str) -> None:
         if self._plain:
-            self._output.message(f"{address:<{self._width}}  {text}")
+            self._output.note(f"{address:<{self._width}}  {text}")
 
     def _changed(self, address: str, progress: StageProgress) -> None:
         if not self._plain:
@@ -230,7 +232,7 @@ class DeployDisplay:
         name = self._package.name if self._package is not None else None
         image = f"{name or 'the image'}"
         out = self._output
-        out.message("[yellow]Stopped mid-deploy. What may be left on the boards:[/]")
+        out.message(("Stopped mid-deploy. What may be left on the boards:", "yellow"))
         for address in begun:
             phase = fleet.phase_of(address)
             progress = fleet.boards[address]
@@ -247,14 +249,14 @@ class DeployDisplay:
         if staged:
             boards = " ".join(f"-d {a}" for a in staged)
             out.message(
-                f"A restart clears a staged image: [bold]azsphere-async {boards} restart[/]"
+                "A restart clears a staged image: ", (f"azsphere-async {boards} restart", "bold")
             )
         installed = [a for a in begun if fleet.phase_of(a) in _MAY_HAVE_INSTALLED]
         if installed and self._package is not None:
             boards = " ".join(f"-d {a}" for a in installed)
             out.message(
-                "To remove what got installed: "
-                f"[bold]azsphere-async {boards} app delete {self._package.component_id}[/]"
+                "To remove what got installed: ",
+                (f"azsphere-async {boards} app delete {self._package.component_id}", "bold"),
             )
 
 

@@ -1,39 +1,58 @@
 """Running a command's operation on every chosen board, collecting results as they finish.
 
 :func:`run_boards` (or :func:`gather` inside an event loop) runs an operation on every board;
-:func:`collect` takes any as-completed fleet run (``fleet.deploy_as_completed`` too). What has
-finished survives a Ctrl-C. :func:`run_and_report` runs, reports and exits.
+each board's device ID is read first, so every result can name the board by the ID it keeps
+whatever port it is plugged into. What has finished survives a Ctrl-C. :func:`run_and_report`
+runs, reports and exits. :func:`run` checks every option before the event loop starts, so a
+bad option is one message and exit status 2, and no board hears of it.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from typing import Generic, NoReturn, TypeVar
 
 import anyio
 import attrs
+import click
 
 from ..client import DeviceClient
-from ..errors import AzsphereError
-from ..fleet import BoardResult, Fleet
+from ..errors import (
+    AzsphereError,
+    DeviceHTTPError,
+    MalformedResponseError,
+    UnsupportedVersionError,
+)
+from ..fleet import BoardResult
 from .context import DEFAULT_TIMEOUT, AppContext
-from .exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .reporting import BoardRows, report
 from .selection import BoardSelection, SelectionError
 
-__all__ = ["Collected", "collect", "gather", "run", "run_and_report", "run_boards"]
+__all__ = [
+    "Collected",
+    "gather",
+    "read_device_id",
+    "run",
+    "run_and_report",
+    "run_boards",
+]
 
 T = TypeVar("T")
 
 
 @attrs.define
 class Collected(Generic[T]):
-    """Results gathered as boards finish; what is here survives a Ctrl-C."""
+    """Results gathered as boards finish; what is here survives a Ctrl-C.
+
+    ``device_ids`` holds each board's device ID once it was read (``None`` if the board
+    answered without one).
+    """
 
     addresses: tuple[str, ...] = ()
     results: dict[str, BoardResult[T]] = attrs.field(factory=dict)
+    device_ids: dict[str, str | None] = attrs.field(factory=dict)
     interrupted: bool = False
 
     def finished(self) -> list[BoardResult[T]]:
@@ -51,19 +70,22 @@ class Collected(Generic[T]):
 
 
 def run(app: AppContext, main: Callable[[], Awaitable[int]]) -> int:
-    """Run ``main`` in an event loop; turn Ctrl-C and selection errors into exit statuses.
+    """Check the options, then run ``main`` in an event loop; returns the exit status.
 
     The output, and with it the log (``--debug``'s request log), is set up before the first
-    request.
+    request. A bad option or board selection raises :class:`click.UsageError` (click prints
+    it, exit status 2) before any board is contacted; Ctrl-C is 130.
     """
     output = app.output
     try:
+        app.check_options()
         return anyio.run(main)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except click.ClickException:
+        raise
     except SelectionError as exc:
-        output.error(f"{exc}")
-        return EXIT_USAGE
+        raise click.UsageError(str(exc)) from None
     except AzsphereError as exc:
         output.failure(exc)
         return EXIT_FAILED
@@ -74,6 +96,17 @@ def run(app: AppContext, main: Callable[[], Awaitable[int]]) -> int:
         return EXIT_FAILED
 
 
+async def read_device_id(device: DeviceClient) -> str | None:
+    """The board's device ID, or ``None`` when it answers but not with one.
+
+    A board that cannot be reached raises, and that is the board's result.
+    """
+    try:
+        return (await device.device.get_security_state()).device_identifier
+    except (DeviceHTTPError, MalformedResponseError, UnsupportedVersionError):
+        return None
+
+
 async def gather(
     app: AppContext,
     operation: Callable[[DeviceClient], Awaitable[T]],
@@ -81,35 +114,28 @@ async def gather(
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
     selection: BoardSelection | None = None,
+    on_result: Callable[[BoardResult[T]], None] | None = None,
 ) -> None:
     """Choose the boards and run ``operation`` on each, filling ``collected`` as they finish.
 
-    The coroutine behind :func:`run_boards`, for callers already in an event loop (the
-    demo); a ``selection`` made earlier is used as it is.
-    """
-    limit = app.time_limit(timeout)
-    await collect(
-        app, lambda fleet: fleet.as_completed(operation, timeout=limit), collected, selection
-    )
-
-
-async def collect(
-    app: AppContext,
-    start: Callable[[Fleet], AbstractAsyncContextManager[AsyncIterator[BoardResult[T]]]],
-    collected: Collected[T],
-    selection: BoardSelection | None = None,
-    *,
-    on_result: Callable[[BoardResult[T]], None] | None = None,
-) -> None:
-    """Run ``start(fleet)`` over the chosen boards, filling ``collected`` as they finish.
-
-    ``start`` is a fleet's as-completed run (``fleet.as_completed(...)`` or
-    ``fleet.deploy_as_completed(...)``); ``on_result`` hears each board as it finishes.
+    Each board's device ID is read first (into ``collected.device_ids``), within the same
+    time limit. The coroutine behind :func:`run_boards`, for callers already in an event loop
+    (deploy, the demo); a ``selection`` made earlier is used as it is, and ``on_result``
+    hears each board as it finishes.
     """
     if selection is None:
         selection = await app.select()
     collected.addresses = selection.addresses
-    async with app.fleet(selection.addresses) as fleet, start(fleet) as results:
+    limit = app.time_limit(timeout)
+
+    async def identified(device: DeviceClient) -> T:
+        collected.device_ids[device.address] = await read_device_id(device)
+        return await operation(device)
+
+    async with (
+        app.fleet(selection.addresses) as fleet,
+        fleet.as_completed(identified, timeout=limit) as results,
+    ):
         async for result in results:
             collected.results[result.address] = result
             if on_result is not None:

@@ -1,9 +1,11 @@
 """Choosing boards: ``--device``, ``--devices-file``, ``AZSPHERE_DEVICES``, or ``--all``.
 
-Explicit choices win: ``--device`` and ``--devices-file`` combine. Without them the
-comma-separated ``AZSPHERE_DEVICES`` variable is used, and without that the first attached
-board's address, ``192.168.35.2``. ``--all`` asks the Device Communication Service instead
-and cannot be combined with explicit boards.
+``--device ADDR`` (repeatable; one address each, or several separated by commas) and
+``--devices-file FILE`` add up: their boards together, each once, in the order given.
+Without either, the comma-separated ``AZSPHERE_DEVICES`` variable is used, and without that
+the first attached board's address, ``192.168.35.2``. ``--all`` asks the Device
+Communication Service instead, and cannot be combined with ``--device`` or
+``--devices-file``. Every address is checked here, before any board is contacted.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "ENV_DEVICES",
     "BoardSelection",
     "SelectionError",
+    "explicit_boards",
     "parse_device_list",
     "read_devices_file",
     "resolve_boards",
@@ -34,7 +37,11 @@ __all__ = [
 #: The environment variable that names the default boards, comma-separated.
 ENV_DEVICES: Final = "AZSPHERE_DEVICES"
 
-_SEPARATORS = re.compile(r"[,\s]+")
+#: What separates addresses in a devices file: commas, spaces, line ends.
+_FILE_SEPARATORS = re.compile(r"[,\s]+")
+#: What separates addresses in one --device value or AZSPHERE_DEVICES: commas only, so that
+#: "foo bar" is one (bad) address, never two boards.
+_LIST_SEPARATORS = re.compile(r"\s*,\s*")
 
 
 class SelectionError(ValueError):
@@ -49,20 +56,25 @@ class BoardSelection:
     source: str
 
 
-def parse_device_list(text: str, *, what: str) -> list[str]:
-    """Addresses separated by commas, spaces or lines; ``#`` starts a comment."""
+def parse_device_list(text: str, *, what: str, in_file: bool = False) -> list[str]:
+    """Addresses separated by commas (and, ``in_file``, spaces and lines; ``#`` comments)."""
     addresses: list[str] = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0]
-        for item in _SEPARATORS.split(line):
-            if item:
-                try:
-                    check_address(item)
-                except InvalidArgumentError as exc:
-                    raise SelectionError(
-                        f"{what}: {exc.given} is not a board address ({exc.allowed})"
-                    ) from None
-                addresses.append(item)
+    lines = text.splitlines() if in_file else [text]
+    for number, line in enumerate(lines, start=1):
+        if in_file:
+            line = line.split("#", 1)[0]
+        separators = _FILE_SEPARATORS if in_file else _LIST_SEPARATORS
+        where = f"{what}, line {number}" if in_file and len(lines) > 1 else what
+        for item in separators.split(line.strip()):
+            if not item:
+                continue
+            try:
+                check_address(item)
+            except InvalidArgumentError as exc:
+                raise SelectionError(
+                    f"{where}: {exc.given} is not a board address; expected {exc.allowed}"
+                ) from None
+            addresses.append(item)
     return addresses
 
 
@@ -92,12 +104,47 @@ def read_devices_file(path: str | os.PathLike[str]) -> list[str]:
             if not isinstance(entry, str):
                 raise SelectionError(f"{what}: {entry!r} is not a board address")
             items.append(entry)
-        return parse_device_list("\n".join(items), what=what)
-    return parse_device_list(text, what=what)
+        return [a for item in items for a in parse_device_list(item, what=what)]
+    return parse_device_list(text, what=what, in_file=True)
 
 
 def _unique(addresses: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(addresses))
+
+
+def explicit_boards(
+    *,
+    devices: Sequence[str] = (),
+    devices_file: str | os.PathLike[str] | None = None,
+    all_boards: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> BoardSelection | None:
+    """The boards named by ``--device``, ``--devices-file``, the environment or the default;
+    ``None`` for ``--all`` (the service is asked by :func:`resolve_boards`)."""
+    environ = os.environ if environ is None else environ
+    explicit: list[str] = []
+    sources: list[str] = []
+    for value in devices:
+        explicit += parse_device_list(value, what="--device")
+    if devices:
+        sources.append("--device")
+    if devices_file is not None:
+        explicit += read_devices_file(devices_file)
+        sources.append(f"--devices-file {os.fspath(devices_file)}")
+    if all_boards:
+        if sources:
+            raise SelectionError("--all cannot be combined with --device or --devices-file")
+        return None
+    if sources:
+        if not explicit:
+            raise SelectionError(f"{' and '.join(sources)} named no boards")
+        return BoardSelection(_unique(explicit), " and ".join(sources))
+    from_env = environ.get(ENV_DEVICES, "").strip()
+    if from_env:
+        return BoardSelection(
+            _unique(parse_device_list(from_env, what=ENV_DEVICES)), f"${ENV_DEVICES}"
+        )
+    return BoardSelection((DEFAULT_ADDRESS,), f"the default address {DEFAULT_ADDRESS}")
 
 
 async def resolve_boards(
@@ -109,34 +156,15 @@ async def resolve_boards(
     environ: Mapping[str, str] | None = None,
 ) -> BoardSelection:
     """Work out which boards a command acts on (see the module docstring for the order)."""
-    environ = os.environ if environ is None else environ
-    explicit: list[str] = []
-    sources: list[str] = []
-    if devices:
-        explicit += parse_device_list(",".join(devices), what="--device")
-        sources.append("--device")
-    if devices_file is not None:
-        explicit += read_devices_file(devices_file)
-        sources.append(f"--devices-file {os.fspath(devices_file)}")
-    if all_boards:
-        if sources:
-            raise SelectionError("--all cannot be combined with --device or --devices-file")
-        attached = await list_attached_devices(dcs_url=dcs_url)
-        if not attached:
-            raise SelectionError(
-                f"the Device Communication Service at {dcs_url} lists no attached boards; "
-                "check the cables, then run `azsphere-async devices --rescan`"
-            )
-        return BoardSelection(
-            _unique(d.address for d in attached), f"every board listed by {dcs_url}"
+    chosen = explicit_boards(
+        devices=devices, devices_file=devices_file, all_boards=all_boards, environ=environ
+    )
+    if chosen is not None:
+        return chosen
+    attached = await list_attached_devices(dcs_url=dcs_url)
+    if not attached:
+        raise SelectionError(
+            f"the Device Communication Service at {dcs_url} lists no attached boards; "
+            "check the cables, then run `azsphere-async devices --rescan`"
         )
-    if sources:
-        if not explicit:
-            raise SelectionError(f"{' and '.join(sources)} named no boards")
-        return BoardSelection(_unique(explicit), " and ".join(sources))
-    from_env = environ.get(ENV_DEVICES, "").strip()
-    if from_env:
-        return BoardSelection(
-            _unique(parse_device_list(from_env, what=ENV_DEVICES)), f"${ENV_DEVICES}"
-        )
-    return BoardSelection((DEFAULT_ADDRESS,), f"the default address {DEFAULT_ADDRESS}")
+    return BoardSelection(_unique(d.address for d in attached), f"every board listed by {dcs_url}")

@@ -1,7 +1,9 @@
 """The options every board command takes: which boards, TLS, time limits and output.
 
 The group shows them in its help; each command accepts them after its name too (hidden from
-its help) and stores them in the :class:`~.context.AppContext`.
+its help) and stores them in the :class:`~.context.AppContext`. :func:`checked` turns one of
+the library's argument checks (:mod:`azsphere_async.validation`) into a click callback, so a
+command's arguments are checked once, as click parses them, before any board is contacted.
 """
 
 from __future__ import annotations
@@ -11,14 +13,44 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import httpx
 
 from ..discovery import DEFAULT_DCS_URL
+from ..errors import InvalidArgumentError
 from ..options import DEFAULT_CONCURRENCY
+from ..validation import check_seconds
 from .context import AppContext
 
-__all__ = ["board_options", "selection_and_output_options", "state_choice"]
+__all__ = ["board_options", "checked", "selection_and_output_options", "state_choice"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def checked(
+    check: Callable[[Any], T], *, allowed: str | None = None
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback that runs ``check`` (a :mod:`~azsphere_async.validation` function) on
+    the value, or on each value of a repeated option; a refusal is click's usage error, which
+    names the option, what was given and what is allowed (``allowed`` rephrases the
+    library's words where the command line has its own)."""
+
+    def one(value: Any) -> Any:
+        try:
+            return check(value)
+        except InvalidArgumentError as exc:
+            raise click.BadParameter(
+                f"got {exc.given}; expected {allowed or exc.allowed}"
+            ) from None
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, tuple):
+            return tuple(one(item) for item in value)
+        return one(value)
+
+    return callback
 
 
 def _store(
@@ -39,8 +71,35 @@ def _store(
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and value <= 0:
-        raise click.BadParameter("must be more than zero")
+    if value is None:
+        return None
+    try:
+        return check_seconds(value, "--timeout")
+    except InvalidArgumentError as exc:
+        raise click.BadParameter(f"got {exc.given}; expected {exc.allowed}") from None
+
+
+def _dcs_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise click.BadParameter(
+            f"got {value!r}; expected the service's address as http://HOST:PORT "
+            f"(such as {DEFAULT_DCS_URL})"
+        )
+    return value
+
+
+def _writable_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is None:
+        return None
+    folder = value.parent if str(value.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.BadParameter(f"got {str(value)!r}; its folder {str(folder)!r} does not exist")
     return value
 
 
@@ -53,11 +112,11 @@ def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
             return {}
         return {"expose_value": False, "callback": _store(name, extend=extend)}
 
-    timeout_store: dict[str, Any] = (
-        {"callback": _positive}
-        if expose
-        else {"expose_value": False, "callback": _chain(_positive, _store("timeout"))}
-    )
+    def checked_store(check: Callable[..., Any], name: str) -> dict[str, Any]:
+        if expose:
+            return {"callback": check}
+        return {"expose_value": False, "callback": _chain(check, _store(name))}
+
     return [
         click.option(
             "--device",
@@ -66,14 +125,16 @@ def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
             metavar="ADDR",
             multiple=True,
             hidden=hidden,
-            help="A board's address, host or host:port (repeat for more boards).",
+            help="A board's address, host or host:port; repeat it, or separate addresses with "
+            "commas, for more boards.",
             **store("devices", extend=True),
         ),
         click.option(
             "--devices-file",
             type=click.Path(dir_okay=False, path_type=Path),
             hidden=hidden,
-            help="A file of board addresses, one or more a line; # starts a comment.",
+            help="A file of board addresses, one or more a line; # starts a comment. Its "
+            "boards are added to those of --device.",
             **store("devices_file"),
         ),
         click.option(
@@ -93,7 +154,7 @@ def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
             show_default=expose,
             hidden=hidden,
             help="Where the Device Communication Service listens (env AZSPHERE_DCS_URL).",
-            **store("dcs_url"),
+            **checked_store(_dcs_url, "dcs_url"),
         ),
         click.option(
             "--concurrency",
@@ -111,7 +172,7 @@ def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
             hidden=hidden,
             help="Seconds allowed for each board's whole operation "
             "(default 30; deploy 600; restart --wait 180).",
-            **timeout_store,
+            **checked_store(_positive, "timeout"),
         ),
         click.option(
             "--ca",
@@ -121,6 +182,15 @@ def selection_and_output_options(*, hidden: bool) -> list[Callable[[F], F]]:
             help="PEM file of the CA to trust instead of the Azure Sphere device CA "
             "(env AZSPHERE_CA).",
             **store("ca"),
+        ),
+        click.option(
+            "--retry-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            hidden=hidden,
+            help="Write the boards that failed (or were not ready, or did not finish) to FILE, "
+            "a devices file: retry just those with --devices-file FILE.",
+            **checked_store(_writable_file, "retry_file"),
         ),
         click.option(
             "--json",

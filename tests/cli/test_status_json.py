@@ -69,7 +69,10 @@ def test_unreachable_board_fails_alone(
     table = run_cli("status", boards=[fleet.addresses[0], dead])
     assert table.exit_code == 1
     row = next(line for line in table.stdout.splitlines() if line.startswith(dead))
-    assert "attached" in row
+    assert "failed" in row
+    told = [line for line in table.stdout.splitlines() if dead in line and "attached" in line]
+    assert len(told) == 1
+    assert told[0].startswith(f"✗ failed on {dead}: ")
     assert "1 failed" in table.stdout
 
 

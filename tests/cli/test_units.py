@@ -93,12 +93,12 @@ def test_plain_table_and_json_go_to_the_right_streams() -> None:
         [Column("Board", "a"), Column("Size", "b", justify="right")],
         [{"a": "127.0.0.2:1", "b": styled("10 kB", "green")}, {"a": "x", "b": None}],
     )
-    plain.message("[bold]2 boards[/]")
+    plain.message(("2 boards", "bold"), " [bold]shown as it is[/]")
     assert out.getvalue().splitlines() == [
         "BOARD         SIZE",
         "127.0.0.2:1  10 kB",
         "x                -",
-        "2 boards",
+        "2 boards [bold]shown as it is[/]",
     ]
     out, err = io.StringIO(), io.StringIO()
     as_json = Output(json_mode=True, stdout=out, stderr=err)

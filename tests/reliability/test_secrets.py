@@ -372,18 +372,22 @@ def _invoke(fleet: ThreadedFleet, ca: Path, *args: str, env: dict[str, str]) -> 
 
 
 def _command_line_runs() -> list[tuple[list[str], dict[str, str], int]]:
-    """Commands that carry a PSK, and their exit status: working, refused by validation (too
-    long, too short), refused by the board (a configuration name taken)."""
-    named = ["--debug", "--json", "wifi", "add", "Dup", "--config-name", "dup", "--psk", PSK]
+    """Commands that carry a PSK, and their exit status: working, updating in place, refused
+    before any board (on the command line, too long, too short), refused by the board (a
+    configuration name taken)."""
+    key = {"AZSPHERE_WIFI_PSK": PSK}
+    named = ["--debug", "--json", "wifi", "add", "Dup", "--config-name", "dup"]
     return [
-        (["--debug", "wifi", "add", "ExampleNetworkName"], {"AZSPHERE_WIFI_PSK": PSK}, 0),
-        (["--debug", "--json", "wifi", "add", "Other"], {"AZSPHERE_WIFI_PSK": OTHER_PSK}, 0),
-        (["--debug", "wifi", "add", "Other", "--psk", PSK], {}, 0),
-        (["--debug", "wifi", "add", "Long"], {"AZSPHERE_WIFI_PSK": PSK * 4}, 1),
-        (["--debug", "--json", "wifi", "add", "Short"], {"AZSPHERE_WIFI_PSK": PSK[:7]}, 1),
-        (["--debug", "wifi", "add", "CoffeeShop", "--security", "open", "--psk", PSK], {}, 0),
-        (named, {}, 0),
-        (named, {}, 1),
+        (["--debug", "wifi", "add", "ExampleNetworkName"], key, 0),
+        (["--debug", "--json", "wifi", "add", "Other"], key, 0),
+        (["--debug", "wifi", "add", "Other"], {"AZSPHERE_WIFI_PSK": OTHER_PSK}, 0),  # updated
+        (["--debug", "wifi", "add", "Other", "--psk", PSK], {}, 2),  # never an argument
+        (["--debug", "wifi", "add", "Long"], {"AZSPHERE_WIFI_PSK": PSK * 4}, 2),
+        (["--debug", "--json", "wifi", "add", "Short"], {"AZSPHERE_WIFI_PSK": PSK[:7]}, 2),
+        (["--debug", "wifi", "add", "CoffeeShop", "--security", "open"], key, 0),
+        (named, key, 0),
+        (named, key, 0),  # again: updated in place, not a second copy
+        (["--debug", "wifi", "add", "Dup2", "--config-name", "dup"], key, 1),
         (["--debug", "--json", "wifi", "list"], {}, 0),
         (["--debug", "wifi", "list"], {}, 0),
     ]

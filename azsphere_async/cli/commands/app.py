@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import uuid
 from pathlib import Path
 
 import anyio
@@ -11,11 +9,11 @@ import attrs
 import click
 
 from ...client import DeviceClient
-from ...errors import AzsphereError
+from ...errors import AzsphereError, InvalidArgumentError
 from ...imagepackage import inspect_image
 from ...models import AppQuota, AppTrigger, SystemRestart
+from ...validation import check_component_id
 from ..context import AppContext, pass_app
-from ..exit_status import EXIT_USAGE
 from ..output import Cell, Column, styled
 from ..reporting import BoardRows
 from ..running import run_and_report
@@ -26,23 +24,23 @@ __all__ = ["app_group"]
 _STATE_STYLES = {"running": "green", "stopped": "yellow", "notPresent": "dim", "debugging": "cyan"}
 
 
-def _component_id(value: str, app: AppContext) -> str:
+def _component_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A component ID given as such, or read from an image package file's metadata."""
+    if value is None:
+        return None
     try:
-        return str(uuid.UUID(value))
-    except ValueError:
+        return check_component_id(value)
+    except InvalidArgumentError:
         pass
-    if Path(value).exists():
+    if Path(value).is_file():
         try:
             return inspect_image(value).component_id
         except AzsphereError as exc:
-            app.output.error(str(exc))
-            sys.exit(EXIT_USAGE)
-    app.output.error(
+            raise click.BadParameter(str(exc)) from None
+    raise click.BadParameter(
         f"{value!r} is neither a component ID (a UUID) nor an image package file; "
         "`azsphere-async images` lists the installed components"
     )
-    sys.exit(EXIT_USAGE)
 
 
 @attrs.frozen
@@ -60,7 +58,7 @@ def _state_cell(state: str) -> Cell:
 _STATES = BoardRows[list[_AppState]](
     columns=[
         Column("Application", "name"),
-        Column("Component ID", "cid", no_wrap=True),
+        Column("Component ID", "cid", no_wrap=True, cut=True, min_width=13, priority=1),
         Column("State", "state", no_wrap=True),
     ],
     rows=lambda apps: [
@@ -81,12 +79,12 @@ def app_group() -> None:
 
 
 @app_group.command("status")
-@click.argument("component", required=False)
+@click.argument("component", required=False, callback=_component_id)
 @board_options
 @pass_app
 def app_status(app: AppContext, component: str | None) -> None:
     """The state of one application, or of every installed application."""
-    cid = None if component is None else _component_id(component, app)
+    cid = component
 
     async def operation(device: DeviceClient) -> list[_AppState]:
         if cid is not None:
@@ -110,11 +108,11 @@ def app_status(app: AppContext, component: str | None) -> None:
 
 def _trigger_command(name: str, trigger: AppTrigger, summary: str) -> click.Command:
     @click.command(name, help=summary)
-    @click.argument("component")
+    @click.argument("component", callback=_component_id)
     @board_options
     @pass_app
     def command(app: AppContext, component: str) -> None:
-        cid = _component_id(component, app)
+        cid = component
 
         async def operation(device: DeviceClient) -> list[_AppState]:
             change = await device.app.set_status(cid, trigger)
@@ -130,12 +128,12 @@ app_group.add_command(_trigger_command("stop", AppTrigger.STOP, "Stop the applic
 
 
 @app_group.command("delete")
-@click.argument("component")
+@click.argument("component", callback=_component_id)
 @board_options
 @pass_app
 def app_delete(app: AppContext, component: str) -> None:
     """Delete the application from the boards (a board may restart)."""
-    cid = _component_id(component, app)
+    cid = component
     shape = BoardRows[SystemRestart](
         columns=[Column("Result", "result")],
         rows=lambda answer: [
@@ -151,12 +149,12 @@ def app_delete(app: AppContext, component: str) -> None:
 
 
 @app_group.command("quota")
-@click.argument("component")
+@click.argument("component", callback=_component_id)
 @board_options
 @pass_app
 def app_quota(app: AppContext, component: str) -> None:
     """The application's mutable storage: used and allowed (KiB)."""
-    cid = _component_id(component, app)
+    cid = component
     shape = BoardRows[AppQuota](
         columns=[
             Column("Used KiB", "used", justify="right"),

@@ -1,27 +1,30 @@
 """``cert list|add|remove|space``: the boards' certificate stores.
 
 A private key's password comes from ``AZSPHERE_CERT_PASSWORD`` or a hidden prompt
-(``--ask-password``); it is never printed.
+(``--ask-password``, asked twice); never from the command line, and it is never printed. The
+certificate and key files are read and checked once, before any board is contacted.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import sys
 from pathlib import Path
 
 import anyio
 import click
 
 from ...client import DeviceClient
+from ...errors import InvalidArgumentError
 from ...models import CertificateInfo, CertificateSpace
+from ...resources.certificates import MAX_PEM_CHARACTERS, certificate_upload
+from ...validation import check_cert_id
 from ..context import AppContext, pass_app
-from ..exit_status import EXIT_USAGE
 from ..formatting import format_bytes, to_jsonable
 from ..output import Column, styled
 from ..reporting import BoardRows
 from ..running import run_and_report
-from ..shared_options import board_options
+from ..shared_options import board_options, checked
 
 __all__ = ["ENV_PASSWORD", "cert"]
 
@@ -60,7 +63,7 @@ def cert_list(app: AppContext) -> None:
         columns=[
             Column("ID", "id", no_wrap=True),
             Column("Subject", "subject"),
-            Column("Issuer", "issuer"),
+            Column("Issuer", "issuer", priority=2),
             Column("Valid until", "until", no_wrap=True),
         ],
         rows=lambda certs: [
@@ -78,8 +81,21 @@ def cert_list(app: AppContext) -> None:
     run_and_report(app, "cert list", operation, shape)
 
 
+_PEM_FILE = (
+    "a PEM file: text between -----BEGIN and -----END lines, "
+    f"at most {MAX_PEM_CHARACTERS} characters"
+)
+_ARGUMENT_NAMES = {
+    "cert_id": "'CERT_ID'",
+    "cert_type": "'--type'",
+    "public_cert": "'--cert'",
+    "private_key": "'--key'",
+    "password": f"the key's password (${ENV_PASSWORD} or --ask-password)",
+}
+
+
 @cert.command("add")
-@click.argument("cert_id")
+@click.argument("cert_id", callback=checked(check_cert_id))
 @click.option(
     "--type",
     "cert_type",
@@ -103,7 +119,7 @@ def cert_list(app: AppContext) -> None:
 @click.option(
     "--ask-password",
     is_flag=True,
-    help=f"client: ask for the key's password (or set ${ENV_PASSWORD}).",
+    help=f"client: ask for the key's password, twice (or set ${ENV_PASSWORD}).",
 )
 @board_options
 @pass_app
@@ -116,33 +132,57 @@ def cert_add(
     ask_password: bool,
 ) -> None:
     """Install a certificate on every board under CERT_ID."""
+    cert_type = cert_type.lower()
+    if cert_type == "client" and key_file is None:
+        raise click.UsageError("a client certificate needs its private key: add --key FILE")
     password = os.environ.get(ENV_PASSWORD) or None
     if ask_password:
-        password = click.prompt("Private key password", hide_input=True, err=True)
-    if cert_type == "client" and key_file is None:
-        app.output.error("a client certificate needs its private key: add --key FILE")
-        sys.exit(EXIT_USAGE)
+        password = click.prompt(
+            "Private key password",
+            hide_input=True,
+            confirmation_prompt="Repeat the password",
+            err=True,
+        )
+    if cert_type != "client":
+        password = None
+    try:
+        identifier, upload = anyio.run(
+            functools.partial(
+                certificate_upload,
+                cert_id,
+                cert_type=cert_type,
+                public_cert=cert_file,
+                private_key=key_file,
+                password=password,
+            )
+        )
+    except InvalidArgumentError as exc:
+        allowed = _PEM_FILE if exc.argument in ("public_cert", "private_key") else exc.allowed
+        raise click.BadParameter(
+            f"got {exc.given}; expected {allowed}",
+            param_hint=_ARGUMENT_NAMES.get(exc.argument, exc.argument),
+        ) from None
 
     async def operation(device: DeviceClient) -> str:
         await device.certificates.add(
-            cert_id,
-            cert_type=cert_type,
-            public_cert=cert_file,
-            private_key=key_file,
-            password=password if cert_type == "client" else None,
+            identifier,
+            cert_type=upload.cert_type,
+            public_cert=upload.public_cert,
+            private_key=upload.private_key,
+            password=upload.password,
         )
-        return cert_id
+        return identifier
 
     shape = BoardRows[str](
         columns=[Column("Installed", "id")],
-        rows=lambda identifier: [{"id": styled(identifier, "green")}],
-        data=lambda identifier: {"cert_id": identifier, "cert_type": cert_type},
+        rows=lambda installed: [{"id": styled(installed, "green")}],
+        data=lambda installed: {"cert_id": installed, "cert_type": cert_type},
     )
     run_and_report(app, "cert add", operation, shape)
 
 
 @cert.command("remove")
-@click.argument("cert_id")
+@click.argument("cert_id", callback=checked(check_cert_id))
 @board_options
 @pass_app
 def cert_remove(app: AppContext, cert_id: str) -> None:

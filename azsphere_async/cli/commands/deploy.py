@@ -7,19 +7,20 @@ from pathlib import Path
 
 import click
 
+from ...client import DeviceClient
 from ...deploy import Deployment
+from ...deploy import deploy as deploy_image
 from ...errors import ImagePackageError
 from ...fleet import BoardResult
 from ...imagepackage import ImagePackageInfo, inspect_image
 from ...staging import StageProgress
 from ..context import AppContext, pass_app
-from ..exit_status import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from ..failures import describe
+from ..exit_status import EXIT_INTERRUPTED, EXIT_OK
 from ..formatting import format_bytes, format_duration, format_rate, to_jsonable
 from ..output import Column, styled
 from ..progress import DeployDisplay
 from ..reporting import BoardRows, report
-from ..running import Collected, collect, run
+from ..running import Collected, gather, run
 from ..selection import BoardSelection
 from ..shared_options import board_options
 
@@ -37,11 +38,12 @@ def _state(deployment: Deployment) -> str:
 def deploy_rows(package: ImagePackageInfo) -> BoardRows[Deployment]:
     """How deploy results are shown (the demo uses it too)."""
     return BoardRows[Deployment](
+        # At narrow widths Upload goes first, then Sent, then Time.
         columns=[
             Column("Result", "result", no_wrap=True),
-            Column("Sent", "sent", justify="right", no_wrap=True),
-            Column("Time", "time", justify="right", no_wrap=True),
-            Column("Upload", "rate", justify="right", no_wrap=True),
+            Column("Sent", "sent", justify="right", no_wrap=True, priority=3),
+            Column("Time", "time", justify="right", no_wrap=True, priority=2),
+            Column("Upload", "rate", justify="right", no_wrap=True, priority=4),
             Column("App", "app", no_wrap=True),
         ],
         rows=lambda d: [
@@ -90,27 +92,33 @@ async def deploy_boards(
     """Deploy ``image`` to the chosen boards with a live display, filling ``collected``.
 
     ``display`` is one the caller already made (and feeds too); by default one is made here.
+    The package was read once (``package``); each board stages it, installs it and confirms
+    it, as :func:`azsphere_async.deploy.deploy` does.
     """
     shown_by = display or DeployDisplay(
         app.output, selection.addresses, package.size, package=package
     )
     with shown_by as shown:
 
-        def progress(address: str, update: StageProgress) -> None:
-            shown.update(address, update)
+        async def operation(device: DeviceClient) -> Deployment:
+            address = device.address
+
+            def progress(update: StageProgress) -> None:
+                shown.update(address, update)
+
+            return await deploy_image(
+                device, image, start=start, progress=progress, package=package
+            )
 
         def finished(result: BoardResult[Deployment]) -> None:
-            detail = describe(result.error) if result.error is not None else ""
-            shown.finished(result.address, result.ok, detail)
+            shown.finished(result.address, result.ok)
 
-        limit = app.time_limit(DEPLOY_TIMEOUT)
-        await collect(
+        await gather(
             app,
-            lambda fleet: fleet.deploy_as_completed(
-                image, start=start, progress=progress, timeout=limit
-            ),
+            operation,
             collected,
-            selection,
+            timeout=DEPLOY_TIMEOUT,
+            selection=selection,
             on_result=finished,
         )
 
@@ -134,16 +142,18 @@ def deploy(app: AppContext, image: Path, manual: bool) -> None:
     try:
         package = inspect_image(image)
     except ImagePackageError as exc:
-        out.error(f"{exc}; nothing was sent")
-        sys.exit(EXIT_USAGE)
+        raise click.BadParameter(
+            f"got {exc.given}; expected {exc.allowed}; nothing was sent", param_hint="'IMAGE'"
+        ) from None
     collected: Collected[Deployment] = Collected()
 
     async def main() -> int:
         selection = await app.select()
         count = len(selection.addresses)
-        out.message(
-            f"Deploying [bold]{describe_package(package)}[/] to {count} "
-            f"{'board' if count == 1 else 'boards'}"
+        out.note(
+            "Deploying ",
+            (describe_package(package), "bold"),
+            f" to {count} {'board' if count == 1 else 'boards'}",
         )
         await deploy_boards(app, image, package, selection, collected, start=not manual)
         return EXIT_OK

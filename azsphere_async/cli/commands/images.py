@@ -35,9 +35,9 @@ def _image_rows(images: ImageList) -> list[dict[str, Cell | None]]:
 _IMAGES = BoardRows[ImageList](
     columns=[
         Column("Name", "name"),
-        Column("Component ID", "cid", no_wrap=True),
-        Column("Type", "kind", no_wrap=True),
-        Column("Size", "size", justify="right", no_wrap=True),
+        Column("Component ID", "cid", no_wrap=True, cut=True, min_width=13, priority=1),
+        Column("Type", "kind", no_wrap=True, priority=2),
+        Column("Size", "size", justify="right", no_wrap=True, priority=3),
     ],
     rows=_image_rows,
     data=to_jsonable,

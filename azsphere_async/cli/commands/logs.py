@@ -14,12 +14,11 @@ from pathlib import Path
 import anyio
 import attrs
 import click
-from rich.markup import escape
 
 from ...client import DeviceClient
 from ...devicelog import DecodedLog, ManifestStore, Priority, board_os_version
 from ..context import AppContext, pass_app
-from ..formatting import format_bytes, safe_filename, short_id, to_jsonable
+from ..formatting import format_bytes, safe_filename, to_jsonable
 from ..output import Cell, Column, Output, styled
 from ..reporting import BoardRows
 from ..running import run_and_report
@@ -103,15 +102,14 @@ _STYLES = {Priority.FATAL: "bold red", Priority.ERROR: "red", Priority.WARNING: 
 def show_records(out: Output, log: DecodedLog, *, last: int) -> None:
     """The notes and the last ``last`` records of a decoded log, for people (errors in red)."""
     for note in log.notes:
-        out.message(f"[dim]{escape(note)}[/]")
+        out.message((note, "dim"))
     for record in log.records[-last:]:
         style = _STYLES.get(Priority(record.priority)) if record.priority <= 3 else None
-        out.message(escape(record.line()), style=style)
+        out.message(record.line(), style=style)
 
 
 def _rows(saved: _Saved) -> list[dict[str, Cell | None]]:
     row: dict[str, Cell | None] = {
-        "device": short_id(saved.device_id),
         "log": saved.log_path,
         "log_size": format_bytes(saved.log_bytes),
         "report": saved.report_path,
@@ -130,7 +128,7 @@ def _rows(saved: _Saved) -> list[dict[str, Cell | None]]:
 
 
 def _shape(decode: bool) -> BoardRows[_Saved]:
-    columns = [Column("Device", "device", no_wrap=True)]
+    columns: list[Column] = []
     if decode:
         columns += [
             Column("Release", "release", no_wrap=True),

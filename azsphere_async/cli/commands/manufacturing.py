@@ -12,8 +12,16 @@ from ...fleet import BoardResult
 from ...models import ManufacturingState
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ..failures import describe, error_json
 from ..output import Cell, Column, styled
-from ..reporting import BoardRows
+from ..reporting import (
+    BOARD_COLUMNS,
+    BoardRows,
+    board_cells,
+    group_failures,
+    show_failures,
+    write_retry_file,
+)
 from ..running import Collected, run_and_report, run_boards
 from ..shared_options import board_options, state_choice
 
@@ -98,8 +106,8 @@ def mfg_set(app: AppContext, state: str, yes_irreversible: bool) -> None:
             out.message("No board needs changing; nothing was sent.")
             sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
         out.message(
-            f"[bold red]Moving the manufacturing state to {target.value} can never be undone.[/] "
-            f"{len(to_change)} {'board' if len(to_change) == 1 else 'boards'} would change."
+            (f"Moving the manufacturing state to {target.value} can never be undone.", "bold red"),
+            f" {len(to_change)} {'board' if len(to_change) == 1 else 'boards'} would change.",
         )
         out.message(
             "Nothing was sent. To go ahead, run the same command again with --yes-irreversible."
@@ -107,9 +115,11 @@ def mfg_set(app: AppContext, state: str, yes_irreversible: bool) -> None:
         sys.exit(EXIT_FAILED)
 
     out.message(
-        f"[bold red]Moving {len(to_change)} "
-        f"{'board' if len(to_change) == 1 else 'boards'} to {target.value}; "
-        "this can never be undone.[/]"
+        (
+            f"Moving {len(to_change)} {'board' if len(to_change) == 1 else 'boards'} to "
+            f"{target.value}; this can never be undone.",
+            "bold red",
+        )
     )
     app.devices, app.devices_file, app.all_boards = list(to_change), None, False
     applied, code = run_boards(
@@ -129,26 +139,29 @@ def _show_plan(
     applied: dict[str, BoardResult[None]] | None,
 ) -> int:
     """The plan (and, once applied, the outcome) per board; returns the exit status."""
-    from ..failures import describe, error_json
-
     out = app.output
     rows: list[dict[str, Cell | None]] = []
     boards: list[dict[str, Any]] = []
-    failed = False
+    failures: list[tuple[str, str, BaseException | None]] = []
+    retry: list[tuple[str, str]] = []
     for address in collected.addresses:
         result = collected.results.get(address)
         plan = plans.get(address)
-        entry: dict[str, Any] = {"address": address}
+        device_id = collected.device_ids.get(address)
+        entry: dict[str, Any] = {"address": address, "device_id": device_id}
+        row = board_cells(address, device_id)
         if result is None or plan is None:
             error = result.error if result is not None else None
             text = describe(error) if error is not None else "interrupted before it finished"
-            rows.append({"address": address, "outcome": styled(text, "red")})
+            rows.append({**row, "outcome": styled("failed", "red")})
+            failures.append((address, text, error))
+            retry.append((address, text))
             entry.update(ok=False, error=error_json(error) if error else {"message": text})
-            failed = True
             boards.append(entry)
             continue
         entry.update(current=plan.current, action=plan.action, reason=plan.reason)
         outcome: Cell
+        reason = plan.reason
         if applied is None:
             outcome = {
                 "change": styled(f"would change to {target.value}", "bold yellow"),
@@ -163,30 +176,37 @@ def _show_plan(
                 entry.update(ok=True, changed=True)
             else:
                 assert done.error is not None
-                outcome = styled(describe(done.error), "red")
+                outcome = styled("failed", "red")
+                reason = describe(done.error)
+                failures.append((address, reason, done.error))
                 entry.update(ok=False, changed=False, error=error_json(done.error))
         else:
             outcome = styled(plan.reason, "green" if plan.action == "already" else "red")
             entry.update(ok=plan.action == "already", changed=False)
-        failed = failed or not entry["ok"]
-        rows.append({"address": address, "current": plan.current, "outcome": outcome})
+        if not entry["ok"]:
+            retry.append((address, reason))
+        rows.append({**row, "current": plan.current, "outcome": outcome})
         boards.append(entry)
+    command = "manufacturing-state set"
+    retry_file = write_retry_file(app, command, retry, collected.device_ids)
     if out.json_mode:
-        out.json(
-            {
-                "command": "manufacturing-state set",
-                "target": target.value,
-                "applied": applied is not None,
-                "boards": boards,
-            }
-        )
+        document: dict[str, Any] = {
+            "command": command,
+            "target": target.value,
+            "applied": applied is not None,
+            "boards": boards,
+        }
+        if retry_file is not None:
+            document["retry_file"] = str(retry_file)
+        out.json(document)
     else:
         out.table(
             [
-                Column("Board", "address", no_wrap=True),
+                *BOARD_COLUMNS,
                 Column("Now", "current", no_wrap=True),
                 Column("Outcome" if applied is not None else "Plan", "outcome"),
             ],
             rows,
         )
-    return EXIT_FAILED if failed else EXIT_OK
+        show_failures(out, group_failures(failures))
+    return EXIT_FAILED if retry else EXIT_OK

@@ -156,7 +156,7 @@ class _Demo:
 
     def interrupted(self) -> None:
         self.out.message(
-            f"[yellow]Demo interrupted at step {self.step}; the mock boards are gone.[/]"
+            (f"Demo interrupted at step {self.step}; the mock boards are gone.", "yellow")
         )
 
     async def run(self) -> int:
@@ -328,9 +328,9 @@ class _Demo:
             out.message(line)
         ok = len(attached) == self.count and installed == self.count and ready == self.count
         out.message(
-            "[bold green]Every board deployed and ready.[/]"
+            ("Every board deployed and ready.", "bold green")
             if ok
-            else "[bold red]Some boards failed; see the tables above.[/]"
+            else ("Some boards failed; see the tables above.", "bold red")
         )
         out.message("Next, with mock boards served from another terminal:")
         out.message(

@@ -37,7 +37,7 @@ def interfaces(app: AppContext) -> None:
             Column("Up", "up", no_wrap=True),
             Column("Net", "net", no_wrap=True),
             Column("IP addresses", "ips"),
-            Column("MAC", "mac", no_wrap=True),
+            Column("MAC", "mac", no_wrap=True, priority=2),
         ],
         rows=lambda found: [
             {
@@ -63,14 +63,14 @@ def proxy(app: AppContext) -> None:
     shape = BoardRows[NetworkProxy](
         columns=[
             Column("Enabled", "enabled", no_wrap=True),
-            Column("Proxy", "address"),
-            Column("Auth", "auth", no_wrap=True),
-            Column("No proxy for", "bypass"),
+            Column("Proxy", "proxy"),
+            Column("Auth", "auth", no_wrap=True, priority=2),
+            Column("No proxy for", "bypass", priority=3),
         ],
         rows=lambda p: [
             {
                 "enabled": _yes(p.enabled),
-                "address": f"{p.address}:{p.port}" if p.address else "-",
+                "proxy": f"{p.address}:{p.port}" if p.address else "-",
                 "auth": str(p.authentication_type.value) if p.authentication_type else "-",
                 "bypass": ", ".join(p.no_proxy_addresses or ()) or "-",
             }
@@ -128,8 +128,8 @@ def firewall(app: AppContext) -> None:
         columns=[
             Column("Hook", "hook", no_wrap=True),
             Column("Rule", "rule"),
-            Column("Packets", "packets", justify="right", no_wrap=True),
-            Column("Bytes", "bytes", justify="right", no_wrap=True),
+            Column("Packets", "packets", justify="right", no_wrap=True, priority=3),
+            Column("Bytes", "bytes", justify="right", no_wrap=True, priority=2),
         ],
         rows=lambda sets: [
             {

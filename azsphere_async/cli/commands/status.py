@@ -13,7 +13,7 @@ import click
 from ...client import DeviceClient
 from ...errors import UnsupportedVersionError
 from ..context import AppContext, pass_app
-from ..formatting import format_uptime, short_id
+from ..formatting import format_uptime
 from ..output import Column
 from ..reporting import BoardRows
 from ..running import run_and_report
@@ -80,17 +80,17 @@ def _value(enum_value: Any) -> str | None:
 
 #: How ``status`` shows its boards (the demo reuses it).
 STATUS_ROWS = BoardRows[BoardStatus](
+    # The board's address and device ID come first in every table; at narrow widths Uptime
+    # goes first, then REST, then Security.
     columns=[
-        Column("Device ID", "device_id", no_wrap=True),
         Column("OS", "os", no_wrap=True),
-        Column("REST", "rest", no_wrap=True),
-        Column("Security", "security", no_wrap=True),
+        Column("REST", "rest", no_wrap=True, priority=3),
+        Column("Security", "security", no_wrap=True, priority=2),
         Column("Mfg state", "mfg", no_wrap=True),
-        Column("Uptime", "uptime", justify="right", no_wrap=True),
+        Column("Uptime", "uptime", justify="right", no_wrap=True, priority=4),
     ],
     rows=lambda s: [
         {
-            "device_id": short_id(s.device_id, 8),
             "os": s.os_version or "-",
             "rest": s.rest_api_version or "-",
             "security": s.security_state or "-",
