@@ -136,12 +136,20 @@ async def boards(request: Request) -> JSONResponse:
 
 
 async def start_deployment(request: Request) -> JSONResponse:
-    """``POST /deployments`` with ``{"image": NAME}``: starts at once, answers 202."""
+    """``POST /deployments`` with ``{"image": NAME}``: starts at once, answers 202.
+
+    A body that is not a JSON object naming a known image is the client's mistake: 400, with
+    a JSON error that says what was expected.
+    """
     service: Service = request.app.state.service
-    body = await request.json()
+    expected = f'a JSON object such as {{"image": "blink"}}; known images: {sorted(service.images)}'
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON at all (json.JSONDecodeError, UnicodeDecodeError)
+        return JSONResponse({"error": f"the body is not JSON; expected {expected}"}, 400)
     name = body.get("image") if isinstance(body, dict) else None
-    if name not in service.images:
-        return JSONResponse({"error": f"unknown image; known: {sorted(service.images)}"}, 400)
+    if not isinstance(name, str) or name not in service.images:
+        return JSONResponse({"error": f"unknown or missing image; expected {expected}"}, 400)
     deployment = service.start_deployment(name)
     return JSONResponse({"id": deployment.number, "url": f"/deployments/{deployment.number}"}, 202)
 

@@ -130,6 +130,10 @@ def test_service_serves_and_stops_cleanly(tmp_path: Path) -> None:
                 b["ok"] and b["app_state"] == "running" for b in deployment["boards"].values()
             )
             assert client.post("/deployments", json={"image": "nope"}).status_code == 400
+            for bad in (b"image=blink", b"\xff\xfe", b'["blink"]', b'{"image": ["blink"]}'):
+                refused = client.post("/deployments", content=bad)
+                assert refused.status_code == 400, bad
+                assert "expected a JSON object" in refused.json()["error"]
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
     finally:

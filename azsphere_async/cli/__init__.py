@@ -1,8 +1,8 @@
 """The ``azsphere-async`` command: fleet operations for line engineers, in a terminal.
 
-Install it with the ``cli`` extra (``pip install 'azsphere-async[cli]'``) and run
-``azsphere-async --help``. The command is built with click and rich; importing this package
-imports neither.
+Install it with the ``cli`` extra (``pip install '.[cli]'`` in a checkout; the package is not
+on PyPI) and run ``azsphere-async --help``. The command is built with click and rich;
+importing this package imports neither.
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ def _read_yaml(file: Path) -> Any:
     except ImportError:
         raise ManifestError(
             "reading Microsoft's error tables (.yml) needs PyYAML: "
-            "pip install 'azsphere-async[cli]' (or pyyaml)"
+            "pip install pyyaml (or, in a checkout of azsphere-async, pip install '.[cli]')"
         ) from None
     try:
         return yaml.safe_load(file.read_text(encoding="utf-8-sig"))
