@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from ..applying import ApplyProgress, ApplyResult
 from ..fleet import BoardResult
 from .failures import describe
+from .formatting import printable
 from .output import Output
 
 __all__ = ["ApplyDisplay", "outcome_of"]
@@ -85,7 +86,7 @@ class ApplyDisplay:
 
     def _line(self, address: str, text: str) -> None:
         if self._plain:
-            self._output.err_console.file.write(f"{address:<{self._width}}  {text}\n")
+            self._output.err_console.file.write(f"{address:<{self._width}}  {printable(text)}\n")
             self._output.err_console.file.flush()
 
     def _set(self, address: str, **fields: object) -> None:
@@ -95,7 +96,7 @@ class ApplyDisplay:
     def update(self, address: str, event: ApplyProgress) -> None:
         """One step of a board's apply (the library's progress callback)."""
         count = f"{event.index}/{event.total}" if event.total else ""
-        what = escape(event.action.describe()) if event.action is not None else ""
+        what = escape(printable(event.action.describe())) if event.action is not None else ""
         if event.phase == "planned":
             if event.total == 0:
                 self._set(address, total=1, completed=0, count="", state="[dim]checking[/]")

@@ -75,4 +75,4 @@ def show_reasons(
         Column("Which", "boards", max_width=30),
     ]
     app.output.table(columns, rows, title=title)
-    app.output.message(f"[dim]{hint}[/]")
+    app.output.message((hint, "dim"))

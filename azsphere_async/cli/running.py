@@ -10,7 +10,8 @@ bad option is one message and exit status 2, and no board hears of it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Generic, NoReturn, TypeVar
 
 import anyio
@@ -24,7 +25,7 @@ from ..errors import (
     MalformedResponseError,
     UnsupportedVersionError,
 )
-from ..fleet import BoardResult
+from ..fleet import BoardResult, Fleet
 from .context import DEFAULT_TIMEOUT, AppContext
 from .exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .reporting import BoardRows, report
@@ -32,6 +33,7 @@ from .selection import BoardSelection, SelectionError
 
 __all__ = [
     "Collected",
+    "collect",
     "gather",
     "read_device_id",
     "run",
@@ -140,6 +142,43 @@ async def gather(
             collected.results[result.address] = result
             if on_result is not None:
                 on_result(result)
+
+
+async def collect(
+    app: AppContext,
+    start: Callable[[Fleet], AbstractAsyncContextManager[AsyncIterator[BoardResult[T]]]],
+    collected: Collected[T],
+    selection: BoardSelection | None = None,
+    *,
+    on_result: Callable[[BoardResult[T]], None] | None = None,
+) -> None:
+    """Run ``start(fleet)``, one of the library's as-completed runs (``apply_as_completed``),
+    over the chosen boards, filling ``collected`` as they finish.
+
+    Each board's device ID is read alongside (a board that cannot tell it keeps ``None``);
+    ``on_result`` hears each board as it finishes.
+    """
+    if selection is None:
+        selection = await app.select()
+    collected.addresses = selection.addresses
+
+    async def identify(fleet: Fleet) -> None:
+        async def device_id(device: DeviceClient) -> str | None:
+            try:
+                return await read_device_id(device)
+            except AzsphereError:
+                return None
+
+        for result in await fleet.run(device_id, timeout=app.time_limit()):
+            collected.device_ids.setdefault(result.address, result.value)
+
+    async with app.fleet(selection.addresses) as fleet, anyio.create_task_group() as group:
+        group.start_soon(identify, fleet)
+        async with start(fleet) as results:
+            async for result in results:
+                collected.results[result.address] = result
+                if on_result is not None:
+                    on_result(result)
 
 
 def run_boards(

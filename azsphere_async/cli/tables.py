@@ -42,7 +42,8 @@ class Column:
 
     ``no_wrap`` keeps each value on one line; with ``cut`` such a value may be shortened
     (with a visible ``…``) down to ``min_width``, else it is shown whole or the column is
-    dropped. A wrapping column (``no_wrap=False``) folds down to ``min_width``. ``priority``
+    dropped. A wrapping column (``no_wrap=False``) folds down to ``min_width``, and never
+    grows past ``max_width`` (its longer values fold; a cut column's are cut). ``priority``
     orders the dropping when the terminal is too narrow: the highest number goes first,
     ``0`` never. Headers are never cut.
     """
@@ -52,6 +53,7 @@ class Column:
     justify: Literal["left", "right", "center"] = "left"
     no_wrap: bool = False
     min_width: int | None = None
+    max_width: int | None = None
     priority: int = 0
     cut: bool = False
 
@@ -91,7 +93,7 @@ def fit(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: int) -
     ``cells`` holds the rows' texts, in the order of ``columns``.
     """
     natural = [
-        max([cell_len(column.header), *(_longest_line(row[i]) for row in cells)])
+        _capped(column, max([cell_len(column.header), *(_longest_line(row[i]) for row in cells)]))
         for i, column in enumerate(columns)
     ]
     shown = list(range(len(columns)))
@@ -141,6 +143,12 @@ def _share_out(widths: dict[int, int], natural: dict[int, int], spare: int) -> N
                 widths[i] += 1
             return
         spare -= given
+
+
+def _capped(column: Column, natural: int) -> int:
+    if column.max_width is None or (column.no_wrap and not column.cut):
+        return natural
+    return max(cell_len(column.header), min(natural, column.max_width))
 
 
 def _longest_line(text: str) -> int:

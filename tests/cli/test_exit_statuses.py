@@ -34,7 +34,7 @@ def test_each_status_for_what_the_readme_says(
 ) -> None:
     assert run_cli("status").exit_code == EXIT_OK
     assert run_cli("status", boards=[*fleet.addresses, DEAD]).exit_code == EXIT_FAILED
-    assert run_cli("ready").exit_code == EXIT_FAILED  # answered, but not ready
+    assert run_cli("ready", "--os", "99.99").exit_code == EXIT_FAILED  # answered, not ready
     assert run_cli("status", "--concurrency", "0").exit_code == EXIT_USAGE
     empty = tmp_path / "none.txt"
     empty.write_text("# no boards\n")

@@ -50,7 +50,8 @@ def test_plan_apply_and_apply_again(
     assert planned.exit_code == 1, planned.output
     for address in fleet.addresses:
         rows = [line for line in planned.stdout.splitlines() if line.startswith(address)]
-        assert [row.split("  ")[1].strip() for row in rows] == [
+        # Board, device ID, then the action.
+        assert [row.split("  ")[2].strip() for row in rows] == [
             "install AzureSphereBlinkTest",
             "add certificate LineCA (rootca)",
             "add Wi-Fi LineWifi (psk)",

@@ -113,7 +113,9 @@ def apply_command(app: AppContext, recipe: Path, yes_irreversible: bool, details
     async def main() -> int:
         selection = await app.select()
         count = len(selection.addresses)
-        out.message(f"Applying [bold]{recipe}[/] to {count} {'board' if count == 1 else 'boards'}")
+        out.note(
+            "Applying ", (str(recipe), "bold"), f" to {count} {'board' if count == 1 else 'boards'}"
+        )
         with ApplyDisplay(out, selection.addresses) as display:
 
             def progress(address: str, event: ApplyProgress) -> None:
