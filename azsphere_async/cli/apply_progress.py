@@ -17,7 +17,6 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from ..applying import ApplyProgress, ApplyResult
 from ..fleet import BoardResult
-from .failures import describe
 from .formatting import printable
 from .output import Output
 
@@ -128,7 +127,7 @@ class ApplyDisplay:
         """A board's apply ended."""
         address = result.address
         if result.value is None:
-            text = describe(result.error) if result.error is not None else "failed"
+            text = "failed (why: see the results)"  # told once, with the boards it struck
             word, style = "failed", "bold red"
         else:
             word, style = outcome_of(result.value)
