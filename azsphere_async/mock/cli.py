@@ -12,8 +12,8 @@ its arguments to :func:`cli_main` unchanged, so both commands take the same name
 sizes and rates (:mod:`.units`).  Once every device listens, the CA PEM and a JSON list of
 ``"host:port"`` addresses are written and the addresses printed; SIGINT or SIGTERM stops the
 fleet and prints each device's accounting.  Programs call the same coroutine,
-:func:`~.fleet_serving.serve_fleet`.  ``package`` writes a test image package of a chosen size instead
-(:func:`write_test_package`).
+:func:`~.fleet_serving.serve_fleet`.  ``package`` writes a test image package of a chosen
+size instead (:func:`write_test_package`).
 """
 
 from __future__ import annotations

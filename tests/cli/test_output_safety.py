@@ -91,7 +91,7 @@ def test_a_piped_deploy_writes_only_results_to_stdout(
     assert lines[0].split()[:3] == ["BOARD", "DEVICE", "ID"]
     assert [line.split()[0] for line in lines[1:-1]] == fleet.addresses
     assert lines[-1] == "3 boards: 3 ok"
-    assert "staging" in result.stderr
+    assert "installing" in result.stderr
     assert "Deploying" in result.stderr
 
 

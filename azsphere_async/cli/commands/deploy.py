@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from ...client import DeviceClient
 from ...deploy import Deployment
-from ...deploy import deploy as deploy_image
 from ...errors import ImagePackageError
 from ...fleet import BoardResult
 from ...imagepackage import ImagePackageInfo, inspect_image
@@ -20,7 +18,7 @@ from ..formatting import format_bytes, format_duration, format_rate, to_jsonable
 from ..output import Column, styled
 from ..progress import DeployDisplay
 from ..reporting import BoardRows, report
-from ..running import Collected, gather, run
+from ..running import Collected, collect, run
 from ..selection import BoardSelection
 from ..shared_options import board_options
 
@@ -92,33 +90,28 @@ async def deploy_boards(
     """Deploy ``image`` to the chosen boards with a live display, filling ``collected``.
 
     ``display`` is one the caller already made (and feeds too); by default one is made here.
-    The package was read once (``package``); each board stages it, installs it and confirms
-    it, as :func:`azsphere_async.deploy.deploy` does.
+    The library's fleet deploy checks the package once and reads a small one once for every
+    board; each board's device ID is read alongside.
     """
     shown_by = display or DeployDisplay(
         app.output, selection.addresses, package.size, package=package
     )
     with shown_by as shown:
 
-        async def operation(device: DeviceClient) -> Deployment:
-            address = device.address
-
-            def progress(update: StageProgress) -> None:
-                shown.update(address, update)
-
-            return await deploy_image(
-                device, image, start=start, progress=progress, package=package
-            )
+        def progress(address: str, update: StageProgress) -> None:
+            shown.update(address, update)
 
         def finished(result: BoardResult[Deployment]) -> None:
             shown.finished(result.address, result.ok)
 
-        await gather(
+        limit = app.time_limit(DEPLOY_TIMEOUT)
+        await collect(
             app,
-            operation,
+            lambda fleet: fleet.deploy_as_completed(
+                image, start=start, progress=progress, timeout=limit
+            ),
             collected,
-            timeout=DEPLOY_TIMEOUT,
-            selection=selection,
+            selection,
             on_result=finished,
         )
 
