@@ -97,8 +97,11 @@ def group_failures(failures: Sequence[tuple[str, str, BaseException | None]]) ->
     return [FailureGroup(text, tuple(boards), first_error[text]) for text, boards in groups.items()]
 
 
-def show_failures(out: Output, groups: Sequence[FailureGroup]) -> None:
-    """Each failure once, with the boards it struck (and, with ``--debug``, one traceback)."""
+def show_failures(out: Output, groups: Sequence[FailureGroup], boards: int) -> None:
+    """Each failure once, with the boards it struck (and, with ``--debug``, one traceback).
+
+    ``boards`` is how many boards the command ran on: a failure on all of them names none.
+    """
     for group in groups:
         count = len(group.addresses)
         lead: list[Part] = [
@@ -106,6 +109,8 @@ def show_failures(out: Output, groups: Sequence[FailureGroup]) -> None:
         ]
         if count == 1:
             out.message(*lead, " on ", (group.addresses[0], "bold"), ": ", group.text)
+        elif count == boards:
+            out.message(*lead, f" on all {count} boards: ", group.text)
         else:
             out.message(*lead, f" on {count} boards: ", group.text)
             out.message(", ".join(group.addresses), indent=2)
@@ -222,7 +227,7 @@ def _table(
         identity = board_cells(address, collected.device_ids.get(address))
         rows.append({**identity, first_key: styled("interrupted", "yellow")})
     app.output.table(columns, rows, title=title)
-    show_failures(app.output, group_failures(failures))
+    show_failures(app.output, group_failures(failures), len(collected.addresses))
 
 
 def write_retry_file(

@@ -208,5 +208,5 @@ def _show_plan(
             ],
             rows,
         )
-        show_failures(out, group_failures(failures))
+        show_failures(out, group_failures(failures), len(collected.addresses))
     return EXIT_FAILED if retry else EXIT_OK
