@@ -30,7 +30,8 @@ _LOOK: Final[dict[str, tuple[str, str]]] = {
 
 def _panel(view: SlotView) -> Panel:
     word, style = _LOOK[view.state]
-    lines: list[RenderableType] = [Align.center(Text(f"\n  {word}  \n", style=style))]
+    big = Panel(Align.center(Text(word, style="bold")), style=style, padding=(1, 1))
+    lines: list[RenderableType] = [big]
     if view.device_id:
         lines.append(Text(f"device {view.device_id[:16]}...", overflow="ellipsis"))
     if view.serial:

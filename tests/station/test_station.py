@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import pytest
 
 from azsphere_async import ClientOptions
-from azsphere_async.hotplug import watch_attached
+from azsphere_async.hotplug import HotplugEvent, watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
 from azsphere_async.records import RecordStore
 from azsphere_async.station import Station
-from azsphere_async.station_serials import SerialScanner
+from azsphere_async.station_serials import CommandSerials, SerialError, SerialScanner
 from tests.station.station_helpers import GRACE, LineOperation, slot_state, wait_for
 
 CONFIG = MockDeviceConfig(restart_downtime=0.2)
@@ -169,3 +172,41 @@ async def test_a_locked_database_stops_new_boards_and_loses_no_record(tmp_path: 
     assert [(run.device_id, run.outcome) for run in runs] == [(first, "passed")]
     assert [step.outcome for step in runs[0].steps] == ["passed", "passed", "passed"]
     assert operation.started == [first]
+
+
+async def test_the_same_board_listed_twice_is_refused_at_the_second_slot(tmp_path: Path) -> None:
+    operation = LineOperation()
+    async with (
+        MockFleet(1, CONFIG) as mock,
+        RecordStore(tmp_path / "records.db") as store,
+    ):
+        device_id = mock[0].state.device_id
+        operation.hold(device_id)
+        station = Station(operation, store, options=ClientOptions(ca=mock.ssl_context()))
+        twice = anyio.Event()
+
+        async def events() -> AsyncIterator[HotplugEvent]:
+            yield HotplugEvent("attached", device_id, "1", mock[0].address)
+            await wait_for(lambda: operation.started == [device_id], "board started")
+            yield HotplugEvent("attached", device_id, "2", mock[0].address)
+            twice.set()
+            await anyio.sleep_forever()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(station.run, events())
+            await twice.wait()
+            assert station.slots["2"].state == "refused"
+            assert "slot 1" in station.slots["2"].detail
+            operation.release(device_id)
+            await wait_for(lambda: slot_state(station, "1") == "passed", "slot 1 passed")
+            group.cancel_scope.cancel()
+        assert [run.slot for run in await store.runs()] == ["1"]
+
+
+async def test_a_serial_number_command_names_each_board(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "import os; print('SN-' + os.environ['AZSPHERE_SLOT'])"]
+    assert await CommandSerials(command).serial_for("dev", "4") == "SN-4"
+    with pytest.raises(SerialError, match="exited with 3"):
+        await CommandSerials([sys.executable, "-c", "raise SystemExit(3)"]).serial_for("d", "1")
+    with pytest.raises(SerialError, match="printed nothing"):
+        await CommandSerials([sys.executable, "-c", "pass"]).serial_for("d", "1")

@@ -113,8 +113,14 @@ def mock(arguments: tuple[str, ...]) -> None:
     metavar="RATE",
     help="Each board's simulated link, e.g. 2KB/s, 64KB/s or 1MB/s (as for mock).",
 )
+@click.option(
+    "--station",
+    "station_tour",
+    is_flag=True,
+    help="Instead: a station for about 20 s, mock boards plugged in and out, then the records.",
+)
 @pass_app
-def demo(app: AppContext, count: int, link_speed: float) -> None:
+def demo(app: AppContext, count: int, link_speed: float, station_tour: bool) -> None:
     """The tour, with no hardware: start mock boards, find them, show their status, deploy
     the blink application to all of them at once over slow links, check readiness.
 
@@ -122,6 +128,13 @@ def demo(app: AppContext, count: int, link_speed: float) -> None:
     """
     with ExitStack() as stack:
         image = demo_image_path(stack)
+        if station_tour:
+            from ..station_demo import run_station_demo
+
+            try:
+                sys.exit(anyio.run(run_station_demo, app, image, None))
+            except KeyboardInterrupt:
+                sys.exit(EXIT_INTERRUPTED)
         tour = _Demo(app, count, link_speed, image)
         try:
             code = anyio.run(tour.run)

@@ -234,9 +234,10 @@ async def run_station(
                     group.start_soon(stop_when_told)
                 await _run_until_drained(station, events)
                 group.cancel_scope.cancel()
-    for view in station.slots.values():
-        if view.state != "idle":
-            out.message(slot_line(view))
+    if out.interactive:  # on a pipe each slot's result was a line already
+        for view in station.slots.values():
+            if view.state != "idle":
+                out.message(slot_line(view))
     counts = station.counts
     out.message(
         f"{counts['passed']} passed, {counts['failed']} failed, "

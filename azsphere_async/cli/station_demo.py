@@ -1,0 +1,107 @@
+"""``demo --station``: about 20 seconds of a station, with mock boards plugged in and out.
+
+Five mock boards come to the station one after another: four take the recipe (blink, OS
+24.03) and pass, one runs OS 23.10 and fails the OS check, one is pulled mid-run and plugged
+in again (recorded as interrupted, then passed). The records are shown at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Final
+
+import anyio
+
+from ..hotplug import watch_attached
+from ..mock import MockDeviceConfig, MockFleet
+from ..options import ClientOptions
+from ..recipe import load_recipe, prepare_recipe
+from ..records import query_records
+from ..station_recipe import recipe_operation
+from .commands.records import show_runs
+from .commands.station import StationSettings, run_station
+from .context import AppContext
+from .exit_status import EXIT_OK
+
+__all__ = ["run_station_demo"]
+
+_RECIPE: Final = """\
+# The demo's recipe: blink installed, OS 24.03, development boards' capability allowed.
+os_versions = ["24.03"]
+other_apps = "remove"
+allowed_capabilities = [11]
+
+[[apps]]
+package = "blink.imagepackage"
+"""
+
+_BOARDS: Final = 5
+_OLD_OS_BOARD: Final = 2  # runs 23.10: fails the recipe's OS check
+_PULLED_BOARD: Final = 3  # pulled mid-run, plugged in again
+
+
+async def run_station_demo(app: AppContext, image: Path, db: Path | None) -> int:
+    """Run the station demo; the records go to ``db`` (else a temporary file)."""
+    out = app.output
+    base = MockDeviceConfig(restart_downtime=0.3)
+    configs = [
+        dataclasses.replace(base, os_version="23.10") if i == _OLD_OS_BOARD else base
+        for i in range(_BOARDS)
+    ]
+    with tempfile.TemporaryDirectory(prefix="azsphere-station-demo-") as folder:
+        work = Path(folder)
+        shutil.copy(image, work / "blink.imagepackage")
+        (work / "demo.toml").write_text(_RECIPE)
+        prepared = prepare_recipe(load_recipe(work / "demo.toml"))
+        records = db if db is not None else work / "records.db"
+        async with MockFleet(_BOARDS, configs=configs, dcs_port=0, plugged=False) as mock:
+            assert mock.dcs is not None
+            mock[_PULLED_BOARD].link.set(bandwidth=4000.0)  # slow, so it is pulled mid-upload
+            app.ca = mock.ca_pem
+            options = ClientOptions(ca=mock.ca_pem)
+            events = watch_attached(
+                dcs_url=mock.dcs.url, interval=0.1, restart_grace=1.0, options=options
+            )
+            settings = StationSettings(db=records, name="demo", poll=0.1, restart_grace=1.0)
+            stop = anyio.Event()
+            out.message(
+                "A station on mock boards: plugged in one by one, one pulled mid-run, "
+                "one with an old OS (about 20 s; Ctrl-C stops)"
+            )
+            async with anyio.create_task_group() as group:
+
+                async def operator() -> None:
+                    for index in range(_BOARDS):
+                        await mock.plug(index)
+                        await anyio.sleep(1.5)
+                    await anyio.sleep(0.5)
+                    await mock.unplug(_PULLED_BOARD)  # the operator pulls it mid-run
+                    await anyio.sleep(3.0)
+                    mock[_PULLED_BOARD].link.set(bandwidth=None)
+                    await mock.plug(_PULLED_BOARD)  # and plugs it in again: it starts over
+                    await anyio.sleep(4.0)
+                    stop.set()
+
+                group.start_soon(operator)
+                await run_station(
+                    app,
+                    recipe_operation(prepared),
+                    prepared,
+                    settings,
+                    "demo.toml",
+                    events,
+                    stop=stop,
+                )
+                group.cancel_scope.cancel()
+        out.heading("The records")
+        show_runs(out, await query_records(records))
+        out.message(
+            "A station keeps them (station --db PATH); azsphere-async records --format junit "
+            "exports them for MES and CI. The demo's records are thrown away."
+            if db is None
+            else f"azsphere-async records --db {records} --format junit   # for MES and CI"
+        )
+    return EXIT_OK
