@@ -9,13 +9,14 @@ read may be retried after.
 
 from __future__ import annotations
 
-import json
+import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 import httpx
 
+from ._json import parse_json
 from .errors import (
     DeviceError,
     DeviceHTTPError,
@@ -70,6 +71,16 @@ def tls_failure(exc: BaseException) -> ssl.SSLError | None:
     """
     if not isinstance(exc, httpx.ConnectError):
         return None
+    for current in _chained(exc):
+        if isinstance(current, ssl.SSLError) and not isinstance(
+            current, _LOST_CONNECTION_SSL_ERRORS
+        ):
+            return current
+    return None
+
+
+def _chained(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every failure under it (causes and contexts), each once."""
     seen: set[int] = set()
     pending: list[BaseException] = [exc]
     while pending:
@@ -77,12 +88,8 @@ def tls_failure(exc: BaseException) -> ssl.SSLError | None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLError) and not isinstance(
-            current, _LOST_CONNECTION_SSL_ERRORS
-        ):
-            return current
+        yield current
         pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-    return None
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -97,7 +104,11 @@ def device_error_for(
     timeouts: Timeouts,
     bytes_sent: int | None,
 ) -> DeviceError:
-    """The library's error for an httpx failure of ``operation`` on the board at ``address``."""
+    """The library's error for an httpx failure of ``operation`` on the board at ``address``.
+
+    Bytes of the answer that ``exc`` (or a failure under it) quotes are cut out of them.
+    """
+    _scrub_answer_bytes(exc)
     for kind, phase in _PHASES:
         if isinstance(exc, kind):
             limit = getattr(timeouts, phase)
@@ -131,12 +142,37 @@ def device_error_for(
         return DeviceUnreachableError(
             address,
             f"{operation}: the connection was lost before the device answered "
-            f"({type(exc).__name__}: {exc})",
+            f"({type(exc).__name__}: {_without_answer(exc)})",
             bytes_sent=bytes_sent,
         )
     return DeviceUnreachableError(
-        address, f"{operation}: {type(exc).__name__}: {exc}", bytes_sent=bytes_sent
+        address,
+        f"{operation}: {type(exc).__name__}: {_without_answer(exc)}",
+        bytes_sent=bytes_sent,
     )
+
+
+# Where h11 starts quoting the answer's bytes: "illegal status line: bytearray(b'...')",
+# "Illegal header name b'...'".
+_QUOTED_BYTES: Final = re.compile(r"""[\s:]*(?:bytearray\()?b['"]""")
+
+
+def _without_answer(exc: BaseException) -> str:
+    """The failure's message, without any bytes of the answer that it quotes: a board that
+    echoes a request could put the request's secret there."""
+    return _QUOTED_BYTES.split(str(exc), 1)[0]
+
+
+def _scrub_answer_bytes(exc: BaseException) -> None:
+    """Cut the answer's bytes out of ``exc`` and the failures chained below it, in place.
+
+    The library's error is raised from the httpx failure, so a traceback shows that chain
+    (httpx's error, and the h11 error under it, quote the status or header line they could
+    not read); it must not show a secret a board echoed there.
+    """
+    for current in _chained(exc):
+        if current.args and _QUOTED_BYTES.search(str(current)):
+            current.args = (_without_answer(current), *current.args[1:])
 
 
 def operation_timeout(
@@ -160,12 +196,17 @@ def http_error_for(
     )
 
 
+# A device's error body is {"error": CODE}; a far larger one is not read for a code (parsing
+# it would hold the event loop for nothing).
+_MAX_ERROR_BODY: Final = 64 * 1024
+
+
 def _error_code(content: bytes) -> int | None:
-    if not content.strip():
+    if not content.strip() or len(content) > _MAX_ERROR_BODY:
         return None
     try:
-        body = json.loads(content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = parse_json(content)
+    except ValueError:
         return None  # not JSON (or nested past the parser's depth): the status alone tells
     code = body.get("error") if isinstance(body, Mapping) else None
     return code if isinstance(code, int) and not isinstance(code, bool) else None

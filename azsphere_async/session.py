@@ -175,8 +175,12 @@ class DeviceSession:
         try:
             version = RestApiVersion.parse(text)
         except ValueError:
+            # Not quoted: a board that echoes a request could have put its secret there.
             logger.warning(
-                "%s: ignoring unreadable %s header %r", self.address, _VERSION_HEADER, text
+                "%s: ignoring an unreadable %s header (%d characters)",
+                self.address,
+                _VERSION_HEADER,
+                len(text),
             )
             return
         self._version_text = text

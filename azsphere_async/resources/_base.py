@@ -10,76 +10,19 @@ name the request (``GET /images``). A misfit answer is a
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, ClassVar, TypeVar, overload
 
-import cattrs
-
-from ..errors import MalformedResponseError
 from ..models import converter
 from ..versions import RestApiVersion
+from ._decoding import carries_secret, decode_answer, decode_bytes
 
 if TYPE_CHECKING:
-    from ..session import DeviceResponse, DeviceSession
+    from ..session import DeviceSession
 
-__all__ = ["Resource", "decode_bytes", "decode_json", "structure"]
+__all__ = ["Resource"]
 
 T = TypeVar("T")
-
-
-def decode_json(
-    response: DeviceResponse, address: str, request: str, *, allow_empty: bool = False
-) -> Any:
-    """The JSON of an answer; with ``allow_empty`` an empty body is ``{}``.
-
-    An empty body (unless allowed), an answer labelled with a media type other than JSON, or
-    JSON that cannot be parsed is a :class:`MalformedResponseError`.
-    """
-    if not response.content.strip():
-        if allow_empty:
-            return {}
-        raise MalformedResponseError(address, f"{request} answered an empty body")
-    media = response.media_type
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise MalformedResponseError(
-            address, f"{request} answered {media!r} where JSON was expected"
-        )
-    try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedResponseError(
-            address, f"{request} answered JSON that cannot be parsed ({exc})"
-        ) from None
-
-
-def decode_bytes(response: DeviceResponse, address: str, request: str) -> bytes:
-    """The raw body of an ``application/octet-stream`` answer.
-
-    An answer labelled with another media type (an HTML error page, JSON) is a
-    :class:`MalformedResponseError`; an unlabelled one is taken as bytes.
-    """
-    media = response.media_type
-    if media and media != "application/octet-stream":
-        raise MalformedResponseError(
-            address, f"{request} answered {media!r} where application/octet-stream was expected"
-        )
-    return response.content
-
-
-def structure(data: Any, cls: type[T], address: str, request: str) -> T:
-    """Decoded JSON as a model; a misfit is a :class:`MalformedResponseError`."""
-    try:
-        return converter.structure(data, cls)
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        detail = (
-            "; ".join(cattrs.transform_error(exc))
-            if isinstance(exc, cattrs.BaseValidationError)
-            else str(exc)
-        )
-        raise MalformedResponseError(
-            address, f"{request} answered JSON that does not have the documented shape ({detail})"
-        ) from None
 
 
 class Resource:
@@ -107,9 +50,7 @@ class Resource:
         operation = self._operation()
         session = self._session
         response = await session.request("GET", path, min_version=since, operation=operation)
-        request = f"GET {path}"
-        data = decode_json(response, session.address, request)
-        return structure(data, answer, session.address, request)
+        return await decode_answer(response, answer, session.address, f"GET {path}")
 
     async def _get_bytes(self, path: str, *, since: RestApiVersion | None = None) -> bytes:
         """``GET path``, its raw ``application/octet-stream`` answer."""
@@ -156,7 +97,8 @@ class Resource:
 
         The answer must be JSON, or empty when ``allow_empty`` (changes often answer 200 with
         no body, read as ``{}``); it becomes ``answer``, or is checked and dropped when
-        ``answer`` is ``None``.
+        ``answer`` is ``None``. If ``body`` holds a secret, decoding errors show nothing of the
+        answer (see :mod:`azsphere_async.resources._decoding`).
         """
         operation = self._operation()
         session = self._session
@@ -164,8 +106,11 @@ class Resource:
         response = await session.request(
             method, path, json=payload, min_version=since, operation=operation
         )
-        request = f"{method} {path}"
-        data = decode_json(response, session.address, request, allow_empty=allow_empty)
-        if answer is None:
-            return None
-        return structure(data, answer, session.address, request)
+        return await decode_answer(
+            response,
+            answer,
+            session.address,
+            f"{method} {path}",
+            allow_empty=allow_empty,
+            sent_secret=carries_secret(body),
+        )

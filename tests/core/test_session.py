@@ -26,7 +26,7 @@ from azsphere_async.errors import (
     UnsupportedVersionError,
 )
 from azsphere_async.options import ClientOptions, RetryPolicy, Timeouts
-from azsphere_async.resources._base import decode_bytes, decode_json
+from azsphere_async.resources._decoding import decode_bytes, decode_json
 from azsphere_async.session import DeviceSession
 from azsphere_async.versions import RestApiVersion
 from tests.shared_data import DEVICE_ADDRESS, DEVICE_URL, VERSION_HEADER
