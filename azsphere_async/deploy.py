@@ -16,14 +16,13 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 
 import anyio
 import attrs
 
-from .errors import DeploymentError, ImagePackageError, InvalidArgumentError
-from .imagepackage import ImagePackageInfo, inspect_image
+from .errors import DeploymentError, InvalidArgumentError
+from .imagepackage import ImagePackageInfo, inspect_image_in_thread, read_checked_package
 from .models import AppControlMode, AppState, ComponentDetails
 from .progress import Phase, tell
 from .staging import (
@@ -182,17 +181,6 @@ async def _confirm_app_state(
     return state
 
 
-def _read_package(path: Path, package: ImagePackageInfo) -> bytes:
-    """The bytes of a package already inspected, read once for every board of a fleet."""
-    with path.open("rb") as handle:
-        data = handle.read(package.size + 1)
-    if len(data) != package.size:
-        raise ImagePackageError(
-            "image", f"{str(path)!r} (changed after it was checked)", "a file that stays unchanged"
-        )
-    return data
-
-
 async def _app_state(client: DeviceClient, package: ImagePackageInfo) -> AppState:
     """The application's state; one the device does not have is a DeploymentError."""
     state = (await client.app.get_status(package.component_id)).state
@@ -233,9 +221,9 @@ async def deploy_fleet(
         restart_timeout=check_seconds(settings.get("restart_timeout", 120.0), "restart_timeout"),
     )
     image = _checked_image(image)
-    package = inspect_image(image)
+    package = await inspect_image_in_thread(image)
     if not isinstance(image, bytes) and package.size <= _SHARED_PACKAGE_BYTES:
-        image = await anyio.to_thread.run_sync(_read_package, Path(image), package)
+        image = await anyio.to_thread.run_sync(read_checked_package, package)
 
     async def deploy_one(client: DeviceClient) -> Deployment:
         board_progress: ProgressCallback | None = None

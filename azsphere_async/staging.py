@@ -11,19 +11,25 @@ takes its time to answer.
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Final, TypeAlias
+from typing import BinaryIO, Final, TypeAlias
 
 import anyio
 import attrs
 
 from .acknowledged import AcknowledgedCounter
 from .errors import ImagePackageError, InvalidArgumentError
-from .imagepackage import ImagePackageInfo, inspect_image
+from .imagepackage import (
+    ImagePackageInfo,
+    PackageFile,
+    inspect_image,
+    inspect_image_in_thread,
+    open_package_file,
+)
 from .progress import Phase, RateWindow, StageProgress, tell
 from .session import DeviceSession
 from .validation import check_chunk_size, check_whole_number
@@ -87,44 +93,103 @@ FleetProgressCallback: TypeAlias = Callable[[str, StageProgress], Awaitable[None
 ImageSource: TypeAlias = str | os.PathLike[str] | bytes | ImageStream
 
 
-def _open_and_read(path: Path, view: memoryview) -> tuple[io.BufferedReader, int]:
-    handle = path.open("rb")
-    try:
-        return handle, handle.readinto(view)
-    except BaseException:
-        handle.close()
-        raise
+def _same(now: os.stat_result, then: os.stat_result) -> bool:
+    return (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+        then.st_dev,
+        then.st_ino,
+        then.st_size,
+        then.st_mtime_ns,
+    )
 
 
-async def _file_chunks(path: Path, size: int, chunk_size: int) -> AsyncIterator[bytes]:
-    """Exactly ``size`` bytes of ``path``, read a block at a time in a worker thread.
+class _PackageFileBody:
+    """A package file as an upload's body: opened and checked before any traffic, then read
+    a block at a time in a worker thread as it is sent.
+
+    The file must be the one ``checked`` describes (when given), unchanged, and must stay so
+    until its last byte is read; the bytes its metadata was read from (the tail, at most
+    64 KiB) are held back until they are read and match what was checked. A file that
+    changes while it is sent is an :class:`~azsphere_async.errors.ImagePackageError` before
+    those bytes go out, so the board only ever sees an upload cut short, which it discards.
 
     Opening shares the first read's thread hop (each hop costs about 70 us of CPU), so a
-    package that fits in one block costs a single hop; closing a file read this way does not
-    block.
+    package that fits in one block costs a single hop.
     """
-    block = bytearray(max(_READ_BLOCK, chunk_size))
-    view = memoryview(block)
-    wanted = min(len(block), size)
-    handle, got = await anyio.to_thread.run_sync(_open_and_read, path, view[:wanted])
-    remaining = size
-    try:
-        while True:
-            if not got:
-                raise ImagePackageError(
-                    "image",
-                    f"{str(path)!r} (shrank while it was being sent)",
-                    "a file that stays unchanged",
-                )
-            remaining -= got
-            for start in range(0, got, chunk_size):
-                yield bytes(view[start : min(start + chunk_size, got)])
-            if remaining <= 0:
-                break
-            wanted = min(len(block), remaining)
-            got = await anyio.to_thread.run_sync(handle.readinto, view[:wanted])
-    finally:
-        handle.close()
+
+    def __init__(self, path: Path, size: int, chunk_size: int, checked: PackageFile | None) -> None:
+        self.path = path
+        self.size = size
+        self.chunk_size = chunk_size
+        self.checked = checked
+        self._block = memoryview(bytearray(max(_READ_BLOCK, chunk_size)))
+        self._handle: BinaryIO | None = None
+        self._opened: os.stat_result | None = None
+        self._first = 0
+
+    def _changed(self, how: str) -> ImagePackageError:
+        return ImagePackageError(
+            "image", f"{str(self.path)!r} ({how})", "a file that stays unchanged while it is sent"
+        )
+
+    def _open_and_read(self) -> None:
+        handle, status = open_package_file(self.path)
+        try:
+            if self.checked is not None and not self.checked.same_file(status):
+                raise self._changed("changed since its metadata was checked; check it again")
+            if status.st_size != self.size:
+                raise self._changed(f"{status.st_size} bytes where {self.size} were expected")
+            self._first = handle.readinto(self._block[: min(len(self._block), self.size)])  # type: ignore[attr-defined]
+        except BaseException:
+            handle.close()
+            raise
+        self._handle, self._opened = handle, status
+
+    async def open(self) -> None:
+        """Open and check the file, and read its first block."""
+        await anyio.to_thread.run_sync(self._open_and_read)
+
+    def close(self) -> None:
+        """Close the file (closing a file read this way does not block)."""
+        if self._handle is not None:
+            self._handle.close()
+
+    def _unchanged(self) -> bool:
+        assert self._handle is not None
+        assert self._opened is not None
+        return _same(os.fstat(self._handle.fileno()), self._opened)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Exactly ``size`` bytes of the file, in chunks; see the class's description."""
+        handle, view, chunk_size = self._handle, self._block, self.chunk_size
+        assert handle is not None
+        hold_from = self.checked.tail_start if self.checked is not None else self.size
+        held = bytearray()
+        position, got = 0, self._first
+        try:
+            while True:
+                if not got:
+                    raise self._changed("shrank while it was being sent")
+                free = max(0, min(got, hold_from - position))
+                for start in range(0, free, chunk_size):
+                    yield bytes(view[start : min(start + chunk_size, free)])
+                held += view[free:got]
+                position += got
+                if position >= self.size:
+                    break
+                wanted = min(len(view), self.size - position)
+                got = await anyio.to_thread.run_sync(handle.readinto, view[:wanted])  # type: ignore[attr-defined]
+            if not await anyio.to_thread.run_sync(self._unchanged):
+                raise self._changed("changed while it was being sent")
+            if (
+                self.checked is not None
+                and hashlib.sha256(held).digest() != self.checked.tail_digest
+            ):
+                raise self._changed("its metadata changed since it was checked")
+            tail = memoryview(held)
+            for start in range(0, len(held), chunk_size):
+                yield bytes(tail[start : start + chunk_size])
+        finally:
+            self.close()
 
 
 async def _bytes_chunks(data: bytes, chunk_size: int) -> AsyncIterator[bytes]:
@@ -250,9 +315,12 @@ async def stage_image(
 
     A path or bytes is checked first (``check=True``): it must be an image package whose
     metadata can be read; the error comes before any traffic. ``package`` is that metadata
-    when the caller has read it already (a fleet reads it once for every board). A connection
-    lost mid-upload raises :class:`~azsphere_async.errors.DeviceUnreachableError` whose
-    ``bytes_sent`` counts the bytes the board acknowledged.
+    when the caller has read it already (a fleet reads it once for every board). The bytes
+    sent are the file's as it was checked: a file that changed since, or changes while it
+    is sent, is an :class:`~azsphere_async.errors.ImagePackageError` before its metadata
+    goes out. A connection lost mid-upload raises
+    :class:`~azsphere_async.errors.DeviceUnreachableError` whose ``bytes_sent`` counts the
+    bytes the board acknowledged.
 
     ``progress`` hears a :class:`StageProgress` when the upload begins (phase
     ``uploading``), every :data:`PROGRESS_INTERVAL` seconds while the board receives it,
@@ -261,6 +329,7 @@ async def stage_image(
     """
     chunk_size = check_chunk_size(chunk_size)
     body: AsyncIterable[bytes]
+    file_body: _PackageFileBody | None = None
     if isinstance(source, ImageStream):
         package = None
         size = check_whole_number(source.size, "image.size", minimum=1, unit="of bytes")
@@ -274,8 +343,15 @@ async def stage_image(
         body = _bytes_chunks(source, chunk_size)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
-        if package is None and check:
-            package = inspect_image(path)
+        if (package is None and check) or (package is not None and package.file is None):
+            # Metadata that did not come from a file (or none yet) is read from this one;
+            # given metadata must describe it.
+            read = await inspect_image_in_thread(path)
+            if package is not None and read != package:
+                raise ImagePackageError(
+                    "image", f"{str(path)!r}", f"the package described by {package!r}"
+                )
+            package = read
         if package is not None:
             size = package.size
         else:
@@ -285,7 +361,9 @@ async def stage_image(
                 raise ImagePackageError(
                     "image", f"{str(path)!r} ({exc.strerror})", "a readable file"
                 ) from None
-        body = _file_chunks(path, size, chunk_size)
+        file_body = _PackageFileBody(path, size, chunk_size, package.file if package else None)
+        await file_body.open()
+        body = file_body.chunks()
     else:
         raise InvalidArgumentError(
             "image", type(source).__name__, "a path, bytes, or an ImageStream with a known size"
@@ -312,5 +390,7 @@ async def stage_image(
             await meter.send_with_ticks(send)
     finally:
         meter.counter.close()
+        if file_body is not None:
+            file_body.close()  # also when the request failed before reading the body
     await meter.finish()
     return StagedImage(package, size, time.monotonic() - meter.started)
