@@ -6,14 +6,15 @@ what was wrong and where (``$.components[3].uid: expected a string``). An answer
 that sent a secret does not even have its media type shown, since a board that echoes the
 request could put the secret anywhere.
 
-Answers up to :data:`ON_LOOP_BYTES` are decoded on the event loop (well under 10 ms each).
-Larger ones are parsed and structured in a worker thread, so one board's big answer does not
-stop the other boards' calls: structuring is Python code, which hands the interpreter back to
-the loop every few milliseconds. Parsing is C code that holds it throughout (about 25 ms per
-MiB of real answers on a 2-core EPYC, up to 80 ms per MiB for an answer made only of tiny
-values). At most :data:`DECODE_THREADS` such decodes run at once per event loop; a decode
-whose call is cancelled (a fleet's time limit) stops at its next JSON object or model
-instead of running on in its thread.
+Small answers (up to :data:`ON_LOOP_BYTES` and :data:`ON_LOOP_OBJECTS`) are decoded on the
+event loop, in a few milliseconds at most. Larger ones are parsed and structured in a worker
+thread, so one board's big answer does not stop the other boards' calls: structuring is
+Python code, which hands the interpreter back to the loop every few milliseconds, and the
+parse is made to do the same at every object and number (strings still go by in C). At most
+:data:`DECODE_THREADS` such decodes run at once per event loop, and a decode whose call is
+cancelled (a fleet's time limit) stops at its next object or model instead of running on
+in its thread. An answer is refused unparsed if it holds more than :data:`MAX_JSON_OBJECTS`
+objects or :data:`MAX_JSON_VALUES` values, which bounds the CPU and memory one answer costs.
 """
 
 from __future__ import annotations
