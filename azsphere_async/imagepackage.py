@@ -165,7 +165,7 @@ def _parse_metadata(
         # The metadata library and the sections' fields raise whatever a corrupt block
         # leads to (its own errors, struct.error, ValueError, TypeError, OverflowError,
         # OSError from an impossible build time): each means the same thing here.
-        raise _unreadable(what, type(exc).__name__) from None
+        raise _unreadable(what, str(exc)[:80] or type(exc).__name__) from None
 
 
 def _kind_refusal(what: str, mode: int) -> ImagePackageError | None:
