@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 
 import anyio
@@ -27,11 +27,13 @@ from .models import AppControlMode, AppState, ComponentDetails
 from .progress import Phase, tell
 from .staging import (
     DEFAULT_CHUNK_SIZE,
+    PROGRESS_INTERVAL,
     FleetProgressCallback,
     ProgressCallback,
     StagedImage,
     StageProgress,
 )
+from .ticker import shared_progress_reports
 from .validation import check_bool, check_chunk_size, check_seconds
 
 if TYPE_CHECKING:
@@ -236,7 +238,11 @@ async def deploy_fleet(
 
         return await deploy(client, image, progress=board_progress, package=package, **checked)
 
-    async with fleet.as_completed(
-        deploy_one, concurrency=concurrency, timeout=timeout, only=only
-    ) as results:
+    async with AsyncExitStack() as stack:
+        if progress is not None:
+            # One task wakes the boards' uploads to report, not one task per board.
+            await stack.enter_async_context(shared_progress_reports(PROGRESS_INTERVAL))
+        results = await stack.enter_async_context(
+            fleet.as_completed(deploy_one, concurrency=concurrency, timeout=timeout, only=only)
+        )
         yield results

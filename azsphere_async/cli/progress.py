@@ -1,6 +1,7 @@
 """Live deploy progress: a total and a row per board, or plain lines as phases change.
 
-On a terminal the view is redrawn ten times a second and always fits it: a total bar (bytes
+On a terminal the view is redrawn ten times a second (the library reports each board twice a
+second) and always fits it: a total bar (bytes
 the boards received, their rate together, time until the slowest has its image), a count of
 boards per phase, then one row per board. With more boards than the terminal has rows the
 view is compact: after the total and the counts come the failed boards (never hidden below
