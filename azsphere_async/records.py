@@ -28,6 +28,16 @@ import anyio.to_thread
 import attrs
 
 from .errors import AzsphereError
+from .records_reading import (
+    OUTCOMES,
+    RunOutcome,
+    RunQuery,
+    RunRecord,
+    StepOutcome,
+    StepRecord,
+    query_records,
+    read_runs,
+)
 
 __all__ = [
     "DEFAULT_RECORDS_PATH",
@@ -35,7 +45,10 @@ __all__ = [
     "OutboxEvent",
     "RecordStore",
     "RecordsUnavailableError",
+    "RunOutcome",
+    "RunQuery",
     "RunRecord",
+    "StepOutcome",
     "StepRecord",
     "query_records",
 ]
@@ -44,11 +57,6 @@ DEFAULT_RECORDS_PATH: Final = "station-records.db"
 """Where a station keeps its records unless told otherwise (in the current directory)."""
 
 T = TypeVar("T")
-
-RunOutcome = Literal["running", "passed", "failed", "interrupted"]
-StepOutcome = Literal["running", "passed", "failed", "skipped", "interrupted"]
-OUTCOMES: Final = ("running", "passed", "failed", "interrupted")
-"""The outcomes a run can have (``running``: not finished, or the station died)."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -102,48 +110,6 @@ class RecordsUnavailableError(AzsphereError):
         self.reason = reason
         self.hint = hint
         super().__init__(f"cannot write the records in {path}: {reason}; {hint}")
-
-
-@attrs.frozen
-class StepRecord:
-    """One step of a run: what it was, when, how long, and how it ended."""
-
-    position: int
-    name: str
-    started_at: str
-    ended_at: str | None
-    elapsed: float | None
-    outcome: StepOutcome
-    detail: str
-
-
-@attrs.frozen
-class RunRecord:
-    """One board plugged in once: its identity, its steps and the outcome."""
-
-    id: int
-    run_uid: str
-    station: str
-    recipe: str
-    slot: str
-    address: str
-    device_id: str
-    serial: str | None
-    os_version: str | None
-    images: tuple[str, ...]
-    started_at: str
-    ended_at: str | None
-    elapsed: float | None
-    outcome: RunOutcome
-    detail: str
-    steps: tuple[StepRecord, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (snake_case, steps nested)."""
-        data = attrs.asdict(self, recurse=True)
-        data["images"] = list(self.images)
-        data["steps"] = [attrs.asdict(step) for step in self.steps]
-        return data
 
 
 def _now() -> str:
@@ -399,87 +365,6 @@ class RecordStore:
 
     # ------------------------------------------------------------------ reading
 
-    async def runs(
-        self,
-        *,
-        device_id: str | None = None,
-        serial: str | None = None,
-        outcome: str | None = None,
-        since: str | None = None,
-        limit: int | None = None,
-    ) -> list[RunRecord]:
-        """Runs matching every filter given, oldest first, each with its steps."""
-        return await self._run(
-            lambda: read_runs(self._db(), device_id, serial, outcome, since, limit)
-        )
-
-
-def read_runs(
-    db: sqlite3.Connection,
-    device_id: str | None = None,
-    serial: str | None = None,
-    outcome: str | None = None,
-    since: str | None = None,
-    limit: int | None = None,
-) -> list[RunRecord]:
-    """The runs in ``db`` matching every filter given (``since``: ISO start time), oldest first."""
-    where: list[str] = []
-    values: list[Any] = []
-    for column, value, operator in (
-        ("device_id", device_id, "="),
-        ("serial", serial, "="),
-        ("outcome", outcome, "="),
-        ("started_at", since, ">="),
-    ):
-        if value is not None:
-            where.append(f"{column} {operator} ?")
-            values.append(value)
-    sql = (
-        "SELECT id, run_uid, station, recipe, slot, address, device_id, serial, os_version,"
-        " images, started_at, ended_at, elapsed, outcome, detail FROM runs"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY id"
-    )
-    if limit is not None:
-        newest_first = sql.replace(" ORDER BY id", " ORDER BY id DESC")
-        sql = f"SELECT * FROM ({newest_first} LIMIT ?) ORDER BY id"
-        values.append(limit)
-    runs = []
-    for row in db.execute(sql, values).fetchall():
-        steps = tuple(
-            StepRecord(*step)
-            for step in db.execute(
-                "SELECT position, name, started_at, ended_at, elapsed, outcome, detail"
-                " FROM steps WHERE run_id = ? ORDER BY position",
-                (row[0],),
-            )
-        )
-        fields = list(row)
-        fields[9] = tuple(json.loads(fields[9]))
-        fields.append(steps)
-        runs.append(RunRecord(*fields))
-    return runs
-
-
-async def query_records(
-    path: str | Path,
-    *,
-    device_id: str | None = None,
-    serial: str | None = None,
-    outcome: str | None = None,
-    since: str | None = None,
-    limit: int | None = None,
-) -> list[RunRecord]:
-    """Read the runs in the database at ``path`` without writing to it (a station may be
-    writing at the same time: WAL lets it)."""
-
-    def read() -> list[RunRecord]:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no records database at {path}")
-        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
-        try:
-            return read_runs(db, device_id, serial, outcome, since, limit)
-        finally:
-            db.close()
-
-    return await anyio.to_thread.run_sync(read)
+    async def runs(self, query: RunQuery | None = None) -> list[RunRecord]:
+        """The runs ``query`` picks (default: all), oldest first, each with its steps."""
+        return await self._run(lambda: read_runs(self._db(), query))

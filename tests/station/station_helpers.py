@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import anyio
 import pytest
@@ -55,3 +59,44 @@ def slot_state(station: Station, slot: str) -> str:
     """What the slot shows now."""
     view = station.slots.get(slot)
     return view.state if view is not None else "idle"
+
+
+class PluggedMockProcess:
+    """Mock boards served by ``python -m azsphere_async.mock --unplugged --plug-control``,
+    plugged with :meth:`send` (for tests under trio: the mock itself runs on asyncio)."""
+
+    def __init__(self, devices: int, ca_file: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "azsphere_async.mock", "--devices", str(devices)),
+                *("--dcs-port", "0", "--unplugged", "--plug-control", "--ca-file", str(ca_file)),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.dcs_url = ""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if found := re.search(r"Device Communication Service: (\S+)", line):
+                self.dcs_url = found.group(1)
+            if line.startswith("plug control"):
+                break
+
+    def answer(self) -> str:
+        """The mock's next line (its answer to a command)."""
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def send(self, commands: str) -> None:
+        """Plug-control commands, one a line."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(commands)
+        self.process.stdin.flush()
+
+    def __enter__(self) -> PluggedMockProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)

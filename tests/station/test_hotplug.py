@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -16,6 +14,7 @@ import respx
 from azsphere_async import ClientOptions
 from azsphere_async.hotplug import HotplugEvent, watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
+from tests.station.station_helpers import PluggedMockProcess
 
 GRACE = 1.5  # longer than the 0.2 s restarts below
 
@@ -141,54 +140,23 @@ async def test_bad_timings_are_refused_before_any_traffic(name: str, value: floa
         await anext(watch_attached(**{name: value}))  # type: ignore[arg-type]
 
 
-def test_the_mock_command_line_plugs_boards_and_trio_sees_it() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "azsphere_async.mock",
-            "--devices",
-            "2",
-            "--dcs-port",
-            "0",
-            "--unplugged",
-            "--plug-control",
-            "--ca-file",
-            "/dev/null",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        url = ""
-        for line in process.stdout:
-            if found := re.search(r"Device Communication Service: (\S+)", line):
-                url = found.group(1)
-            if line.startswith("plug control"):
-                break
-        process.stdin.write("plug 2 5\n")
-        process.stdin.flush()
-        assert process.stdout.readline().strip() == "board 2 plugged in at 5"
+def test_the_mock_command_line_plugs_boards_and_trio_sees_it(tmp_path: Path) -> None:
+    with PluggedMockProcess(2, tmp_path / "ca.pem") as mock:
+        mock.send("plug 2 5\n")
+        assert mock.answer() == "board 2 plugged in at 5"
 
         async def watch() -> list[HotplugEvent]:
-            events = fast_watch(url, identify=_fixed_id)
+            events = fast_watch(mock.dcs_url, identify=_fixed_id)
             seen = await next_events(events, 1)
-            process.stdin.write("unplug 2\nbogus\n")  # type: ignore[union-attr]
-            process.stdin.flush()  # type: ignore[union-attr]
+            mock.send("unplug 2\nbogus\n")
             seen += await next_events(events, 1)
             await events.aclose()
             return seen
 
         seen = anyio.run(watch, backend="trio")
         assert [(e.kind, e.connection_path) for e in seen] == [("attached", "5"), ("detached", "5")]
-        assert process.stdout.readline().strip() == "board 2 unplugged"
-        assert "unknown command 'bogus'" in process.stdout.readline()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        assert mock.answer() == "board 2 unplugged"
+        assert "unknown command 'bogus'" in mock.answer()
 
 
 async def _fixed_id(address: str) -> str:

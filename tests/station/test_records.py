@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from azsphere_async.cli.app import cli
-from azsphere_async.records import RecordStore, RecordsUnavailableError
+from azsphere_async.records import RecordStore, RecordsUnavailableError, RunQuery
 from azsphere_async.records_export import export_runs
 
 DEVICE = "a" * 128
@@ -46,9 +46,9 @@ async def test_a_run_is_read_back_with_its_identity_and_steps(tmp_path: Path) ->
             ("install blink", "passed", 1.25),
             ("check wifi", "passed", 0.5),
         ]
-        assert [run.outcome for run in await store.runs(outcome="failed")] == ["failed"]
-        assert [run.id for run in await store.runs(limit=1)] == [runs[1].id]
-        assert await store.runs(serial="nobody") == []
+        assert [run.outcome for run in await store.runs(RunQuery(outcome="failed"))] == ["failed"]
+        assert [run.id for run in await store.runs(RunQuery(limit=1))] == [runs[1].id]
+        assert await store.runs(RunQuery(serial="nobody")) == []
 
 
 async def test_every_step_is_committed_as_it_happens_in_wal_mode(tmp_path: Path) -> None:

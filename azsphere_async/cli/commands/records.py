@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ...records import DEFAULT_RECORDS_PATH, OUTCOMES, RunRecord, query_records
+from ...records import DEFAULT_RECORDS_PATH, OUTCOMES, RunQuery, RunRecord, query_records
 from ...records_export import EXPORT_FORMATS, export_runs
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_OK, EXIT_USAGE
@@ -65,11 +65,9 @@ def records(
             found.extend(
                 await query_records(
                     db_path,
-                    device_id=device_id,
-                    serial=serial,
-                    outcome=outcome,
-                    since=since,
-                    limit=last,
+                    RunQuery(
+                        device_id=device_id, serial=serial, outcome=outcome, since=since, limit=last
+                    ),
                 )
             )
         except FileNotFoundError as exc:
