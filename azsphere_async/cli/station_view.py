@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..station import SlotView, Station
+from .formatting import printable
 
 __all__ = ["render_station", "slot_line"]
 
@@ -33,15 +34,17 @@ def _panel(view: SlotView) -> Panel:
     big = Panel(Align.center(Text(word, style="bold")), style=style, padding=(1, 1))
     lines: list[RenderableType] = [big]
     if view.device_id:
-        lines.append(Text(f"device {view.device_id[:16]}...", overflow="ellipsis"))
+        lines.append(Text(f"device {printable(view.device_id[:16])}...", overflow="ellipsis"))
     if view.serial:
-        lines.append(Text(f"serial {view.serial}"))
+        lines.append(Text(f"serial {printable(view.serial)}"))
     if view.state in ("running", "serial") and view.started:
-        step = f" · {view.step}" if view.step else ""
+        step = f" · {printable(view.step)}" if view.step else ""
         lines.append(Text(f"{time.monotonic() - view.started:5.1f} s{step}", overflow="ellipsis"))
     if view.detail:
-        lines.append(Text(view.detail, style="italic", overflow="fold"))
-    return Panel(Group(*lines), title=f"slot {view.slot}", border_style=style.split(" on ")[-1])
+        lines.append(Text(printable(view.detail), style="italic", overflow="fold"))
+    # A str title would be read as markup; the slot is the DCS's connection path.
+    title = Text(f"slot {printable(view.slot)}")
+    return Panel(Group(*lines), title=title, border_style=style.split(" on ")[-1])
 
 
 def render_station(station: Station, *, columns: int = 4) -> RenderableType:
@@ -62,9 +65,11 @@ def render_station(station: Station, *, columns: int = 4) -> RenderableType:
     if not panels:
         parts.insert(0, Text("Plug a board in.", style="bold"))
     if station.halted:
-        parts.append(Text(f"TAKING NO NEW BOARDS: {station.halted}", style="bold white on red"))
+        halted = printable(station.halted)
+        parts.append(Text(f"TAKING NO NEW BOARDS: {halted}", style="bold white on red"))
     if station.dcs_problem:
-        parts.append(Text(f"NO BOARD LIST: {station.dcs_problem}", style="bold white on red"))
+        problem = printable(station.dcs_problem)
+        parts.append(Text(f"NO BOARD LIST: {problem}", style="bold white on red"))
     if station.draining:
         parts.append(Text("Finishing the boards in flight (Ctrl-C again to stop now)"))
     return Group(*parts)

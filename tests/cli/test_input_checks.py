@@ -111,3 +111,15 @@ def test_a_short_key_is_refused_once_not_once_per_board(
     assert result.stderr.count("expected a string of 8 to 63 characters") == 1
     assert "16 boards" not in result.output
     assert sum(device.stats.requests for device in many.mock) == 0
+
+
+def test_help_says_how_the_ways_of_choosing_boards_combine() -> None:
+    from click.testing import CliRunner
+
+    from azsphere_async.cli.app import cli
+
+    shown = " ".join(CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "100"}).stdout.split())
+    assert "--device ADDR (repeatable, or comma-separated) and --devices-file FILE add up" in shown
+    assert "--all takes every board the Device Communication Service lists instead" in shown
+    assert "With none of these, AZSPHERE_DEVICES" in shown
+    assert "never taken as arguments" in shown

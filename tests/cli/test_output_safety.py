@@ -4,6 +4,7 @@ parsed as markup; stdout carries the results only; every board is named by addre
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,11 +12,14 @@ from pathlib import Path
 import anyio
 import pytest
 from click.testing import CliRunner, Result
+from rich.console import Console
 
 from azsphere_async import DeviceClient
 from azsphere_async.cli.app import cli
+from azsphere_async.cli.station_view import _panel, slot_line
 from azsphere_async.mock import MockDeviceConfig, WifiScanEntry
 from azsphere_async.mock.cli import write_test_package
+from azsphere_async.station import SlotView
 from tests.shared_data import BLINK
 from tests.threaded_fleet import ThreadedFleet
 
@@ -140,3 +144,22 @@ def test_debug_logs_every_request_of_a_table_command(run_cli: Callable[..., Resu
     assert result.exit_code == 0, result.output
     assert "-> GET /status" in result.stderr
     assert "-> GET /device/security_state" in result.stderr
+
+
+def test_the_station_panel_shows_hostile_slot_and_detail_as_text() -> None:
+    view = SlotView(
+        slot="[/]1\x1b[2J",
+        state="failed",
+        device_id="AB" * 64,
+        serial="SN[bold]\x07",
+        detail="board said \x1b]0;owned\x07 [/]",
+    )
+    console = Console(width=60, force_terminal=True, color_system=None, file=io.StringIO())
+    with console.capture() as captured:
+        console.print(_panel(view))
+    shown = captured.get()
+    assert "[/]1\\x1b[2J" in shown
+    assert "\\x1b]0;owned\\x07 [/]" in shown
+    assert "\x1b[2J" not in shown
+    assert "\x07" not in shown
+    assert slot_line(view).startswith("slot [/]1\x1b[2J: FAIL")  # plain lines: the Output escapes
