@@ -87,6 +87,7 @@ class BoardRun:
         self.steps = 0
         self.failed_step = ""
         self.current_step = ""
+        self._open: dict[int, tuple[str, float]] = {}  # steps begun, not yet ended
 
     @asynccontextmanager
     async def step(self, name: str) -> AsyncIterator[None]:
@@ -112,7 +113,9 @@ class BoardRun:
         self.current_step = name
         self._station._show(self.slot, step=name)
         store = self._station.store
-        return await self._station._write(lambda: store.start_step(self.run_id, position, name))
+        step_id = await self._station._write(lambda: store.start_step(self.run_id, position, name))
+        self._open[step_id] = (name, time.monotonic())
+        return step_id
 
     async def end_step(
         self, step_id: int, name: str, outcome: StepOutcome, started: float, detail: str = ""
@@ -120,6 +123,7 @@ class BoardRun:
         """Record how a step ended (``started``: its ``time.monotonic()`` start)."""
         if outcome == "failed":
             self.failed_step = self.failed_step or name
+        self._open.pop(step_id, None)
         elapsed = time.monotonic() - started
         event = self._station._event(
             self, "step_done", step=name, outcome=outcome, elapsed=round(elapsed, 3), detail=detail
@@ -129,6 +133,11 @@ class BoardRun:
             lambda: store.finish_step(step_id, outcome, elapsed, detail, events=[event])
         )
         self.current_step = ""
+
+    async def end_open_steps(self, outcome: StepOutcome, detail: str) -> None:
+        """End every step begun and not ended (the run stopped in the middle of it)."""
+        for step_id, (name, started) in list(self._open.items()):
+            await self.end_step(step_id, name, outcome, started, detail)
 
     async def identify(
         self, *, os_version: str | None = None, images: Sequence[str] | None = None
@@ -433,6 +442,7 @@ class Station:
     async def _finish(
         self, run: BoardRun, outcome: RunOutcome, detail: str, started: float
     ) -> None:
+        await run.end_open_steps("interrupted" if outcome == "interrupted" else "failed", detail)
         if outcome == "passed" and run.failed_step:
             outcome, detail = "failed", f"{run.failed_step} failed"
         elapsed = time.monotonic() - started
