@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from typing import Final, Generic, TypeVar, Unpack
 
 import anyio
@@ -36,6 +36,9 @@ from .staging import FleetProgressCallback
 from .validation import DeviceAddress, check_address, check_concurrency, check_optional_seconds
 
 __all__ = ["PROGRAMMING_ERRORS", "BoardResult", "Fleet"]
+
+# What a run uses as its limiter when every board may run at once.
+_UNLIMITED: AbstractAsyncContextManager[object] = nullcontext()
 
 T = TypeVar("T")
 
@@ -158,8 +161,11 @@ class Fleet:
 
     def _plan(
         self, concurrency: int | None, timeout: float | None, only: Sequence[str] | None
-    ) -> tuple[tuple[str, ...], anyio.CapacityLimiter, float | None]:
-        """Check a run's options: the boards to work on, their limiter, the per-board timeout."""
+    ) -> tuple[tuple[str, ...], AbstractAsyncContextManager[object], float | None]:
+        """Check a run's options: the boards to work on, their limiter, the per-board timeout.
+
+        A limit no smaller than the run's boards limits nothing, so it costs nothing either.
+        """
         limit = check_concurrency(self.concurrency if concurrency is None else concurrency)
         checked_timeout = check_optional_seconds(timeout, "timeout")
         if only is None:
@@ -171,13 +177,14 @@ class Fleet:
                     "only", repr(unknown), "addresses that belong to this fleet"
                 )
             addresses = tuple(only)
-        return addresses, anyio.CapacityLimiter(limit), checked_timeout
+        limiter = anyio.CapacityLimiter(limit) if limit < len(addresses) else _UNLIMITED
+        return addresses, limiter, checked_timeout
 
     async def _run_one(
         self,
         address: str,
         operation: Callable[[DeviceClient], Awaitable[T]],
-        limiter: anyio.CapacityLimiter,
+        limiter: AbstractAsyncContextManager[object],
         timeout: float | None,
     ) -> BoardResult[T]:
         async with limiter:

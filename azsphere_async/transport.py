@@ -2,7 +2,7 @@
 
 :class:`DeviceTransport` is the ``httpx.AsyncBaseTransport`` every
 :class:`~azsphere_async.session.DeviceSession` uses unless it is given another. It speaks
-HTTP/1.1 with h11 over an anyio TLS stream (so it runs under asyncio and trio), holds exactly
+HTTP/1.1 (:mod:`.wire`) over an anyio TLS stream (so it runs under asyncio and trio), holds exactly
 one connection, and hands it to one request at a time, first come first served. It does what
 a board needs and nothing else: no pool to search, no proxies, no HTTP/2, no connection
 attributes rebuilt per call. A request costs about a third of the CPU of httpx's default
@@ -23,28 +23,28 @@ instead, so the mock sees them exactly as httpx sends them.
 
 from __future__ import annotations
 
+import math
 import select
 import socket
 import ssl
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 
 import anyio
-import h11
 import httpcore
 import httpx
 from anyio.abc import SocketAttribute
 from anyio.streams.tls import TLSStream
 
+from .wire import Answer, LocalWireError, WireError, request_head, take_head
+
 __all__ = ["DeviceTransport"]
 
-# The largest answer head (status line and headers) accepted; a device's are a few hundred bytes.
-MAX_HEAD_BYTES: Final = 64 * 1024
 # Bytes asked of the TLS stream per read.
 _RECEIVE_SIZE: Final = 64 * 1024
 _HTTP11: Final = b"HTTP/1.1"
 
-# Errors of the stream below h11 that mean the connection is gone.
+# Errors of the TLS stream that mean the connection is gone.
 _BROKEN: Final = (
     anyio.BrokenResourceError,
     anyio.ClosedResourceError,
@@ -78,22 +78,17 @@ def _deadline(seconds: float | None) -> anyio.CancelScope:
 
 
 class _Connection:
-    """One TLS connection and its HTTP/1.1 state."""
+    """One TLS connection, what has been received on it, and whether it is between requests."""
 
     def __init__(self, stream: TLSStream, sock: socket.socket) -> None:
         self.stream = stream
         self.socket = sock
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self.buffer = bytearray()
+        self.idle = True
 
     def reusable(self) -> bool:
         """Whether the connection can carry the next request."""
-        state = self.h11
-        return (
-            state.our_state is h11.IDLE
-            and state.their_state is h11.IDLE
-            and not state.trailing_data[0]
-            and not _readable(self.socket)
-        )
+        return self.idle and not self.buffer and not _readable(self.socket)
 
     async def aclose(self) -> None:
         await anyio.aclose_forcefully(self.stream)
@@ -189,78 +184,33 @@ class DeviceTransport(httpx.AsyncBaseTransport):
     async def _exchange(
         self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
     ) -> httpx.Response:
-        state = connection.h11
-        target = request.url.raw_path
-        write = timeouts.get("write")
-        stream = request.stream
-        try:
-            head = state.send(
-                h11.Request(method=request.method, target=target, headers=request.headers.raw)
-            )
-            assert head is not None
-            if isinstance(stream, httpx.ByteStream):
-                # Head and body in one write (one TLS record, one system call).
-                body = request.content
-                if body:
-                    head += b"".join(state.send_with_data_passthrough(h11.Data(body)) or ())
-                await self._send(connection, head + _end(state), write, request)
-            else:
-                await self._send(connection, head, write, request)
-                async for chunk in stream:  # type: ignore[union-attr]
-                    for piece in state.send_with_data_passthrough(h11.Data(chunk)) or ():
-                        await self._send(connection, piece, write, request)
-                await self._send(connection, _end(state), write, request)
-        except h11.LocalProtocolError as exc:
-            raise httpx.LocalProtocolError(str(exc), request=request) from exc
-        answer = await self._receive_head(connection, request, timeouts.get("read"))
+        connection.idle = False
+        write, read = timeouts.get("write"), timeouts.get("read")
+        # One cancel scope for the request and its answer's head, its deadline moved on from
+        # phase to phase: each write within ``write``, then the whole head within ``read``.
+        limit = _Limit(write)
+        with limit.scope:
+            await _send_request(connection, request, limit)
+            # Interim answers and trickled bytes do not renew the head's deadline.
+            limit.begin(read, "read")
+            answer = await _receive_head(connection, request)
+        if limit.scope.cancelled_caught:
+            if limit.phase == "write":
+                raise httpx.WriteTimeout("timed out writing the request", request=request)
+            raise httpx.ReadTimeout("no complete answer head in time", request=request)
         return httpx.Response(
-            status_code=answer.status_code,
-            headers=answer.headers.raw_items(),
-            stream=_Body(self, connection, request, timeouts.get("read")),
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=_Body(self, connection, request, answer, read),
             extensions={"http_version": _HTTP11, "reason_phrase": answer.reason},
         )
 
-    async def _send(
-        self, connection: _Connection, data: bytes, limit: float | None, request: httpx.Request
-    ) -> None:
-        if not data:
-            return
+    async def _release(self, connection: _Connection, reusable: bool) -> None:
+        """The answer's body was read to its end on a connection that stays open
+        (``reusable``), or abandoned: keep or drop the connection."""
         try:
-            if limit is None:
-                await connection.stream.send(data)
-                return
-            with _deadline(limit) as scope:
-                await connection.stream.send(data)
-        except _BROKEN as exc:
-            raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from exc
-        if scope.cancelled_caught:
-            raise httpx.WriteTimeout("timed out writing the request", request=request)
-
-    async def _receive_head(
-        self, connection: _Connection, request: httpx.Request, limit: float | None
-    ) -> h11.Response:
-        # One deadline for the whole head: interim answers and trickled bytes do not renew it.
-        with _deadline(limit) as scope:
-            while True:
-                event = _event(connection, request)
-                if event is h11.NEED_DATA:
-                    await _receive(connection, request)
-                elif isinstance(event, h11.Response):
-                    return event
-                elif not isinstance(event, h11.InformationalResponse):
-                    raise httpx.RemoteProtocolError(
-                        f"the board answered with {type(event).__name__} instead of a head",
-                        request=request,
-                    )
-        assert scope.cancelled_caught
-        raise httpx.ReadTimeout("no complete answer head in time", request=request)
-
-    async def _release(self, connection: _Connection, complete: bool) -> None:
-        """The answer's body was read (``complete``) or abandoned: keep or drop the connection."""
-        try:
-            state = connection.h11
-            if complete and state.our_state is h11.DONE and state.their_state is h11.DONE:
-                state.start_next_cycle()
+            if reusable and not connection.buffer:
+                connection.idle = True
             elif self._connection is connection:
                 await self._discard()
         finally:
@@ -290,32 +240,101 @@ class DeviceTransport(httpx.AsyncBaseTransport):
                 await self._standard.aclose()
 
 
-def _end(state: h11.Connection) -> bytes:
-    return state.send(h11.EndOfMessage()) or b""
+class _Limit:
+    """One cancel scope bounding phase after phase of an exchange, each with its own limit."""
+
+    def __init__(self, seconds: float | None, phase: str = "write") -> None:
+        self.seconds = seconds
+        self.phase = phase
+        self.scope = _deadline(seconds)
+
+    def renew(self) -> None:
+        """Start the current phase's limit again (before each write of an upload)."""
+        if self.seconds is not None:
+            self.scope.deadline = anyio.current_time() + self.seconds
+
+    def begin(self, seconds: float | None, phase: str) -> None:
+        """Move on to ``phase``, bounded by ``seconds`` from now (``None``: unbounded)."""
+        self.seconds, self.phase = seconds, phase
+        self.scope.deadline = math.inf if seconds is None else anyio.current_time() + seconds
 
 
-def _event(connection: _Connection, request: httpx.Request) -> Any:
-    """h11's next event from what has been received (``h11.NEED_DATA`` if it needs more)."""
+async def _send(connection: _Connection, data: bytes, request: httpx.Request) -> None:
+    """Write ``data`` to the board (the caller bounds the time)."""
+    if not data:
+        return
     try:
-        event = connection.h11.next_event()
-    except h11.RemoteProtocolError as exc:
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
-    if event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
-        raise httpx.RemoteProtocolError(
-            "the board closed the connection before it answered", request=request
+        await connection.stream.send(data)
+    except _BROKEN as exc:
+        raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from exc
+
+
+async def _send_request(connection: _Connection, request: httpx.Request, limit: _Limit) -> None:
+    """Write the request: its head, and its body framed as its headers say."""
+    try:
+        head = request_head(request.method, request.url.raw_path, request.headers.raw)
+    except LocalWireError as exc:
+        raise httpx.LocalProtocolError(str(exc), request=request) from None
+    stream = request.stream
+    if isinstance(stream, httpx.ByteStream):
+        # Head and body in one write (one TLS record, one system call); httpx set its length.
+        await _send(connection, head + request.content, request)
+        return
+    headers = request.headers
+    chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+    declared = None if chunked else int(headers.get("Content-Length", "0"))
+    await _send(connection, head, request)
+    sent = 0
+    async for chunk in stream:  # type: ignore[union-attr]
+        if not chunk:
+            continue
+        sent += len(chunk)
+        if declared is not None and sent > declared:
+            raise httpx.LocalProtocolError(
+                f"more body than the declared Content-Length of {declared}", request=request
+            )
+        limit.renew()
+        if chunked:
+            await _send(connection, b"%x\r\n%s\r\n" % (len(chunk), chunk), request)
+        else:
+            await _send(connection, chunk, request)
+    if declared is not None and sent != declared:
+        raise httpx.LocalProtocolError(
+            f"{sent} bytes of body for a declared Content-Length of {declared}", request=request
         )
-    return event
+    if chunked:
+        limit.renew()
+        await _send(connection, b"0\r\n\r\n", request)
 
 
-async def _receive(connection: _Connection, request: httpx.Request) -> None:
-    """Read the next bytes from the board into h11 (the caller bounds the time)."""
+async def _receive_head(connection: _Connection, request: httpx.Request) -> Answer:
+    """The answer's final head, skipping interim ones (the caller bounds the time)."""
+    method = request.method
+    while True:
+        try:
+            answer = take_head(connection.buffer, method)
+        except WireError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
+        if answer is None:
+            if not await _receive(connection, request):
+                raise httpx.RemoteProtocolError(
+                    "the board closed the connection before it answered", request=request
+                )
+        elif answer.status >= 200:
+            return answer
+
+
+async def _receive(connection: _Connection, request: httpx.Request) -> bool:
+    """Read the next bytes from the board into the buffer; ``False`` if it closed the
+    connection (the caller bounds the time)."""
     try:
         data = await connection.stream.receive(_RECEIVE_SIZE)
     except anyio.EndOfStream:
-        data = b""
+        return False
     except _BROKEN as exc:
         raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
-    connection.h11.receive_data(data)
+    connection.buffer += data
+    return True
 
 
 class _Body(httpx.AsyncByteStream):
@@ -326,38 +345,43 @@ class _Body(httpx.AsyncByteStream):
         transport: DeviceTransport,
         connection: _Connection,
         request: httpx.Request,
+        answer: Answer,
         limit: float | None,
     ) -> None:
         self._transport = transport
         self._connection = connection
         self._request = request
+        self._answer = answer
         self._limit = limit
-        self._complete = False
         self._released = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        connection, request = self._connection, self._request
-        limit = self._limit
-        while not self._complete:
-            event = _event(connection, request)
-            if event is h11.NEED_DATA:
-                if limit is None:
-                    await _receive(connection, request)
+        connection, request, limit = self._connection, self._request, self._limit
+        reader = self._answer.body
+        buffer = connection.buffer
+        try:
+            while not reader.done:
+                data = reader.take(buffer)
+                if data:
+                    yield data
                     continue
-                with _deadline(limit) as scope:
-                    await _receive(connection, request)
-                if scope.cancelled_caught:
-                    raise httpx.ReadTimeout("the answer's body stalled", request=request)
-            elif isinstance(event, h11.Data):
-                yield bytes(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                self._complete = True
-            else:
-                raise httpx.RemoteProtocolError(
-                    f"unexpected {type(event).__name__} in an answer's body", request=request
-                )
+                if reader.done:
+                    break
+                if limit is None:
+                    received = await _receive(connection, request)
+                else:
+                    with _deadline(limit) as scope:
+                        received = await _receive(connection, request)
+                    if scope.cancelled_caught:
+                        raise httpx.ReadTimeout("the answer's body stalled", request=request)
+                if not received:
+                    reader.closed(buffer)
+        except WireError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
 
     async def aclose(self) -> None:
         if not self._released:
             self._released = True
-            await self._transport._release(self._connection, self._complete)
+            answer = self._answer
+            reusable = answer.body.done and answer.keep_alive
+            await self._transport._release(self._connection, reusable)

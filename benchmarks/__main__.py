@@ -93,6 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     machine = machine_info()
     failures = 0
+    print(
+        f"machine: {machine['cpu_model']}, {machine['cores']} cores, "
+        f"{machine['memory_gib']} GiB, {machine['python']}, {machine['platform']} "
+        f"(commit {machine['commit']}); every ratio is to a baseline measured in this run",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="azsphere-bench-") as work:
         ctx = Context(
             mode=mode,
@@ -113,10 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result.elapsed = time.monotonic() - started
             write_result(result, out_dir, machine)
             ctx.log(f"{name}: done in {result.elapsed:.1f} s")
+            print(f"{name} ({mode}, {result.elapsed:.0f} s):", flush=True)
             for target in result.targets:
-                ctx.log(
-                    f"  {target.status:4}  {target.name}: {target.value} ({target.requirement})"
-                )
+                print(f"  {target.line()}", flush=True)
     summary = write_summary(_collect(out_dir), out_dir)
     print(f"results in {out_dir} (summary: {summary})")
     return 1 if failures else 0

@@ -19,8 +19,21 @@ import json
 import sys
 from collections.abc import Callable
 
-from ._jobs.fleet import deploy_library, sweep_library, sweep_official
-from ._jobs.get import get_httpx, get_library, get_library_typed, get_official, get_raw
+from ._jobs.fleet import (
+    deploy_library,
+    deploy_requests,
+    sweep_httpx,
+    sweep_library,
+    sweep_official,
+)
+from ._jobs.get import (
+    get_aiohttp,
+    get_httpx,
+    get_library,
+    get_library_typed,
+    get_official,
+    get_raw,
+)
 from ._jobs.measure import Params, Result
 from ._jobs.stage import stage_curl, stage_library, stage_official, stage_raw
 from ._loopback import install_guard
@@ -35,10 +48,13 @@ JOBS: dict[str, Callable[[Params], Result]] = {
     "get_library": get_library,
     "get_library_typed": get_library_typed,
     "get_httpx": get_httpx,
+    "get_aiohttp": get_aiohttp,
     "get_raw": get_raw,
     "get_official": get_official,
     "sweep_library": sweep_library,
     "sweep_official": sweep_official,
+    "sweep_httpx": sweep_httpx,
+    "deploy_requests": deploy_requests,
     "deploy_library": deploy_library,
 }
 

@@ -17,9 +17,9 @@ from typing import Any, Final
 
 from .charts import bar_chart
 from .context import Context, KiB, MiB
-from .images import make_image
+from .images import DEMO_PACKAGE, make_image
 from .processes import mock_fleet, run_job
-from .results import BenchResult, Table, Target, median
+from .results import BenchResult, Table, Target, median, spread
 
 __all__ = ["run"]
 
@@ -34,10 +34,36 @@ def _aggregate(rows: list[dict[str, Any]], boards: int, progress: bool) -> float
     return None
 
 
+def _requests_per_deploy(ctx: Context, result: BenchResult) -> None:
+    """Requests an application deploy takes on a warm session, as the mock counts them."""
+    deploys: int = ctx.pick(2, 5, 5)
+    try:
+        out = run_job(
+            ctx, "deploy_requests", {"image": str(DEMO_PACKAGE), "deploys": deploys}, timeout=120
+        )
+    except Exception as exc:
+        result.notes.append(f"requests per deploy: failed: {exc}")
+        return
+    counts = [float(s["requests"]) for s in out["samples"]]
+    result.targets.append(
+        Target(
+            "requests per application deploy, warm session",
+            "3 (stage, install, the app's status)",
+            median(counts),
+            3.0,
+            higher_is_better=False,
+            unit="requests",
+            baseline="the mock's own request count",
+            spread=spread(counts),
+        )
+    )
+    result.data["requests_per_deploy"] = out["samples"]
+
+
 def run(ctx: Context) -> BenchResult:
-    """Deploy to 8 and 32 capped boards, with and without progress callbacks."""
-    fleets: list[int] = ctx.pick([2], [8, 32], [8, 32])
-    size: int = ctx.pick(256 * KiB, 1 * MiB, 4 * MiB)
+    """Deploy to 8, 32 and 128 capped boards, with and without progress callbacks."""
+    fleets: list[int] = ctx.pick([2], [8, 32], [8, 32, 128])
+    size: int = ctx.pick(256 * KiB, 1 * MiB, 2 * MiB)
     repeats: int = ctx.pick(1, 2, 5)
     image = make_image(ctx.work_dir, size, name=f"deploy-{size}.imagepackage")
     warm = make_image(ctx.work_dir, 0, name="deploy-warmup.imagepackage")  # 16 KiB
@@ -53,6 +79,7 @@ def run(ctx: Context) -> BenchResult:
             "package)."
         ),
     )
+    _requests_per_deploy(ctx, result)
     rows: list[dict[str, Any]] = []
     raw: dict[str, Any] = {}
     accounting: dict[str, list[str]] = {}
@@ -159,6 +186,8 @@ def run(ctx: Context) -> BenchResult:
     for n in fleets:
         without = next((r for r in rows if r["boards"] == n and not r["progress"]), None)
         with_cb = next((r for r in rows if r["boards"] == n and r["progress"]), None)
+        runs_without = (raw.get(str(n)) or {}).get("without_progress") or []
+        shares = [n * size / s["wall"] / (n * LINK_BYTES_PER_SECOND) for s in runs_without]
         result.targets.append(
             Target(
                 f"aggregate throughput, {n} boards",
@@ -166,7 +195,9 @@ def run(ctx: Context) -> BenchResult:
                 without["x_links"] if without else None,
                 0.95,
                 higher_is_better=True,
-                note="run without progress callbacks",
+                note="run without progress callbacks, at the default concurrency",
+                baseline=f"{n} links of 1 MB/s: {n} MB/s",
+                spread=spread(shares) if shares else None,
             )
         )
         result.targets.append(

@@ -15,7 +15,17 @@ from typing import Any
 
 from .context import Mode
 
-__all__ = ["BenchResult", "Table", "Target", "fmt", "median", "write_result", "write_summary"]
+__all__ = [
+    "BenchResult",
+    "Spread",
+    "Table",
+    "Target",
+    "fmt",
+    "median",
+    "spread",
+    "write_result",
+    "write_summary",
+]
 
 
 def median(values: Sequence[float]) -> float:
@@ -23,6 +33,26 @@ def median(values: Sequence[float]) -> float:
     if not values:
         raise ValueError("median of nothing")
     return float(statistics.median(values))
+
+
+@dataclass
+class Spread:
+    """How a figure varied over the runs that measured it: min, median and max of ``runs``."""
+
+    low: float
+    mid: float
+    high: float
+    runs: int
+
+    def text(self, unit: str = "") -> str:
+        """``0.31 / 0.38 / 0.45 x over 5 runs`` (min / median / max)."""
+        unit = f" {unit}" if unit else ""
+        return f"{fmt(self.low)} / {fmt(self.mid)} / {fmt(self.high)}{unit} over {self.runs} runs"
+
+
+def spread(values: Sequence[float]) -> Spread:
+    """The min, median and max of a non-empty sequence of runs' figures."""
+    return Spread(min(values), median(values), max(values), len(values))
 
 
 def fmt(value: Any) -> str:
@@ -58,6 +88,10 @@ class Target:
     higher_is_better: bool
     unit: str = "x"
     note: str = ""
+    #: What the figure is a ratio to, with its own value measured in the same run.
+    baseline: str = ""
+    #: The figure over the runs (the value is its median, or a ratio of medians).
+    spread: Spread | None = None
 
     @property
     def status(self) -> str:
@@ -78,7 +112,21 @@ class Target:
             "unit": self.unit,
             "status": self.status,
             "note": self.note,
+            "baseline": self.baseline,
+            "spread": None if self.spread is None else vars(self.spread),
         }
+
+    def line(self) -> str:
+        """One line for a person: status, name, value, requirement, spread and baseline."""
+        measured = "n/a" if self.value is None else f"{fmt(self.value)} {self.unit}".strip()
+        parts = [f"{self.status:4}  {self.name}: {measured} ({self.requirement})"]
+        if self.spread is not None:
+            parts.append(f"min / median / max {self.spread.text(self.unit)}")
+        if self.baseline:
+            parts.append(f"baseline: {self.baseline}")
+        if self.note:
+            parts.append(self.note)
+        return "; ".join(parts)
 
 
 @dataclass
@@ -149,6 +197,8 @@ class BenchResult:
                 t["higher_is_better"],
                 t.get("unit", "x"),
                 t.get("note", ""),
+                t.get("baseline", ""),
+                Spread(**t["spread"]) if t.get("spread") else None,
             )
             for t in data.get("targets", [])
         ]
@@ -170,12 +220,17 @@ class BenchResult:
         if not self.targets:
             return ""
         lines = [
-            "| target | requirement | measured | status | note |",
-            "| --- | --- | --- | --- | --- |",
+            "| target | requirement | measured | min / median / max | baseline (same run) "
+            "| status | note |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for t in self.targets:
             measured = "n/a" if t.value is None else f"{fmt(t.value)} {t.unit}".strip()
-            lines.append(f"| {t.name} | {t.requirement} | {measured} | {t.status} | {t.note} |")
+            shown = t.spread.text(t.unit) if t.spread is not None else ""
+            lines.append(
+                f"| {t.name} | {t.requirement} | {measured} | {shown} | {t.baseline} "
+                f"| {t.status} | {t.note} |"
+            )
         return "\n".join(lines)
 
     def markdown(self, *, level: int = 1) -> str:
@@ -237,14 +292,20 @@ def write_summary(results: Sequence[tuple[BenchResult, Mapping[str, Any]]], out_
         lines.append(f"| uncommitted changes | {', '.join(changed) if changed else 'none'} |")
         packages = ", ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
         lines += [f"| packages | {packages} |", ""]
-    lines += ["## Targets", "", "| benchmark | mode | target | requirement | measured | status |"]
-    lines.append("| --- | --- | --- | --- | --- | --- |")
+    lines += [
+        "## Targets",
+        "",
+        "| benchmark | mode | target | requirement | measured | min / median / max "
+        "| baseline (same run) | status |",
+    ]
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for result, _ in results:
         for t in result.targets:
             measured = "n/a" if t.value is None else f"{fmt(t.value)} {t.unit}".strip()
+            shown = t.spread.text(t.unit) if t.spread is not None else ""
             lines.append(
                 f"| {result.name} | {result.mode} | {t.name} | {t.requirement} | {measured} "
-                f"| {t.status} |"
+                f"| {shown} | {t.baseline} | {t.status} |"
             )
     lines.append("")
     for result, _ in results:

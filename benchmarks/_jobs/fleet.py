@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from .._loopback import require_loopback
-from .measure import Params, Probe, Result
+from .measure import Params, Probe, Result, rss_kib
 from .official import official_client, point_official
 
-__all__ = ["deploy_library", "sweep_library", "sweep_official"]
+__all__ = ["deploy_library", "deploy_requests", "sweep_httpx", "sweep_library", "sweep_official"]
 
 
 def sweep_library(p: Params) -> Result:
@@ -40,16 +40,72 @@ def sweep_library(p: Params) -> Result:
                     await status(fleet.client(address))
                 return len(addresses)
 
-            # Warm-up: every connection opened (concurrently, whatever is measured next).
+            # Warm-up: one board (the code paths loaded), then every connection opened
+            # (concurrently, whatever is measured next); memory is read between the two.
+            await status(fleet.client(addresses[0]))
+            memory["before_kib"] = rss_kib()
             for _ in range(p.get("warmup", 1)):
                 await concurrent()
+            memory["after_kib"] = rss_kib()
             for _ in range(p["sweeps"]):
                 started = probe.start()
                 answered = await (one_by_one() if sequential else concurrent())
                 probe.stop(started, boards=answered)
 
+    memory: dict[str, int] = {}
     asyncio.run(run())
-    return probe.result()
+    return probe.result(connections=len(addresses), **memory)
+
+
+def sweep_httpx(p: Params) -> Result:
+    """The same concurrent sweep as a user of bare httpx writes it: one ``AsyncClient`` per
+    board (one connection each, the same SSL context), all boards at once with ``gather``."""
+    addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
+    import httpx
+
+    from azsphere_async.tls import make_ssl_context
+
+    probe = Probe()
+    context = make_ssl_context(p["ca"])
+    memory: dict[str, int] = {}
+
+    async def run() -> None:
+        clients = [
+            httpx.AsyncClient(
+                base_url=f"https://{address}",
+                verify=context,
+                trust_env=False,
+                timeout=30,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            )
+            for address in addresses
+        ]
+
+        async def status(client: httpx.AsyncClient) -> object:
+            response = await client.get("/status")
+            response.raise_for_status()
+            return response.json()
+
+        async def concurrent() -> int:
+            answers = await asyncio.gather(*(status(client) for client in clients))
+            return len(answers)
+
+        try:
+            await status(clients[0])
+            memory["before_kib"] = rss_kib()
+            for _ in range(p.get("warmup", 1)):
+                await concurrent()
+            memory["after_kib"] = rss_kib()
+            for _ in range(p["sweeps"]):
+                started = probe.start()
+                answered = await concurrent()
+                probe.stop(started, boards=answered)
+        finally:
+            for client in clients:
+                await client.aclose()
+
+    asyncio.run(run())
+    return probe.result(connections=len(addresses), **memory)
 
 
 def sweep_official(p: Params) -> Result:
@@ -137,6 +193,39 @@ def deploy_library(p: Params) -> Result:
                 )
                 if failed:
                     raise RuntimeError(f"{len(failed)} boards failed: {failed[0].error!r}")
+
+    asyncio.run(run())
+    return probe.result()
+
+
+def deploy_requests(p: Params) -> Result:
+    """Requests per application deploy on a warm session, as the mock device counts them.
+
+    The mock runs in this process (``MockDevice``, over HTTPS on loopback) so that its own
+    accounting is read directly; each sample is one ``DeviceClient.deploy`` of ``image``.
+    """
+    from azsphere_async import DeviceClient
+    from azsphere_async.mock import MockDevice
+
+    probe = Probe()
+
+    async def run() -> None:
+        async with (
+            MockDevice() as mock,
+            DeviceClient(mock.address, ca=mock.ssl_context(), timeout=30) as client,
+        ):
+            await client.device.get_status()  # warm: connection open, version known
+            for _ in range(p["deploys"]):
+                mock.stats.reset()
+                started = probe.start()
+                deployment = await client.deploy(p["image"])
+                probe.stop(
+                    started,
+                    requests=mock.stats.requests,
+                    connections=mock.stats.connections_accepted,
+                    by_operation=dict(mock.stats.requests_by_operation),
+                    app_state=str(deployment.app_state),
+                )
 
     asyncio.run(run())
     return probe.result()

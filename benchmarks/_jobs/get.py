@@ -1,4 +1,4 @@
-"""Small-request jobs: ``GET /status`` in a loop on one keep-alive connection, five ways."""
+"""Small-request jobs: ``GET /status`` in a loop on one keep-alive connection, six ways."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from .measure import Params, Probe, Result
 from .official import official_client, point_official
 from .wire import read_answer, split_address, tls_stream
 
-__all__ = ["get_httpx", "get_library", "get_library_typed", "get_official", "get_raw"]
+__all__ = [
+    "get_aiohttp",
+    "get_httpx",
+    "get_library",
+    "get_library_typed",
+    "get_official",
+    "get_raw",
+]
 
 
 def _timed_loop(
@@ -135,4 +142,29 @@ def get_official(p: Params) -> Result:
         for _ in range(p["n"]):
             device.get_device_status()
         probe.stop(started, requests=p["n"])
+    return probe.result()
+
+
+def get_aiohttp(p: Params) -> Result:
+    """``aiohttp.ClientSession`` (the library's SSL context, one connection): the async peer."""
+    host, port = split_address(p["address"])
+    import aiohttp
+
+    from azsphere_async.tls import make_ssl_context
+
+    probe = Probe()
+    context = make_ssl_context(p["ca"])
+
+    async def run() -> None:
+        connector = aiohttp.TCPConnector(ssl=context, limit=1)
+        async with aiohttp.ClientSession(f"https://{host}:{port}", connector=connector) as client:
+
+            async def call() -> object:
+                async with client.get("/status") as response:
+                    response.raise_for_status()
+                    return await response.read()
+
+            await _timed_loop(probe, call, p["n"], p["warmup"], p.get("rounds", 1))()
+
+    asyncio.run(run())
     return probe.result()

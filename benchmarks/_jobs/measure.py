@@ -6,7 +6,7 @@ import resource
 import time
 from typing import Any
 
-__all__ = ["Params", "Probe", "Result", "cpu_seconds", "peak_rss_kib"]
+__all__ = ["Params", "Probe", "Result", "cpu_seconds", "peak_rss_kib", "rss_kib"]
 
 #: A job's parameters (the JSON object of its command line) and the figures it prints.
 Params = dict[str, Any]
@@ -32,6 +32,18 @@ def peak_rss_kib(pid: int | str = "self") -> int:
                     return int(line.split()[1])
     except OSError:
         pass
+    return 0
+
+
+def rss_kib() -> int:
+    """The process's resident set now (``VmRSS``), in KiB, after a garbage collection."""
+    import gc
+
+    gc.collect()
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
     return 0
 
 
