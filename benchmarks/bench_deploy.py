@@ -152,9 +152,9 @@ def run(ctx: Context) -> BenchResult:
             with_cb["cpu_overhead_pct"] = median(shares)
             result.data.setdefault("callback_cpu_share_pct_by_pair", {})[str(n)] = shares
             cpus = [s["cpu"] for s in raw[str(n)]["without_progress"]]
-            spread = (max(cpus) - min(cpus)) / with_cb["cpu_s"] * 100
+            ranged = (max(cpus) - min(cpus)) / with_cb["cpu_s"] * 100
             noise = (
-                f"; between runs the client CPU without callbacks ranged over {spread:.1f}% (noise)"
+                f"; between runs the client CPU without callbacks ranged over {ranged:.1f}% (noise)"
                 if len(cpus) > 1
                 else ""
             )

@@ -128,13 +128,15 @@ def run(ctx: Context) -> BenchResult:
         )
     )
 
-    def target(client: str, baseline: str, limit: float, label: str, note: str = "") -> Target:
+    def target(
+        client: str, baseline: str, limit: float, label: str, note: str = "", name: str = ""
+    ) -> Target:
         ours, theirs = per_run.get(client) or [], per_run.get(baseline) or []
         pairs = [a / b for a, b in zip(ours, theirs, strict=False) if b]
         value = median(ours) / median(theirs) if ours and theirs else None
         shown = f"{baseline} {fmt(median(theirs))} us/request" if theirs else f"{baseline}: n/a"
         return Target(
-            f"{client} CPU per GET",
+            name or f"{client} CPU per GET",
             f"<= {limit}x {label}",
             value,
             limit,

@@ -70,6 +70,7 @@ _PACKAGES: Final = (
     "starlette",
     "requests",
     "azuresphere-device-api",
+    "aiohttp",
     "matplotlib",
 )
 

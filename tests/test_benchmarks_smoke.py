@@ -130,9 +130,15 @@ def test_fanout_figures(tiny_run: TinyRun) -> None:
     rows = _rows(tiny_run.result("fanout"), "Sweep time")
     assert [row["boards"] for row in rows] == [1, 2]
     for row in rows:
-        assert _positive(row["concurrent_ms"])
+        assert _positive(row["library_ms"])
+        assert _positive(row["httpx_ms"])
+        assert _positive(row["library_cpu_us_per_board"])
         assert _positive(row["sequential_ms"])
         assert _positive(row["x_one_board"])
+    targets = {t["name"]: t for t in tiny_run.result("fanout")["targets"]}
+    wall = targets["sweep of 2 boards, wall"]
+    assert wall["baseline"].startswith("bare httpx")
+    assert wall["spread"]["runs"] >= 2
 
 
 def test_deploy_figures(tiny_run: TinyRun) -> None:
@@ -143,6 +149,12 @@ def test_deploy_figures(tiny_run: TinyRun) -> None:
         assert _positive(row["aggregate_mb_s"])
         assert _positive(row["cpu_s"])
     assert any(_positive(row["progress_calls"]) for row in rows if row["progress"])
+    counted = next(
+        t
+        for t in tiny_run.result("deploy")["targets"]
+        if t["name"] == "requests per application deploy, warm session"
+    )
+    assert counted["value"] == 3
 
 
 def test_request_cost_figures(tiny_run: TinyRun) -> None:
@@ -152,6 +164,8 @@ def test_request_cost_figures(tiny_run: TinyRun) -> None:
         assert _positive(rows[client]["cpu_us"])
     target = next(t for t in data["targets"] if t["name"] == "library CPU per GET")
     assert _positive(target["value"])
+    assert target["baseline"].startswith("bare httpx")
+    assert target["spread"]["low"] <= target["spread"]["mid"] <= target["spread"]["high"]
 
 
 def test_devicelog_figures(tiny_run: TinyRun) -> None:
