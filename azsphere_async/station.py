@@ -231,10 +231,15 @@ class Station:
     # ------------------------------------------------------------------ records
 
     async def _write(self, write: Callable[[], Awaitable[T]]) -> T:
-        """Write a record; while the database cannot be written, say so and try again."""
+        """Write a record; while the database cannot be written, say so and try again.
+
+        Each attempt is shielded: a write that happened is never lost to a cancellation
+        arriving as it finishes (its row ID would be), so the caller can account for it.
+        """
         while True:
             try:
-                result = await write()
+                with anyio.CancelScope(shield=True):
+                    result = await write()
             except RecordsUnavailableError as exc:
                 if self.halted != str(exc):
                     logger.error("%s; taking no new boards until the records can be written", exc)
