@@ -189,7 +189,7 @@ def corrupt_packages(draw: st.DrawFn) -> bytes:
 
 
 FUZZ: Final = settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
