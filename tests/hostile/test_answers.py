@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import anyio
+import httpx
 import pytest
 import trustme
 
@@ -34,6 +35,7 @@ from azsphere_async import (
 from azsphere_async.models import ImageList, converter
 from azsphere_async.models import _converter as converter_module
 from azsphere_async.resources import _decoding
+from azsphere_async.session import DeviceResponse
 from tests.hostile.hostile_helpers import (
     NOT_A_MODEL,
     NOT_JSON,
@@ -375,3 +377,35 @@ def test_structure_errors_name_the_place_and_never_the_value() -> None:
         MalformedResponseError, match=r"\$\.components\[1\]\.uid: expected a string"
     ):
         _decoding.structure(answers[0], ImageList, "127.0.0.1", "GET /images")
+
+
+def _decode_peak(body: bytes, cls: type) -> tuple[BaseException | None, int]:
+    """Decode ``body`` as ``cls`` the way a call does; what it raised, and the memory peak."""
+    response = DeviceResponse(200, httpx.Headers({"Content-Type": "application/json"}), body)
+    failure: BaseException | None = None
+    gc.collect()
+    tracemalloc.start()
+    try:
+        anyio.run(_decoding.decode_answer, response, cls, "127.0.0.1", "GET /images")
+    except MalformedResponseError as exc:
+        failure = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return failure, peak
+
+
+def test_memory_for_a_large_legal_answer_is_a_small_multiple_of_it() -> None:
+    body = legal_images(512 * 1024)
+    failure, peak = _decode_peak(body, ImageList)
+    assert failure is None
+    # Measured: 3.8 times the answer for real components (dicts, then models).
+    assert peak < 8 * len(body), peak / len(body)
+
+
+def test_an_answer_past_the_count_limits_costs_no_more_memory_than_itself() -> None:
+    body = b'{"components": [' + b"{}," * (_decoding.MAX_JSON_OBJECTS + 10) + b"{}]}"
+    failure, peak = _decode_peak(body, ImageList)
+    assert isinstance(failure, MalformedResponseError)
+    # Refused from a count of its bytes: parsing it would have cost 60 times its size.
+    assert peak < 2 * len(body), peak / len(body)
