@@ -42,8 +42,8 @@ def _memory_per_board(out: dict[str, Any]) -> float | None:
 def run(ctx: Context) -> BenchResult:
     """Sweep 1 to 253 boards: the library and bare httpx at once, and the slower baselines."""
     boards: list[int] = ctx.pick([1, 2], [1, 32, ALL_BOARDS], [1, 32, ALL_BOARDS])
-    sweeps: int = ctx.pick(2, 5, 5)
-    runs: int = ctx.pick(1, 1, 2)
+    sweeps: int = ctx.pick(2, 5, 2)
+    runs: int = ctx.pick(1, 1, 5)
     sequential_boards: list[int] = ctx.pick([1, 2], [1, 32], [1, 32])
     has_official = importlib.util.find_spec("azuresphere_device_api") is not None
 

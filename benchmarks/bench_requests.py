@@ -32,7 +32,7 @@ __all__ = ["run"]
 
 def run(ctx: Context) -> BenchResult:
     """Measure CPU microseconds per GET for each client against the sink."""
-    n: int = ctx.pick(200, 1000, 3000)
+    n: int = ctx.pick(200, 1000, 2000)
     rounds: int = ctx.pick(1, 2, 3)
     runs: int = ctx.pick(1, 3, 5)
     warmup: int = ctx.pick(50, 200, 300)
