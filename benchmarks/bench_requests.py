@@ -148,7 +148,16 @@ def run(ctx: Context) -> BenchResult:
 
     result.targets.append(target("library", "bare httpx", 0.5, "bare httpx"))
     result.targets.append(target("library, typed", "bare httpx", 0.5, "bare httpx"))
-    result.targets.append(target("library", "aiohttp", 1.5, "aiohttp", note="stretch target"))
+    result.targets.append(
+        target(
+            "library",
+            "aiohttp",
+            1.5,
+            "aiohttp",
+            note="stretch target",
+            name="library CPU per GET, against aiohttp",
+        )
+    )
     chart = bar_chart(
         ctx.out_dir / "requests.png",
         "Client CPU per small GET (keep-alive)",
