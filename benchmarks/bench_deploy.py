@@ -71,6 +71,42 @@ def _requests_per_deploy(ctx: Context, result: BenchResult) -> None:
     result.data["requests_per_deploy"] = out["samples"]
 
 
+#: The old default concurrency: a fleet larger than this was cut into waves.
+_WAVE: Final = 64
+
+
+def _waves(ctx: Context, result: BenchResult, n: int, params: dict[str, Any], repeats: int) -> None:
+    """The same deploy at the default concurrency and cut into waves of 64, in adjacent pairs:
+    how much the waves cost a link-bound deploy (the target is that the default has none)."""
+    limits = [limit for i in range(repeats) for limit in ((None, _WAVE)[:: 1 - 2 * (i % 2)])]
+    try:
+        out = run_job(
+            ctx,
+            "deploy_library",
+            {**params, "runs": [False] * len(limits), "concurrency": limits},
+            timeout=params["timeout"] * len(limits) + 60,
+        )
+    except Exception as exc:
+        result.notes.append(f"{n} boards in waves: failed: {exc}")
+        return
+    default = [s["wall"] for s in out["samples"] if s["concurrency"] is None]
+    waves = [s["wall"] for s in out["samples"] if s["concurrency"] == _WAVE]
+    pairs = [a / b for a, b in zip(default, waves, strict=False)]
+    result.targets.append(
+        Target(
+            f"deploy to {n} boards, no concurrency waves",
+            f"<= 0.75x the time of the same deploy in waves of {_WAVE}",
+            median(default) / median(waves),
+            0.75,
+            higher_is_better=False,
+            baseline=f"in waves of {_WAVE}: {fmt(median(waves))} s",
+            spread=spread(pairs),
+            note="0.5x would be perfectly link-bound",
+        )
+    )
+    result.data[f"waves_{n}"] = out["samples"]
+
+
 def run(ctx: Context) -> BenchResult:
     """Deploy to 8, 32 and 128 capped boards, with and without progress callbacks."""
     fleets: list[int] = ctx.pick([2], [8, 32], [8, 32, 128])
@@ -117,6 +153,8 @@ def run(ctx: Context) -> BenchResult:
                 "runs": order,
                 "timeout": deadline,
             }
+            if n > _WAVE:
+                _waves(ctx, result, n, params, repeats)
             try:
                 out = run_job(ctx, "deploy_library", params, timeout=deadline * len(order) + 60)
             except Exception as exc:

@@ -138,7 +138,8 @@ def deploy_library(p: Params) -> Result:
     """``Fleet.deploy`` of one image to every board at once, several times in one process.
 
     ``runs`` lists, per deploy, whether a progress callback is given (e.g. ``[true, false,
-    false, true]``: adjacent pairs, so that drift affects both halves of a pair alike). A
+    false, true]``: adjacent pairs, so that drift affects both halves of a pair alike);
+    ``concurrency``, when given, lists each deploy's concurrency limit (``null``: the default). A
     warm-up deploy of ``warmup_image`` (with a callback) comes first. Each timed deploy is
     one sample, with the number of callbacks, the time spent inside them, and when each
     board's last progress report came.
@@ -171,18 +172,23 @@ def deploy_library(p: Params) -> Result:
             warmed = await fleet.deploy(p["warmup_image"], progress=on_progress)
             if not all(r.ok for r in warmed):
                 raise RuntimeError(f"warm-up deploy failed: {warmed[0].error!r}")
-            for with_progress in p["runs"]:
+            limits = p.get("concurrency") or [None] * len(p["runs"])
+            for with_progress, limit in zip(p["runs"], limits, strict=True):
                 nonlocal calls, inside
                 calls, inside = 0, 0.0
                 last.clear()
                 started = probe.start()
                 results = await fleet.deploy(
-                    image, progress=on_progress if with_progress else None, timeout=p["timeout"]
+                    image,
+                    progress=on_progress if with_progress else None,
+                    timeout=p["timeout"],
+                    concurrency=limit,
                 )
                 failed = [r for r in results if not r.ok]
                 probe.stop(
                     started,
                     progress=with_progress,
+                    concurrency=limit,
                     boards=len(results),
                     failed=len(failed),
                     bytes=size * (len(results) - len(failed)),
