@@ -1,7 +1,9 @@
 """Choosing boards: ``--device``, ``--devices-file``, ``AZSPHERE_DEVICES``, or ``--all``.
 
 ``--device ADDR`` (repeatable; one address each, or several separated by commas) and
-``--devices-file FILE`` add up: their boards together, each once, in the order given.
+``--devices-file FILE`` add up: their boards together, each once, in the order given (an
+address repeated is taken once; one board under two spellings, ``h`` and ``h:443``, is a
+usage error, as the library would refuse it).
 Without either, the comma-separated ``AZSPHERE_DEVICES`` variable is used, and without that
 the first attached board's address, ``192.168.35.2``. ``--all`` asks the Device
 Communication Service instead, and cannot be combined with ``--device`` or
@@ -22,7 +24,7 @@ import attrs
 from ..discovery import DEFAULT_DCS_URL, list_attached_devices
 from ..errors import InvalidArgumentError
 from ..options import DEFAULT_ADDRESS
-from ..validation import check_address
+from ..validation import DeviceAddress, check_address
 
 __all__ = [
     "ENV_DEVICES",
@@ -108,8 +110,18 @@ def read_devices_file(path: str | os.PathLike[str]) -> list[str]:
     return parse_device_list(text, what=what, in_file=True)
 
 
-def _unique(addresses: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(addresses))
+def _unique(addresses: Iterable[str], source: str) -> tuple[str, ...]:
+    """Each board once, in order: a repeated address is dropped, a second spelling refused."""
+    chosen: dict[DeviceAddress, str] = {}
+    for address in addresses:
+        board = check_address(address)
+        first = chosen.setdefault(board, address)
+        if first != address:
+            raise SelectionError(
+                f"{source}: {first} and {address} are one board ({board}); name each board "
+                "once, under one spelling"
+            )
+    return tuple(chosen.values())
 
 
 def explicit_boards(
@@ -138,11 +150,12 @@ def explicit_boards(
     if sources:
         if not explicit:
             raise SelectionError(f"{' and '.join(sources)} named no boards")
-        return BoardSelection(_unique(explicit), " and ".join(sources))
+        source = " and ".join(sources)
+        return BoardSelection(_unique(explicit, source), source)
     from_env = environ.get(ENV_DEVICES, "").strip()
     if from_env:
         return BoardSelection(
-            _unique(parse_device_list(from_env, what=ENV_DEVICES)), f"${ENV_DEVICES}"
+            _unique(parse_device_list(from_env, what=ENV_DEVICES), ENV_DEVICES), f"${ENV_DEVICES}"
         )
     return BoardSelection((DEFAULT_ADDRESS,), f"the default address {DEFAULT_ADDRESS}")
 
@@ -167,4 +180,5 @@ async def resolve_boards(
             f"the Device Communication Service at {dcs_url} lists no attached boards; "
             "check the cables, then run `azsphere-async devices --rescan`"
         )
-    return BoardSelection(_unique(d.address for d in attached), f"every board listed by {dcs_url}")
+    source = f"every board listed by {dcs_url}"
+    return BoardSelection(_unique((d.address for d in attached), source), source)

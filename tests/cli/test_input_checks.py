@@ -64,6 +64,12 @@ CASES: list[tuple[list[str], dict[str, str], str]] = [
     (["status", "--device", "foo bar"], {}, "'foo bar' is not a board address"),
     (["status", "--devices-file", "{devices}"], {}, "line 3: '127.0.0.3:99999'"),
     (["status", "--all"], {}, "--all cannot be combined"),
+    (
+        ["status", "-d", "127.0.0.1", "-d", "127.0.0.1:443"],
+        {},
+        "127.0.0.1 and 127.0.0.1:443 are one board (127.0.0.1); name each board once",
+    ),
+    (["status", "-d", "[::1]:443,127.0.0.9", "-d", "::1"], {}, "[::1]:443 and ::1 are one board"),
 ]
 
 
