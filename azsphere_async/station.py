@@ -1,13 +1,14 @@
 """The station: every board plugged in is provisioned and checked, and leaves a record.
 
 :class:`Station` takes hot-plug events (:func:`~azsphere_async.hotplug.watch_attached`) and,
-for every newly attached board, starts a run: it binds a serial number when asked to
-(:class:`SerialScanner`, or a command), records the board's identity (device ID, serial, OS,
-images), then calls the operation (a recipe's apply, :mod:`azsphere_async.station_recipe`),
-whose steps are written to the records as they happen (:class:`BoardRun.step`). A board pulled
-mid-run is recorded as interrupted; plugged in again, it starts over. A records database
-that cannot be written (locked, disk full) stops the station taking new boards, and the writes
-of the boards in flight are retried until they succeed, so no record is lost.
+for every newly attached board, starts a run: it binds a serial number when asked to (a step
+of the run: :class:`SerialScanner`, or a command), records the board's identity (device ID,
+serial, OS, images), then calls the operation (a recipe's apply,
+:mod:`azsphere_async.station_recipe`), whose steps are written to the records as they happen
+(:class:`BoardRun.step`). A board pulled mid-run is recorded as interrupted; plugged in
+again, it starts over. A records database that cannot be written (locked, disk full) stops
+the station taking new boards, and the writes of the boards in flight are retried until they
+succeed, so no record is lost.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .fleet import PROGRAMMING_ERRORS
 from .hotplug import HotplugEvent
 from .options import ClientOptions
 from .records import RecordStore, RecordsUnavailableError, RunOutcome, StepOutcome
-from .station_serials import SerialSource
+from .station_serials import SerialScanner, SerialSource
 
 __all__ = ["BoardRun", "Operation", "SlotView", "Station"]
 
@@ -403,16 +404,22 @@ class Station:
     async def _steps(self, run: BoardRun) -> None:
         async with DeviceClient(run.address, options=self._options) as client:
             if self._serials is not None:
-                self._show(run.slot, state="serial", step="serial number")
-                serial = await self._serials.serial_for(run.device_id, run.slot)
-                run.serial = serial
-                self._show(run.slot, state="running", serial=serial)
-                await self._write(lambda: self.store.set_identity(run.run_id, serial=serial))
+                await self._bind_serial(self._serials, run)
             async with run.step("identify"):
                 await self._identify(client, run)
             await self._operation(client, run)
             if run.failed_step:
                 raise _StepFailed(f"{run.failed_step} failed")
+
+    async def _bind_serial(self, serials: SerialSource, run: BoardRun) -> None:
+        """The board's serial number, as a step of its own (its failure is the board's)."""
+        if isinstance(serials, SerialScanner):
+            self._show(run.slot, state="serial")  # the operator is asked to scan the label
+        async with run.step("serial number"):
+            serial = await serials.serial_for(run.device_id, run.slot)
+            run.serial = serial
+            await self._write(lambda: self.store.set_identity(run.run_id, serial=serial))
+        self._show(run.slot, state="running", serial=serial)
 
     @staticmethod
     async def _identify(client: DeviceClient, run: BoardRun) -> None:

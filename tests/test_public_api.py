@@ -212,6 +212,7 @@ PUBLIC: Final = {
         "RecipeCertificate",
         "RecipeSecrets",
         "RecipeSource",
+        "RecipeStation",
         "RecipeWifi",
         "Secret",
         "load_recipe",

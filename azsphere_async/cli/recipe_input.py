@@ -9,8 +9,9 @@ number of boards it applies to.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import RecipeError
 from ..recipe import PreparedRecipe, load_recipe, prepare_recipe
@@ -18,7 +19,7 @@ from .context import AppContext
 from .exit_status import EXIT_USAGE
 from .output import Column, styled
 
-__all__ = ["read_recipe", "show_reasons"]
+__all__ = ["read_recipe", "refuse_recipe", "show_reasons"]
 
 # Boards named beside a reason that does not apply to all of them.
 _NAMED_BOARDS = 3
@@ -29,13 +30,17 @@ def read_recipe(app: AppContext, path: Path) -> PreparedRecipe:
     try:
         return prepare_recipe(load_recipe(path))
     except RecipeError as exc:
-        out = app.output
-        for problem in exc.problems:
-            out.error(problem)
-        count = len(exc.problems)
-        noun = "problem" if count == 1 else "problems"
-        out.error(f"{count} {noun} in the recipe {path}; nothing was sent to any board")
-        sys.exit(EXIT_USAGE)
+        refuse_recipe(app, path, exc.problems)
+
+
+def refuse_recipe(app: AppContext, path: Path, problems: Sequence[str]) -> NoReturn:
+    """Say each problem of the recipe at ``path``, and that nothing was sent; exit 2."""
+    out = app.output
+    for problem in problems:
+        out.error(problem)
+    noun = "problem" if len(problems) == 1 else "problems"
+    out.error(f"{len(problems)} {noun} in the recipe {path}; nothing was sent to any board")
+    sys.exit(EXIT_USAGE)
 
 
 def _boards(addresses: list[str], total: int) -> str:

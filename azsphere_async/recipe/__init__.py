@@ -4,7 +4,7 @@
 file and line, before any traffic); :func:`prepare_recipe` reads the files a recipe names
 (image packages, certificates, the list of OS releases) and its secrets, once for any number
 of boards. :func:`~azsphere_async.planning.plan` and :func:`~azsphere_async.applying.apply`
-take either.
+take either. A recipe's ``[station]`` table (:class:`RecipeStation`) is the station's alone.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .model import Others, Recipe, RecipeApp, RecipeCertificate, RecipeWifi
 from .prepared import PreparedApp, PreparedCertificate, PreparedRecipe, prepare_recipe
 from .secrets import RecipeSecrets, Secret
 from .source import RecipeSource
+from .station_table import RecipeStation
 
 __all__ = [
     "Others",
@@ -25,6 +26,7 @@ __all__ = [
     "RecipeCertificate",
     "RecipeSecrets",
     "RecipeSource",
+    "RecipeStation",
     "RecipeWifi",
     "Secret",
     "load_recipe",

@@ -25,6 +25,7 @@ from ..errors import InvalidArgumentError, RecipeError
 from ..models import CertificateType, ManufacturingState, WifiSecurityState
 from .model import MANUFACTURING_STATES, WIFI_SECURITY, Others, Recipe
 from .source import RecipeSource
+from .station_table import RecipeStation
 
 __all__ = ["load_recipe", "parse_recipe"]
 
@@ -86,6 +87,22 @@ def _choice(choices: type[E], among: tuple[E, ...], *, fold_case: bool = False) 
     return structure
 
 
+def _number(value: Any, _: Any) -> float:
+    if type(value) not in (int, float):
+        raise _Refused(f"got {_kind(value)}; expected a number")
+    number: float = value  # an int stays one, as written (the field makes it a float)
+    return number
+
+
+def _command(value: Any, _: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise _Refused(
+            "got a string; expected an array: the program, then each argument, as in "
+            '["mes-serial", "--line", "3"] (no shell splits it)'
+        )
+    return _list_of(str, "strings")(value, _)
+
+
 def _path(value: Any, _: Any) -> Path:
     if isinstance(value, str) and value.strip():
         return Path(value)
@@ -100,6 +117,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _strict(str, "a string"))
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(int, _strict(int, "a whole number"))
+    converter.register_structure_hook(float, _number)
     converter.register_structure_hook(Path, _path)
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _list_of(str, "strings"))
     converter.register_structure_hook_func(
@@ -112,6 +130,12 @@ def _make_converter() -> cattrs.Converter:
     )
     converter.register_structure_hook(
         ManufacturingState, _choice(ManufacturingState, MANUFACTURING_STATES)
+    )
+    converter.register_structure_hook(
+        RecipeStation,
+        make_dict_structure_fn(
+            RecipeStation, converter, serial_command=override(struct_hook=_command)
+        ),
     )
     # Where a recipe came from is not part of its text.
     converter.register_structure_hook(
@@ -156,12 +180,19 @@ def _located(path: str, message: str) -> tuple[str, str]:
 
 
 def _shape_problems(document: dict[str, Any], source: RecipeSource) -> list[str]:
-    """Problems cattrs would describe poorly: arrays of tables, and secrets written inline.
+    """Problems cattrs would describe poorly: tables, arrays of tables, secrets written inline.
 
     What is refused is taken out of ``document``, so the rest is still checked and every
     problem is reported at once.
     """
     problems = []
+    if "station" in document and not isinstance(document["station"], dict):
+        problems.append(
+            source.problem(
+                "station",
+                f"got {_kind(document.pop('station'))}; expected a table, written [station]",
+            )
+        )
     for name in _TABLE_ARRAYS:
         value = document.get(name)
         if value is None:

@@ -10,16 +10,15 @@ file (see :mod:`azsphere_async.recipe.secrets`).
 
 Every value is checked when the object is made, so a recipe that exists is well formed;
 files it names are read by :func:`~azsphere_async.recipe.prepare_recipe`, before any board is
-contacted.
+contacted. A recipe's ``[station]`` table (:class:`RecipeStation`) says how the station
+treats each board beyond its state: the command that prints its serial number.
 """
 
 from __future__ import annotations
 
 import enum
-import os
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final, TypeVar
 
@@ -35,7 +34,9 @@ from ..validation import (
     check_text,
     check_wifi_config_name,
 )
+from ._convert import shown, to_environment_name, to_instance, to_items, to_path
 from .source import RecipeSource
+from .station_table import RecipeStation
 
 __all__ = [
     "MANUFACTURING_STATES",
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
-T = TypeVar("T")
 
 #: The security kinds a recipe's Wi-Fi network may have.
 WIFI_SECURITY: Final = (WifiSecurityState.OPEN, WifiSecurityState.PSK, WifiSecurityState.EAPTLS)
@@ -58,8 +58,6 @@ MANUFACTURING_STATES: Final = (
     ManufacturingState.MODULE1_COMPLETE,
     ManufacturingState.DEVICE_COMPLETE,
 )
-# An environment variable's name, as POSIX shells write them.
-_ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 class Others(enum.StrEnum):
@@ -71,49 +69,11 @@ class Others(enum.StrEnum):
     """They must go: a plan removes them and readiness fails while they are there."""
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _to_path(value: object, argument: str) -> Path:
-    if isinstance(value, str | os.PathLike) and str(value).strip():
-        return Path(value)
-    raise InvalidArgumentError(argument, _shown(value), "the path of a file")
-
-
-def _to_items(value: object, argument: str, check: Callable[[object], T]) -> tuple[T, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidArgumentError(argument, _shown(value), "a list, not one value")
-    return tuple(check(item) for item in value)
-
-
-def _to_environment_name(value: object, argument: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and _ENVIRONMENT_NAME.fullmatch(value):
-        return value
-    # This may be a secret written where its variable's name belongs: never echo it.
-    raise InvalidArgumentError(
-        argument,
-        "a value that is not shown",
-        "the name of an environment variable (letters, digits and '_', not starting "
-        "with a digit) that holds the secret, never the secret itself",
-    )
-
-
-def _to_instance(value: object, cls: type[T], argument: str) -> T:
-    # A recipe's parts are given as their own classes (the TOML loader makes them).
-    if isinstance(value, cls):
-        return value
-    raise InvalidArgumentError(argument, type(value).__name__, f"{cls.__name__} objects")
-
-
 # Each field's converter checks and normalises its value (mypy's attrs plugin needs them named).
 
 
 def _package(value: object) -> Path:
-    return _to_path(value, "package")
+    return to_path(value, "package")
 
 
 def _start(value: object) -> bool:
@@ -125,11 +85,11 @@ def _security(value: object) -> WifiSecurityState:
 
 
 def _key_env(value: object) -> str | None:
-    return _to_environment_name(value, "key_env")
+    return to_environment_name(value, "key_env")
 
 
 def _password_env(value: object) -> str | None:
-    return _to_environment_name(value, "password_env")
+    return to_environment_name(value, "password_env")
 
 
 def _targeted_scan(value: object) -> bool:
@@ -165,11 +125,11 @@ def _cert_type(value: object) -> CertificateType:
 
 
 def _cert_file(value: object) -> Path:
-    return _to_path(value, "cert")
+    return to_path(value, "cert")
 
 
 def _key_file(value: object) -> Path | None:
-    return None if value is None else _to_path(value, "key")
+    return None if value is None else to_path(value, "key")
 
 
 def _version(value: object) -> str:
@@ -177,28 +137,28 @@ def _version(value: object) -> str:
 
 
 def _os_versions(value: object) -> tuple[str, ...]:
-    return _to_items(value, "os_versions", _version)
+    return to_items(value, "os_versions", _version)
 
 
 def _os_releases(value: object) -> Path | None:
-    return None if value is None else _to_path(value, "os_releases")
+    return None if value is None else to_path(value, "os_releases")
 
 
 def _secrets(value: object) -> Path | None:
-    return None if value is None else _to_path(value, "secrets")
+    return None if value is None else to_path(value, "secrets")
 
 
 def _apps(value: object) -> tuple[RecipeApp, ...]:
-    return _to_items(value, "apps", lambda item: _to_instance(item, RecipeApp, "apps"))
+    return to_items(value, "apps", lambda item: to_instance(item, RecipeApp, "apps"))
 
 
 def _wifi(value: object) -> tuple[RecipeWifi, ...]:
-    return _to_items(value, "wifi", lambda item: _to_instance(item, RecipeWifi, "wifi"))
+    return to_items(value, "wifi", lambda item: to_instance(item, RecipeWifi, "wifi"))
 
 
 def _certificates(value: object) -> tuple[RecipeCertificate, ...]:
-    return _to_items(
-        value, "certificates", lambda item: _to_instance(item, RecipeCertificate, "certificates")
+    return to_items(
+        value, "certificates", lambda item: to_instance(item, RecipeCertificate, "certificates")
     )
 
 
@@ -218,12 +178,16 @@ def _capability(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**32 - 1:
         return value
     raise InvalidArgumentError(
-        "allowed_capabilities", _shown(value), "capability numbers (11 is appDevelopment)"
+        "allowed_capabilities", shown(value), "capability numbers (11 is appDevelopment)"
     )
 
 
 def _capabilities(value: object) -> tuple[int, ...]:
-    return _to_items(value, "allowed_capabilities", _capability)
+    return to_items(value, "allowed_capabilities", _capability)
+
+
+def _station(value: object) -> RecipeStation | None:
+    return None if value is None else to_instance(value, RecipeStation, "station")
 
 
 def _manufacturing_state(value: object) -> ManufacturingState | None:
@@ -339,7 +303,8 @@ class Recipe:
     else may stay. ``allowed_capabilities``: the capability numbers a board may hold (none by
     default). ``manufacturing_state``: the state a board must end in; moving it is always the
     last step and needs an explicit confirmation. ``secrets``: a TOML file with the Wi-Fi keys
-    (``[wifi]``, by SSID) and key passwords (``[certificates]``, by ID).
+    (``[wifi]``, by SSID) and key passwords (``[certificates]``, by ID). ``station``: the
+    station's part (:class:`RecipeStation`; ``plan`` and ``apply`` do not use it).
     """
 
     os_versions: tuple[str, ...] = attrs.field(default=(), converter=_os_versions)
@@ -356,6 +321,7 @@ class Recipe:
         converter=_manufacturing_state,
     )
     secrets: Path | None = attrs.field(default=None, converter=_secrets)
+    station: RecipeStation | None = attrs.field(default=None, converter=_station)
     source: RecipeSource | None = attrs.field(default=None, eq=False, repr=False)
     """The file and text the recipe was read from (``None`` for one made in Python)."""
 
@@ -386,6 +352,7 @@ class Recipe:
             self,
             os_releases=maybe(self.os_releases),
             secrets=maybe(self.secrets),
+            station=None if self.station is None else self.station.relative_to(base),
             apps=tuple(attrs.evolve(app, package=rebase(app.package)) for app in self.apps),
             certificates=tuple(
                 attrs.evolve(cert, cert=rebase(cert.cert), key=maybe(cert.key))

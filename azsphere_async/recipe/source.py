@@ -72,7 +72,13 @@ def _find_line(lines: list[str], where: str) -> int | None:
             return start + 1
     plain = [h[0] for h in headers if h[1] == name and not h[2]]
     if plain:
-        return plain[0] + 1
+        start = plain[0]
+        if len(parts) > 1 and parts[1] is not None:
+            later = [h[0] for h in headers if h[0] > start]
+            found = _key_in(lines, parts[1].group(1), start + 1, later[0] if later else len(lines))
+            if found is not None:
+                return found + 1
+        return start + 1
     found = _key_in(lines, name, 0, top_end)
     if found is None:
         found = _key_in(lines, name, 0, len(lines))

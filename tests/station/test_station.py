@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
-import pytest
 
 from azsphere_async import ClientOptions
 from azsphere_async.hotplug import HotplugEvent, watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
 from azsphere_async.records import RecordStore
 from azsphere_async.station import Station
-from azsphere_async.station_serials import CommandSerials, SerialError, SerialScanner
+from azsphere_async.station_serials import SerialScanner
 from tests.station.station_helpers import GRACE, LineOperation, slot_state, wait_for
 
 CONFIG = MockDeviceConfig(restart_downtime=0.2)
@@ -201,12 +199,3 @@ async def test_the_same_board_listed_twice_is_refused_at_the_second_slot(tmp_pat
             await wait_for(lambda: slot_state(station, "1") == "passed", "slot 1 passed")
             group.cancel_scope.cancel()
         assert [run.slot for run in await store.runs()] == ["1"]
-
-
-async def test_a_serial_number_command_names_each_board(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", "import os; print('SN-' + os.environ['AZSPHERE_SLOT'])"]
-    assert await CommandSerials(command).serial_for("dev", "4") == "SN-4"
-    with pytest.raises(SerialError, match="exited with 3"):
-        await CommandSerials([sys.executable, "-c", "raise SystemExit(3)"]).serial_for("d", "1")
-    with pytest.raises(SerialError, match="printed nothing"):
-        await CommandSerials([sys.executable, "-c", "pass"]).serial_for("d", "1")

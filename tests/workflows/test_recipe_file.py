@@ -21,7 +21,7 @@ from azsphere_async import (
     prepare_recipe,
 )
 from azsphere_async.models import CertificateType, ManufacturingState, WifiSecurityState
-from azsphere_async.recipe import RecipeCertificate, parse_recipe
+from azsphere_async.recipe import RecipeCertificate, RecipeStation, parse_recipe
 from tests.shared_data import BLINK, BLINK_IMAGE_ID
 from tests.workflows.workflow_helpers import (
     LINE_RECIPE,
@@ -134,6 +134,55 @@ BAD = [
         "certificates[0].id",
     ),
     ("capability as a flag", "allowed_capabilities = [true]\n", 1, "item 1 is a boolean"),
+    (
+        "serial command as one string",
+        '[station]\nserial_command = "mes-serial --line 3"\n',
+        2,
+        "station.serial_command: got a string; expected an array: the program, then each "
+        'argument, as in ["mes-serial", "--line", "3"]',
+    ),
+    (
+        "empty serial command",
+        "[station]\n\nserial_command = []\n",
+        3,
+        "station.serial_command: got an empty list; expected the program and its arguments",
+    ),
+    (
+        "serial command with a number",
+        '[station]\nserial_command = ["mes-serial", 3]\n',
+        2,
+        "station.serial_command: item 2 is a number; expected strings",
+    ),
+    (
+        "serial timeout of nothing",
+        '[station]\nserial_command = ["a"]\nserial_timeout = 0\n',
+        3,
+        "station.serial_timeout: got 0; expected seconds, more than 0 and at most 3600",
+    ),
+    (
+        "serial timeout as a string",
+        '[station]\nserial_command = ["a"]\nserial_timeout = "30 s"\n',
+        3,
+        "station.serial_timeout: got a string; expected a number",
+    ),
+    (
+        "unknown station key",
+        '[station]\nserial_command = ["a"]\nserial_timout = 5\n',
+        3,
+        "station.serial_timout: unknown key; allowed here: serial_command, serial_timeout",
+    ),
+    (
+        "station without a command",
+        "\n[station]\nserial_timeout = 5\n",
+        2,
+        "station.serial_command: required, but missing",
+    ),
+    (
+        "station as a value",
+        'station = "line3"\n',
+        1,
+        "station: got a string; expected a table, written [station]",
+    ),
 ]
 
 
@@ -267,3 +316,25 @@ def test_parse_recipe_from_text() -> None:
     assert spelled.certificates[0].type is CertificateType.ROOT_CA
     with pytest.raises(RecipeError, match=r"^inline:1: bogus: unknown key"):
         parse_recipe("bogus = 1\n", source="inline")
+
+
+def test_the_station_table_names_the_serial_number_command(tmp_path: Path) -> None:
+    text = '[station]\nserial_command = ["tools/serial.sh", "--line", "3"]\nserial_timeout = 5\n'
+    station = load_recipe(write_recipe(tmp_path, text)).station
+    assert station is not None
+    assert station == RecipeStation(
+        serial_command=[str(tmp_path / "tools/serial.sh"), "--line", "3"], serial_timeout=5
+    )
+    assert isinstance(station.serial_timeout, float)
+    # A bare name is looked up on PATH; an absolute path is kept as it is.
+    for program in ("mes-serial", "/opt/mes/serial"):
+        text = f'[station]\nserial_command = ["{program}"]\n'
+        station = load_recipe(write_recipe(tmp_path, text)).station
+        assert station is not None
+        assert station.serial_command == (program,)
+        assert station.serial_timeout == 30.0
+    assert load_recipe(write_recipe(tmp_path, 'os_versions = ["24.03"]\n')).station is None
+    with pytest.raises(InvalidArgumentError, match="serial_command"):
+        RecipeStation(serial_command="mes-serial")  # one string: which part is the program?
+    with pytest.raises(InvalidArgumentError, match="at most 3600"):
+        RecipeStation(serial_command=["a"], serial_timeout=float("inf"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -13,6 +14,7 @@ import anyio
 import click
 from rich.live import Live
 
+from ...errors import InvalidArgumentError
 from ...hotplug import HotplugEvent, watch_attached
 from ...options import ClientOptions
 from ...outbox import BrokerSettings, MqttPublisher
@@ -20,11 +22,16 @@ from ...recipe import PreparedRecipe
 from ...records import DEFAULT_RECORDS_PATH, RecordStore
 from ...station import Operation, Station
 from ...station_recipe import recipe_operation, recipe_secrets
-from ...station_serials import CommandSerials, SerialScanner, SerialSource
+from ...station_serials import (
+    CommandSerials,
+    SerialScanner,
+    SerialSource,
+    check_serial_command,
+)
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ..output import Output
-from ..recipe_input import read_recipe
+from ..recipe_input import read_recipe, refuse_recipe
 from ..running import run
 from ..station_view import render_station, slot_line
 
@@ -44,7 +51,8 @@ class StationSettings:
         name: str = "station",
         broker: BrokerSettings | None = None,
         scan_serials: bool = False,
-        serial_command: str | None = None,
+        serial_command: str | Sequence[str] | None = None,
+        serial_timeout: float = 30.0,
         poll: float = 0.5,
         restart_grace: float = 30.0,
     ) -> None:
@@ -53,6 +61,7 @@ class StationSettings:
         self.broker = broker
         self.scan_serials = scan_serials
         self.serial_command = serial_command
+        self.serial_timeout = serial_timeout
         self.poll = poll
         self.restart_grace = restart_grace
 
@@ -88,10 +97,15 @@ def _parse_broker(value: str | None) -> tuple[str, int] | None:
 @click.option(
     "--scan-serials",
     is_flag=True,
-    help="Bind each board to the next barcode scanned (lines on stdin).",
+    help="Bind each board to the next barcode scanned (lines on stdin), instead of the "
+    "recipe's serial_command.",
 )
 @click.option(
-    "--serial-command", metavar="CMD", help="A command that prints the board's serial number."
+    "--serial-command",
+    metavar="CMD",
+    help="A command that prints each board's serial number (its environment holds "
+    "AZSPHERE_DEVICE_ID, AZSPHERE_SLOT, AZSPHERE_STATION); overrides the recipe's [station] "
+    "serial_command.",
 )
 @click.option(
     "--yes-irreversible", is_flag=True, help="Let the recipe move the manufacturing state."
@@ -127,7 +141,10 @@ def station(
 ) -> None:
     """Provision every board plugged in with RECIPE: a live pass or fail per slot, a record
     of every board in the database, events to the line's broker. Ctrl-C finishes the boards
-    in flight; a second Ctrl-C stops at once (they are recorded as interrupted)."""
+    in flight; a second Ctrl-C stops at once (they are recorded as interrupted).
+
+    Serial numbers come from --scan-serials, --serial-command, or else the recipe's
+    [station] serial_command; the command line wins over the recipe."""
     if scan_serials and serial_command:
         raise click.UsageError(
             "--scan-serials and --serial-command are two ways to one end: choose one"
@@ -151,6 +168,13 @@ def station(
         restart_grace=restart_grace,
     )
     prepared = read_recipe(app, recipe)
+    table = prepared.recipe.station
+    if table is not None:
+        settings.serial_timeout = table.serial_timeout
+    if scan_serials and table is not None:
+        app.output.note("Serial numbers scanned (--scan-serials, not the recipe's command)")
+    elif not scan_serials:
+        settings.serial_command = _serial_command(app, recipe, prepared, serial_command)
     operation = recipe_operation(prepared, irreversible_ok=yes_irreversible)
 
     async def main() -> int:
@@ -163,6 +187,33 @@ def station(
         return await run_station(app, operation, prepared, settings, str(recipe), events)
 
     sys.exit(run(app, main))
+
+
+def _serial_command(
+    app: AppContext, path: Path, prepared: PreparedRecipe, option: str | None
+) -> tuple[str, ...] | None:
+    """The serial number command: the option's, else the recipe's; checked that it runs."""
+    table = prepared.recipe.station
+    try:
+        if option is not None:
+            command = check_serial_command(option)
+            whose = "--serial-command" + (", not the recipe's" if table is not None else "")
+        elif table is not None:
+            command = check_serial_command(table.serial_command)
+            whose = "the recipe's [station] serial_command"
+        else:
+            return None
+    except InvalidArgumentError as exc:
+        if option is not None:
+            raise click.BadParameter(
+                f"got {exc.given}; expected {exc.allowed}", param_hint="'--serial-command'"
+            ) from None
+        source = prepared.recipe.source
+        problem = f"got {exc.given}; expected {exc.allowed}"
+        where = "station.serial_command"
+        refuse_recipe(app, path, [source.problem(where, problem) if source else problem])
+    app.output.note(f"Serial numbers printed by: {shlex.join(command)} ({whose})")
+    return command
 
 
 def _options(app: AppContext) -> ClientOptions:
@@ -265,7 +316,9 @@ def _serial_source(settings: StationSettings, out: Output) -> SerialSource | Non
     if settings.scan_serials:
         return SerialScanner(on_refused=lambda serial, why: out.error(f"serial {serial}: {why}"))
     if settings.serial_command:
-        return CommandSerials(settings.serial_command)
+        return CommandSerials(
+            settings.serial_command, timeout=settings.serial_timeout, station=settings.name
+        )
     return None
 
 
