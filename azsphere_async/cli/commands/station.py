@@ -335,6 +335,7 @@ class _live:
         self._out = out
         self._live: Live | None = None
         self._shown: dict[str, str] = {}
+        self._said_stopping = False
 
     def __enter__(self) -> Callable[[Station], None]:
         if self._out.interactive:
@@ -346,6 +347,9 @@ class _live:
         if self._live is not None:
             self._live.update(render_station(station), refresh=True)
             return
+        if station.draining and not self._said_stopping:
+            self._said_stopping = True
+            self._out.note("Stopping: finishing the boards in flight (Ctrl-C again: stop now)")
         for slot, view in station.slots.items():
             if view.state in ("passed", "failed", "interrupted", "refused", "not taken"):
                 line = slot_line(view)
