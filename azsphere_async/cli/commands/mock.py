@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import ExitStack
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -119,8 +120,16 @@ def mock(arguments: tuple[str, ...]) -> None:
     is_flag=True,
     help="Instead: a station for about 20 s, mock boards plugged in and out, then the records.",
 )
+@click.option(
+    "--pace",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    metavar="FACTOR",
+    help="--station: the operator's pauses, scaled (0: none, as fast as the boards go).",
+)
 @pass_app
-def demo(app: AppContext, count: int, link_speed: float, station_tour: bool) -> None:
+def demo(app: AppContext, count: int, link_speed: float, station_tour: bool, pace: float) -> None:
     """The tour, with no hardware: start mock boards, find them, show their status, deploy
     the blink application to all of them at once over slow links, check readiness.
 
@@ -132,7 +141,7 @@ def demo(app: AppContext, count: int, link_speed: float, station_tour: bool) -> 
             from ..station_demo import run_station_demo
 
             try:
-                sys.exit(anyio.run(run_station_demo, app, image, None))
+                sys.exit(anyio.run(partial(run_station_demo, app, image, None, pace=pace)))
             except KeyboardInterrupt:
                 sys.exit(EXIT_INTERRUPTED)
         tour = _Demo(app, count, link_speed, image)

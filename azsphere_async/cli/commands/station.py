@@ -55,6 +55,7 @@ class StationSettings:
         serial_timeout: float = 30.0,
         poll: float = 0.5,
         restart_grace: float = 30.0,
+        detach_verdict: float | None = None,
     ) -> None:
         self.db = db
         self.name = name
@@ -64,6 +65,9 @@ class StationSettings:
         self.serial_timeout = serial_timeout
         self.poll = poll
         self.restart_grace = restart_grace
+        #: How long a board that stopped answering may take to be reported detached before
+        #: its run counts as failed, not interrupted (``None``: the restart grace and 5 polls).
+        self.detach_verdict = detach_verdict
 
 
 def _parse_broker(value: str | None) -> tuple[str, int] | None:
@@ -229,8 +233,11 @@ async def run_station(
     events: AsyncIterator[HotplugEvent],
     *,
     stop: anyio.Event | None = None,
+    on_start: Callable[[Station], None] | None = None,
 ) -> int:
     """Run the station until Ctrl-C (or ``stop``); returns the exit status.
+
+    ``on_start`` is given the station once it is made (the demo's operator watches it).
 
     0: every board passed; 1: any failed or was interrupted; 130: stopped by a second Ctrl-C.
     """
@@ -247,11 +254,15 @@ async def run_station(
                 recipe=recipe_name,
                 options=_options(app),
                 serials=serials,
-                detach_verdict=settings.restart_grace + 5 * settings.poll,
+                detach_verdict=settings.restart_grace + 5 * settings.poll
+                if settings.detach_verdict is None
+                else settings.detach_verdict,
                 on_change=refresh,
                 on_outbox=publisher.notify if publisher else None,
             )
             refresh(station)
+            if on_start is not None:
+                on_start(station)
             stopped_hard = False
             async with anyio.create_task_group() as group:
                 if publisher is not None:
