@@ -116,6 +116,14 @@ class DeviceSession:
         return transport.socket if isinstance(transport, DeviceTransport) else None
 
     @property
+    def borrows_chunks(self) -> bool:
+        """Whether the transport is done with each chunk of a streamed body before it asks
+        for the next (see :attr:`~azsphere_async.transport.DeviceTransport.borrows_chunks`):
+        a body may then hand out views of a buffer it refills instead of copies."""
+        transport = self._transport
+        return isinstance(transport, DeviceTransport) and transport.borrows_chunks
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` has been called."""
         return self._closed

@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import BinaryIO, Final, TypeAlias
+from typing import BinaryIO, Final, TypeAlias, cast
 
 import anyio
 import attrs
@@ -55,8 +55,11 @@ __all__ = [
 #: until its dynamic mmap threshold rises after the first free, so it does not hurt here.
 DEFAULT_CHUNK_SIZE: Final = 256 * 1024
 
-# Files are read in blocks this large (one worker-thread hop each) and sent in chunks.
+# Files are read in blocks this large and sent in chunks.
 _READ_BLOCK: Final = 1024 * 1024
+# Positional reads (not on Windows), and Linux's flag for a read that never waits for the disk.
+_PREADV: Final = hasattr(os, "preadv")
+_NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else None
 #: Seconds between progress reports (and one when the upload begins, and at the end). Each
 #: report costs about 35 us of CPU (a timer, a TCP_INFO read, the callback) and the reporting
 #: task about 150 us per upload; the upload itself costs the client about 6 ms per MB, so
@@ -97,6 +100,15 @@ FleetProgressCallback: TypeAlias = Callable[[str, StageProgress], Awaitable[None
 ImageSource: TypeAlias = str | os.PathLike[str] | bytes | ImageStream
 
 
+def _read_at(handle: BinaryIO, view: memoryview, position: int) -> int:
+    """Read into ``view`` from ``position`` of the file, waiting for the disk if need be."""
+    if _PREADV:
+        return os.preadv(handle.fileno(), [view], position)
+    handle.seek(position)
+    got: int = handle.readinto(view)  # type: ignore[attr-defined]
+    return got
+
+
 def _same(now: os.stat_result, then: os.stat_result) -> bool:
     return (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
         then.st_dev,
@@ -108,7 +120,7 @@ def _same(now: os.stat_result, then: os.stat_result) -> bool:
 
 class _PackageFileBody:
     """A package file as an upload's body: opened and checked before any traffic, then read
-    a block at a time in a worker thread as it is sent.
+    a block at a time as it is sent.
 
     The file must be the one ``checked`` describes (when given), unchanged, and must stay so
     until its last byte is read; the bytes its metadata was read from (the tail, at most
@@ -116,19 +128,27 @@ class _PackageFileBody:
     changes while it is sent is an :class:`~azsphere_async.errors.ImagePackageError` before
     those bytes go out, so the board only ever sees an upload cut short, which it discards.
 
-    Opening shares the first read's thread hop (each hop costs about 70 us of CPU), so a
-    package that fits in one block costs a single hop.
+    Blocks the page cache holds are read without leaving the event loop (Linux's
+    ``RWF_NOWAIT``: a read that never waits for the disk, so it costs what copying the bytes
+    costs); others are read in a worker thread (a hop costs about 70 us of CPU). Opening
+    shares the first read's hop. With ``lend``, the chunks are views of the one block buffer,
+    refilled once the connection has written them out and asked for more (the session says
+    whether its transport does so: :attr:`DeviceSession.borrows_chunks`); otherwise copies.
     """
 
-    def __init__(self, path: Path, size: int, chunk_size: int, checked: PackageFile | None) -> None:
+    def __init__(
+        self, path: Path, size: int, chunk_size: int, checked: PackageFile | None, *, lend: bool
+    ) -> None:
         self.path = path
         self.size = size
         self.chunk_size = chunk_size
         self.checked = checked
-        self._block = memoryview(bytearray(max(_READ_BLOCK, chunk_size)))
+        self.lend = lend
+        self._block = memoryview(bytearray(min(max(_READ_BLOCK, chunk_size), size)))
         self._handle: BinaryIO | None = None
         self._opened: os.stat_result | None = None
         self._first = 0
+        self._nowait = _NOWAIT is not None
 
     def _changed(self, how: str) -> ImagePackageError:
         return ImagePackageError(
@@ -142,7 +162,7 @@ class _PackageFileBody:
                 raise self._changed("changed since its metadata was checked; check it again")
             if status.st_size != self.size:
                 raise self._changed(f"{status.st_size} bytes where {self.size} were expected")
-            self._first = handle.readinto(self._block[: min(len(self._block), self.size)])  # type: ignore[attr-defined]
+            self._first = _read_at(handle, self._block, 0)
         except BaseException:
             handle.close()
             raise
@@ -162,9 +182,22 @@ class _PackageFileBody:
         assert self._opened is not None
         return _same(os.fstat(self._handle.fileno()), self._opened)
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    def _cached(self, handle: BinaryIO, view: memoryview, position: int) -> int:
+        """Read what the page cache holds from ``position`` into ``view``, never waiting for
+        the disk: the bytes read, 0 when it holds none (or cannot be asked)."""
+        if not self._nowait:
+            return 0
+        try:
+            return os.preadv(handle.fileno(), [view], position, _NOWAIT or 0)
+        except BlockingIOError:
+            return 0
+        except OSError:  # a file system or kernel that cannot read this way
+            self._nowait = False
+            return 0
+
+    async def chunks(self) -> AsyncIterator[bytes | memoryview]:
         """Exactly ``size`` bytes of the file, in chunks; see the class's description."""
-        handle, view, chunk_size = self._handle, self._block, self.chunk_size
+        handle, block, chunk_size, lend = self._handle, self._block, self.chunk_size, self.lend
         assert handle is not None
         hold_from = self.checked.tail_start if self.checked is not None else self.size
         held = bytearray()
@@ -175,13 +208,16 @@ class _PackageFileBody:
                     raise self._changed("shrank while it was being sent")
                 free = max(0, min(got, hold_from - position))
                 for start in range(0, free, chunk_size):
-                    yield bytes(view[start : min(start + chunk_size, free)])
-                held += view[free:got]
+                    piece = block[start : min(start + chunk_size, free)]
+                    yield piece if lend else bytes(piece)
+                held += block[free:got]
                 position += got
                 if position >= self.size:
                     break
-                wanted = min(len(view), self.size - position)
-                got = await anyio.to_thread.run_sync(handle.readinto, view[:wanted])  # type: ignore[attr-defined]
+                view = block[: min(len(block), self.size - position)]
+                got = self._cached(handle, view, position) or await anyio.to_thread.run_sync(
+                    _read_at, handle, view, position
+                )
             if not await anyio.to_thread.run_sync(self._unchanged):
                 raise self._changed("changed while it was being sent")
             if (
@@ -191,15 +227,19 @@ class _PackageFileBody:
                 raise self._changed("its metadata changed since it was checked")
             tail = memoryview(held)
             for start in range(0, len(held), chunk_size):
-                yield bytes(tail[start : start + chunk_size])
+                piece = tail[start : start + chunk_size]
+                yield piece if lend else bytes(piece)
         finally:
             self.close()
 
 
-async def _bytes_chunks(data: bytes, chunk_size: int) -> AsyncIterator[bytes]:
+async def _bytes_chunks(
+    data: bytes, chunk_size: int, *, lend: bool
+) -> AsyncIterator[bytes | memoryview]:
     view = memoryview(data)
     for start in range(0, len(data), chunk_size):
-        yield bytes(view[start : start + chunk_size])
+        piece = view[start : start + chunk_size]
+        yield piece if lend else bytes(piece)
 
 
 async def _exact(chunks: AsyncIterable[bytes], size: int) -> AsyncIterator[bytes]:
@@ -303,7 +343,10 @@ async def stage_image(
     image received, once the board answered.
     """
     chunk_size = check_chunk_size(chunk_size)
-    body: AsyncIterable[bytes]
+    # Views of the body's buffers rather than copies, where the connection is done with each
+    # chunk before it asks for the next.
+    lend = session.borrows_chunks
+    body: AsyncIterable[bytes | memoryview]
     file_body: _PackageFileBody | None = None
     if isinstance(source, ImageStream):
         package = None
@@ -315,7 +358,7 @@ async def stage_image(
         if package is None and check:
             package = inspect_image(source)
         size = len(source)
-        body = _bytes_chunks(source, chunk_size)
+        body = _bytes_chunks(source, chunk_size, lend=lend)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         if (package is None and check) or (package is not None and package.file is None):
@@ -336,7 +379,8 @@ async def stage_image(
                 raise ImagePackageError(
                     "image", f"{str(path)!r} ({exc.strerror})", "a readable file"
                 ) from None
-        file_body = _PackageFileBody(path, size, chunk_size, package.file if package else None)
+        checked = package.file if package else None
+        file_body = _PackageFileBody(path, size, chunk_size, checked, lend=lend)
         await file_body.open()
         body = file_body.chunks()
     else:
@@ -349,7 +393,8 @@ async def stage_image(
         await session.request(
             "PUT",
             "/update/stage",
-            content=meter.count(body),
+            # Views count and travel as bytes do (the transport takes any bytes-like chunk).
+            content=meter.count(cast("AsyncIterable[bytes]", body)),
             content_length=size,
             content_type="application/octet-stream",
             min_version=V3_0,

@@ -122,6 +122,13 @@ class DeviceTransport(httpx.AsyncBaseTransport):
         connection = self._connection
         return connection.socket if connection is not None else None
 
+    @property
+    def borrows_chunks(self) -> bool:
+        """Whether a streamed request body is written out a chunk at a time, each one before
+        the next is asked for, and none is kept: the body may then hand out views of a buffer
+        it refills. Not while a mocking library handles the requests (it keeps them)."""
+        return not _patched_pool()
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` on the board's connection; the answer's body streams from it."""
         if _patched_pool():
@@ -259,12 +266,13 @@ class _Limit:
         self.scope.deadline = math.inf if seconds is None else anyio.current_time() + seconds
 
 
-async def _send(connection: _Connection, data: bytes, request: httpx.Request) -> None:
+async def _send(connection: _Connection, data: bytes | memoryview, request: httpx.Request) -> None:
     """Write ``data`` to the board (the caller bounds the time)."""
     if not data:
         return
     try:
-        await connection.stream.send(data)
+        # A view goes straight to SSLObject.write, which takes any bytes-like object.
+        await connection.stream.send(data)  # type: ignore[arg-type]
     except _BROKEN as exc:
         raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from exc
 

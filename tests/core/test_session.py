@@ -285,3 +285,13 @@ def test_bad_response_cap_is_refused(cap: Any) -> None:
 def test_bad_timeout_is_refused(timeout: float) -> None:
     with pytest.raises(InvalidArgumentError, match="timeout"):
         session_with(timeout=timeout)
+
+
+async def test_only_the_librarys_own_transport_borrows_a_bodys_chunks() -> None:
+    # A mocking library keeps the chunks it is given, so an upload must hand it copies.
+    async with DeviceSession() as session:
+        assert session.borrows_chunks
+        with respx.mock(base_url=DEVICE_URL):
+            assert not session.borrows_chunks
+    async with DeviceSession(transport=httpx.AsyncHTTPTransport()) as session:
+        assert not session.borrows_chunks

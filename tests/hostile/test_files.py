@@ -31,7 +31,14 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from azsphere_async import DeviceClient, Fleet, ImagePackageError, ImagePackageInfo, inspect_image
+from azsphere_async import (
+    DeviceClient,
+    Fleet,
+    ImagePackageError,
+    ImagePackageInfo,
+    inspect_image,
+    staging,
+)
 from azsphere_async.imagepackage import TAIL_BYTES, inspect_image_in_thread, read_checked_package
 from azsphere_async.staging import StageProgress
 from tests.reliability.reliability_helpers import LIMITS, ScriptedServer, http_answer
@@ -452,6 +459,24 @@ async def test_a_package_replaced_while_it_is_sent_is_sent_as_it_was_checked(
     assert path.read_bytes() != original  # the path now names another file...
     assert board.stages == [bytearray(original)]  # ...and the one that was open went out
     assert staged.bytes_sent == len(original)
+
+
+@pytest.mark.parametrize("page_cache", [True, False], ids=["cached reads", "worker thread"])
+async def test_a_package_goes_out_whole_however_its_blocks_are_read(
+    page_cache: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Views of one refilled buffer go out (the library's own transport takes each chunk
+    # before it asks for the next); blocks come from the page cache in the event loop, or
+    # from a worker thread where that cannot be asked. Chunks that do not divide a block.
+    if not page_cache:
+        monkeypatch.setattr(staging, "_NOWAIT", None)
+    path = big_package(tmp_path, 3 * 1024 * 1024 + 12345)
+    async with StageBoard() as board, board.client() as client:
+        assert client.session.borrows_chunks
+        staged = await client.sideload.stage(path, chunk_size=100_000)
+        await client.sideload.stage(path)
+    assert board.stages == [bytearray(path.read_bytes())] * 2
+    assert staged.bytes_sent == path.stat().st_size
 
 
 async def test_a_fleet_deploy_of_a_package_that_changes_sends_no_board_its_metadata(
