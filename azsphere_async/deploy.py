@@ -127,12 +127,7 @@ async def deploy(
     package = staged.package
     assert package is not None  # staging a path or bytes always reads its metadata
 
-    async def entering(phase: Phase) -> None:
-        if progress is not None:
-            size = staged.bytes_sent
-            await tell(progress, StageProgress(size, size, time.monotonic() - started, phase))
-
-    await entering(Phase.INSTALLING)
+    await _tell_phase(progress, staged.bytes_sent, started, Phase.INSTALLING)
     sent_at = anyio.current_time()
     answer = await client.sideload.install(
         app_control_mode=None if start else AppControlMode.MANUAL
@@ -140,7 +135,7 @@ async def deploy(
     restarted = bool(answer.restarting_system)
     if restarted:
         await client.device.wait_until_restarted(sent_at, restart_timeout)
-    await entering(Phase.CONFIRMING)
+    await _tell_phase(progress, staged.bytes_sent, started, Phase.CONFIRMING)
     component: ComponentDetails | None = None
     app_state: AppState | None = None
     if package.is_application:
@@ -149,6 +144,14 @@ async def deploy(
         component = await _installed_component(client, package)
     elapsed = time.monotonic() - started
     return Deployment(package, staged, component, app_state, restarted, elapsed)
+
+
+async def _tell_phase(
+    progress: ProgressCallback | None, size: int, started: float, phase: Phase
+) -> None:
+    """Tell ``progress`` (if any) that the deploy begun at ``started`` entered ``phase``."""
+    if progress is not None:
+        await tell(progress, StageProgress(size, size, time.monotonic() - started, phase))
 
 
 async def _installed_component(client: DeviceClient, package: ImagePackageInfo) -> ComponentDetails:

@@ -149,6 +149,8 @@ def test_deploy_figures(tiny_run: TinyRun) -> None:
         assert _positive(row["aggregate_mb_s"])
         assert _positive(row["cpu_s"])
     assert any(_positive(row["progress_calls"]) for row in rows if row["progress"])
+    # The CPU inside the progress machinery was counted in the runs with callbacks.
+    assert all(_positive(row["progress_cpu_pct"]) for row in rows if row["progress"])
     counted = next(
         t
         for t in tiny_run.result("deploy")["targets"]

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from .._loopback import require_loopback
-from .measure import Params, Probe, Result, rss_kib
+from .accounting import ProgressAccounting, clock_read_cost, wakeup_cost
+from .measure import Params, Probe, Result, cpu_seconds, rss_kib
 from .official import official_client, point_official
 
 __all__ = ["deploy_library", "deploy_requests", "sweep_httpx", "sweep_library", "sweep_official"]
@@ -141,25 +142,30 @@ def deploy_library(p: Params) -> Result:
     false, true]``: adjacent pairs, so that drift affects both halves of a pair alike);
     ``concurrency``, when given, lists each deploy's concurrency limit (``null``: the default). A
     warm-up deploy of ``warmup_image`` (with a callback) comes first. Each timed deploy is
-    one sample, with the number of callbacks, the time spent inside them, and when each
-    board's last progress report came.
+    one sample, with the number of callbacks, the time spent inside them, when each board's
+    progress first said it had the whole image, and the CPU counted inside the library's
+    progress machinery (:class:`~benchmarks._jobs.accounting.ProgressAccounting`, installed
+    for every run). The job also measures the cost of one clock read and the event loop's
+    share of one timer wake-up (``clock_read_seconds``, ``wakeup_cpu_seconds``).
     """
     addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
     from azsphere_async import DeviceClient, Fleet
     from azsphere_async.staging import StageProgress
 
     probe = Probe()
+    accounting = ProgressAccounting()
     image = p["image"]
     size = Path(image).stat().st_size
     calls = 0
     inside = 0.0
-    last: dict[str, StageProgress] = {}
+    whole: dict[str, float] = {}
 
     def on_progress(address: str, update: StageProgress) -> None:
         nonlocal calls, inside
         entered = time.perf_counter()
         calls += 1
-        last[address] = update
+        if address not in whole and update.bytes_sent >= update.total_bytes:
+            whole[address] = update.elapsed
         inside += time.perf_counter() - entered
 
     async def run() -> None:
@@ -172,11 +178,13 @@ def deploy_library(p: Params) -> Result:
             warmed = await fleet.deploy(p["warmup_image"], progress=on_progress)
             if not all(r.ok for r in warmed):
                 raise RuntimeError(f"warm-up deploy failed: {warmed[0].error!r}")
+            calibration["wakeup_cpu_seconds"] = await wakeup_cost(cpu_seconds)
             limits = p.get("concurrency") or [None] * len(p["runs"])
             for with_progress, limit in zip(p["runs"], limits, strict=True):
                 nonlocal calls, inside
                 calls, inside = 0, 0.0
-                last.clear()
+                whole.clear()
+                accounting.take()
                 started = probe.start()
                 results = await fleet.deploy(
                     image,
@@ -184,9 +192,9 @@ def deploy_library(p: Params) -> Result:
                     timeout=p["timeout"],
                     concurrency=limit,
                 )
+                sample = probe.stop(started)
                 failed = [r for r in results if not r.ok]
-                probe.stop(
-                    started,
+                sample.update(
                     progress=with_progress,
                     concurrency=limit,
                     boards=len(results),
@@ -195,13 +203,16 @@ def deploy_library(p: Params) -> Result:
                     board_seconds=[r.elapsed for r in results],
                     progress_calls=calls,
                     progress_callback_seconds=inside,
-                    stage_seconds=[u.elapsed for u in last.values()],
+                    whole_image_seconds=list(whole.values()),
+                    **accounting.take(),
                 )
                 if failed:
                     raise RuntimeError(f"{len(failed)} boards failed: {failed[0].error!r}")
 
-    asyncio.run(run())
-    return probe.result()
+    calibration: dict[str, float] = {"clock_read_seconds": clock_read_cost()}
+    with accounting.installed():
+        asyncio.run(run())
+    return probe.result(**calibration)
 
 
 def deploy_requests(p: Params) -> Result:
