@@ -34,6 +34,7 @@ __all__ = ["FALLBACK_SEND_BUFFER", "TLS_RECORD_OVERHEAD", "AcknowledgedCounter"]
 #: TLS 1.3 framing per record: a 5-byte header, the 1-byte inner content type, a 16-byte tag.
 TLS_RECORD_OVERHEAD: Final = 22
 _TLS_RECORD: Final = 16 * 1024
+_TLS_RECORD_ON_THE_WIRE: Final = _TLS_RECORD + TLS_RECORD_OVERHEAD
 #: ``SO_SNDBUF`` asked for an upload's socket where acknowledgements cannot be read.
 FALLBACK_SEND_BUFFER: Final = 32 * 1024
 # asyncio's default high-water mark of a transport's write buffer.
@@ -43,8 +44,10 @@ _ASYNCIO_WRITE_BUFFER: Final = 64 * 1024
 # fields and two __u64 pacing rates. Appended in Linux 4.1; the layout only grows.
 _TCP_INFO: Final = getattr(socket, "TCP_INFO", None)
 _BYTES_ACKED_OFFSET: Final = 120
-_BYTES_ACKED: Final = struct.Struct("=Q")
-_TCP_INFO_SIZE: Final = 256
+_UNPACK_BYTES_ACKED: Final = struct.Struct("=Q").unpack_from
+# Only as much of the structure as that field needs (the system copies no more than asked).
+_TCP_INFO_SIZE: Final = _BYTES_ACKED_OFFSET + 8
+_IPPROTO_TCP: Final = socket.IPPROTO_TCP
 
 
 def _bytes_acked(sock: socket.socket) -> int | None:
@@ -52,12 +55,12 @@ def _bytes_acked(sock: socket.socket) -> int | None:
     if _TCP_INFO is None:
         return None
     try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _TCP_INFO_SIZE)
+        info = sock.getsockopt(_IPPROTO_TCP, _TCP_INFO, _TCP_INFO_SIZE)
     except OSError:
         return None
-    if len(info) < _BYTES_ACKED_OFFSET + _BYTES_ACKED.size:
+    if len(info) < _TCP_INFO_SIZE:
         return None
-    acked: int = _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_OFFSET)[0]
+    acked: int = _UNPACK_BYTES_ACKED(info, _BYTES_ACKED_OFFSET)[0]
     return acked
 
 
@@ -129,9 +132,11 @@ class AcknowledgedCounter:
         sock = self._socket
         acked = _bytes_acked(sock) if sock is not None else None
         if acked is not None:
-            wire = acked - self._baseline
-            body = wire * _TLS_RECORD // (_TLS_RECORD + TLS_RECORD_OVERHEAD)
-            self._last = max(self._last, min(body, self.handed))
+            body = (acked - self._baseline) * _TLS_RECORD // _TLS_RECORD_ON_THE_WIRE
+            if body > self.handed:
+                body = self.handed
+            if body > self._last:
+                self._last = body
         return self._last
 
     def close(self) -> None:

@@ -12,9 +12,10 @@ and a larger one streams from its file to each board.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 
@@ -231,14 +232,8 @@ async def deploy_fleet(
         image = await anyio.to_thread.run_sync(read_checked_package, package)
 
     async def deploy_one(client: DeviceClient) -> Deployment:
-        board_progress: ProgressCallback | None = None
-        if progress is not None:
-            callback = progress
-            address = client.address
-
-            def board_progress(update: StageProgress) -> Awaitable[None] | None:
-                return callback(address, update)
-
+        # A partial, not a closure: it is called for every report of every board.
+        board_progress = None if progress is None else functools.partial(progress, client.address)
         return await deploy(client, image, progress=board_progress, package=package, **checked)
 
     async with AsyncExitStack() as stack:

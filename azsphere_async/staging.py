@@ -30,7 +30,7 @@ from .imagepackage import (
     inspect_image_in_thread,
     open_package_file,
 )
-from .progress import Phase, RateWindow, StageProgress, tell
+from .progress import Phase, RateWindow, StageProgress, tell, tell_now
 from .session import DeviceSession
 from .ticker import report_while
 from .validation import check_chunk_size, check_whole_number
@@ -291,23 +291,31 @@ class _Meter:
 
     async def report(self) -> None:
         """Tell the callback (if there is one) where the upload is."""
-        if self.callback is None:
-            return
+        pending = self.report_now()
+        if pending is not None:
+            await pending
+
+    def report_now(self) -> Awaitable[None] | None:
+        """Tell the callback (if there is one) where the upload is; returns what is left to
+        await of a coroutine function's call. The shared ticker calls this for every board
+        twice a second, so it does no more than it must."""
+        callback = self.callback
+        if callback is None:
+            return None
         now = time.monotonic()
-        received = self.received
+        counter = self.counter
+        received = counter.acknowledged()
+        phase = self.phase
         rate = None
-        if self.phase is Phase.UPLOADING:
+        if phase is Phase.UPLOADING:
             if received >= self.total:
-                self.phase = Phase.WAITING
+                self.phase = phase = Phase.WAITING
             elif self._sampled:
                 # Not the first sample: that one holds the burst that filled the board's buffers.
-                self._window.add(now, received)
-                rate = self._window.rate()
+                rate = self._window.add(now, received)
             self._sampled = True
-        update = StageProgress(
-            received, self.total, now - self.started, self.phase, rate, self.counter.exact
-        )
-        await tell(self.callback, update)
+        update = StageProgress(received, self.total, now - self.started, phase, rate, counter.exact)
+        return tell_now(callback, update)
 
     async def finish(self) -> None:
         """The board answered: it has every byte."""

@@ -23,8 +23,9 @@ __all__ = ["Reporter", "report_while", "shared_progress_reports"]
 class Reporter(Protocol):
     """What is woken to report: an upload's meter."""
 
-    async def report(self) -> None:
-        """Tell the progress callback where the upload is."""
+    def report_now(self) -> Awaitable[object] | None:
+        """Tell the progress callback where the upload is; returns what is left to await
+        (of a coroutine function's call), or ``None``."""
 
 
 class _Ticker:
@@ -39,7 +40,10 @@ class _Ticker:
             await anyio.sleep(self.interval)
             for reporter, (scope, failures) in list(self.watched.items()):
                 try:
-                    await reporter.report()
+                    # Not a coroutine per board and tick: most callbacks are plain functions.
+                    pending = reporter.report_now()
+                    if pending is not None:
+                        await pending
                 except Exception as exc:  # the caller's callback failed: stop that upload
                     failures.append(exc)
                     scope.cancel()

@@ -7,9 +7,10 @@ or 2 %. Instead, :class:`ProgressAccounting` wraps the library's progress machin
 benchmark, not library code) and reads the event loop thread's CPU clock
 (``time.thread_time``) on the way into and out of it:
 
-- every report of an upload's meter (``staging._Meter.report``: the TCP_INFO read, the rate
-  window, building the update, the progress callback and the fleet's per-board wrapper) and
-  its last one (``_Meter.finish``);
+- every report of an upload's meter (``staging._Meter.report`` and ``report_now``: the
+  TCP_INFO read, the rate window, building the update, the progress callback and the
+  fleet's per-board wrapper) and its last one (``_Meter.finish``); a coroutine callback's
+  awaited part is not counted (the benchmark's callback is a plain function);
 - the deploy's phase updates (``deploy._tell_phase``: installing, confirming);
 - ``report_while`` (an upload watched by the shared ticker) until the upload starts and from
   its end (the shared ticker's path does not wait there);
@@ -19,10 +20,11 @@ benchmark, not library code) and reads the event loop thread's CPU clock
   any coroutine), not readable per wake-up: measured once by :func:`wakeup_cost` and counted
   per wake-up.
 
-Regions nest (a report inside a ticker step) and are counted once, from the outermost. A
-coroutine is counted step by step, so the time other tasks run while it waits is not counted.
-Each region counts about half of its own two clock reads (see :func:`clock_read_cost`), so
-the figure errs high. Not counted: the board's acknowledgement counting
+Regions nest (a report inside a ticker step) and are counted once, from the outermost; a
+nested call only passes through its wrapper. A coroutine is counted step by step, so the time
+other tasks run while it waits is not counted. Each region counts about half of its own two
+clock reads (see :func:`clock_read_cost`) and a nested call its wrapper, so the figure errs
+high. Not counted: the board's acknowledgement counting
 (``AcknowledgedCounter.begin``/``close``), which runs with and without progress (it serves
 ``bytes_sent`` in errors) and is counted separately, as ``acknowledgement_cpu``.
 """
@@ -127,8 +129,27 @@ class ProgressAccounting:
         @functools.wraps(function)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
             cpu.calls[region] = cpu.calls.get(region, 0) + 1
+            if inside and cpu.inside:  # counted already, by the region it is called from
+                return await function(*args, **kwargs)
             result: T = await _Steps(cpu, function(*args, **kwargs), inside, region)
             return result
+
+        return wrapper
+
+    def _counted_call(self, function: Callable[P, T], region: str) -> Callable[P, T]:
+        """A plain function counted whole (what it returns to await is not counted)."""
+        cpu = self._cpu
+
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            cpu.calls[region] = cpu.calls.get(region, 0) + 1
+            if cpu.inside:
+                return function(*args, **kwargs)
+            state = cpu.switch(True, region)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                cpu.restore(state)
 
         return wrapper
 
@@ -208,6 +229,7 @@ class ProgressAccounting:
 
         patches: list[tuple[Any, str, Any]] = [
             (staging._Meter, "report", self._counted(staging._Meter.report, "report")),
+            (staging._Meter, "report_now", self._counted_call(staging._Meter.report_now, "report")),
             (staging._Meter, "finish", self._counted(staging._Meter.finish, "report")),
             (deploy, "_tell_phase", self._counted(deploy._tell_phase, "phase")),
             (staging, "report_while", self._report_while(ticker.report_while)),
