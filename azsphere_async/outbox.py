@@ -1,12 +1,17 @@
-"""The station's events to the line's MQTT broker, at least once, in order (extra ``station``).
+"""The station's events to their targets, at least once, in order; the MQTT broker's target.
 
 Events are written to the outbox table of the records database in the same transaction as
-the record they describe (:class:`~azsphere_async.records.RecordStore`). :class:`MqttPublisher`
-sends them from there, oldest first, one at a time with QoS 1, and marks each sent only when
-the broker has acknowledged it. While the broker is down they wait in the outbox (across a
-restart of the station, too) and go out in order when it is back. A broker that received an
-event but whose acknowledgement was lost gets it again: every event carries a stable
-``event_id``, so a consumer recognises the duplicate.
+the record they describe (:class:`~azsphere_async.records.RecordStore`). An
+:class:`OutboxSender` sends them from there to one target, oldest first, one at a time, and
+moves that target's own delivery position past an event only once the target has it; each
+target (the broker, a webhook: :mod:`azsphere_async.webhook`) goes at its own pace. While a
+target is down its events wait in the outbox (across a restart of the station, too) and go
+out in order when it is back. A target that received an event but whose acknowledgement was
+lost gets it again: every event carries a stable ``event_id``, so a consumer recognises the
+duplicate.
+
+:class:`MqttPublisher` (extra ``station``) publishes with QoS 1 to the line's broker, target
+``mqtt``.
 
 paho-mqtt's network loop runs in its own thread and its blocking waits in worker threads, so
 the library stays on anyio (it runs under trio too).
@@ -18,20 +23,27 @@ import logging
 import ssl
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
 import anyio.to_thread
 import attrs
 
-from .records import OutboxEvent, RecordStore
+from .records import OutboxEvent, RecordStore, RecordsUnavailableError
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
 
-__all__ = ["BrokerSettings", "MqttPublisher"]
+__all__ = ["MQTT_TARGET", "BrokerSettings", "MqttPublisher", "OutboxSender"]
 
 logger = logging.getLogger("azsphere_async")
+
+T = TypeVar("T")
+
+MQTT_TARGET: Final = "mqtt"
+"""The broker's name as a target of the outbox (its delivery position)."""
 
 _ACK_TIMEOUT: Final = 5.0
 
@@ -60,7 +72,64 @@ class BrokerSettings:
             raise ValueError(f"the broker's port must be 1 to 65535, not {self.port}")
 
 
-class MqttPublisher:
+class OutboxSender:
+    """Deliver the outbox of ``store`` to the target named ``target``, in order.
+
+    A subclass says how one event is delivered (a coroutine that returns once the target has
+    it) and calls :meth:`_send_outbox` from its ``run``. ``sent`` counts events delivered;
+    ``shown`` names the target for people (no secrets); ``problem`` says why it does not take
+    events now (``""`` while it does). While the records database cannot be read or written
+    (locked, disk full), the sender says so and tries again; an event delivered whose position
+    was not written goes again.
+    """
+
+    def __init__(self, store: RecordStore, target: str, *, shown: str = "") -> None:
+        self._store = store
+        self.target = target
+        self.shown = shown or target
+        self.sent = 0
+        self.problem = ""
+        self._wake = anyio.Event()
+        self._records_problem = ""
+
+    def notify(self) -> None:
+        """New events are in the outbox: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, *, poll: float = 0.5) -> None:
+        """Deliver every event of the outbox, in order, until cancelled."""
+        raise NotImplementedError
+
+    async def _send_outbox(
+        self, deliver: Callable[[OutboxEvent], Awaitable[None]], poll: float
+    ) -> None:
+        store, target = self._store, self.target
+        while True:
+            self._wake = anyio.Event()  # before looking: a notify during the look counts
+            events = await self._records(partial(store.unsent_events, target), poll)
+            for event in events:
+                await deliver(event)
+                await self._records(partial(store.mark_sent, target, event.seq), poll)
+                self.sent += 1
+            if not events:
+                with anyio.move_on_after(poll):
+                    await self._wake.wait()
+
+    async def _records(self, call: Callable[[], Awaitable[T]], retry: float) -> T:
+        while True:
+            try:
+                result = await call()
+            except RecordsUnavailableError as exc:
+                if self._records_problem != str(exc):
+                    self._records_problem = str(exc)
+                    logger.warning("%s: %s; trying again", self.target, exc)
+                await anyio.sleep(retry)
+                continue
+            self._records_problem = ""
+            return result
+
+
+class MqttPublisher(OutboxSender):
     """Send the outbox of ``store`` to the broker until cancelled (:meth:`run`).
 
     ``sent`` counts events the broker acknowledged; ``connected`` says whether the broker is
@@ -75,11 +144,9 @@ class MqttPublisher:
             raise ImportError(
                 "publishing to MQTT needs paho-mqtt: pip install 'azsphere-async[station]'"
             ) from exc
-        self._store = store
+        super().__init__(store, MQTT_TARGET, shown=f"broker {settings.host}:{settings.port}")
         self.settings = settings
-        self.sent = 0
         self._connected = threading.Event()
-        self._wake = anyio.Event()
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
@@ -99,19 +166,18 @@ class MqttPublisher:
         """Whether the broker is connected now."""
         return self._connected.is_set()
 
-    def notify(self) -> None:
-        """New events are in the outbox: look now rather than at the next poll."""
-        self._wake.set()
-
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if not reason.is_failure:
+            self.problem = ""
             self._connected.set()
         else:
+            self.problem = f"it refused the connection: {reason}"
             logger.warning("the MQTT broker refused the connection: %s", reason)
 
     def _on_disconnect(
         self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
+        self.problem = self.problem or "not connected"
         self._connected.clear()
 
     async def run(self, *, poll: float = 0.5) -> None:
@@ -120,14 +186,7 @@ class MqttPublisher:
         self._client.connect_async(settings.host, settings.port, keepalive=settings.keepalive)
         self._client.loop_start()
         try:
-            while True:
-                events = await self._store.unsent_events()
-                for event in events:
-                    await self._publish(event)
-                if not events:
-                    self._wake = anyio.Event()
-                    with anyio.move_on_after(poll):
-                        await self._wake.wait()
+            await self._send_outbox(self._publish, poll)
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._stop_client)
@@ -142,8 +201,6 @@ class MqttPublisher:
                 await anyio.to_thread.run_sync(self._connected.wait, 1.0, abandon_on_cancel=True)
             info = self._client.publish(event.topic, event.payload, qos=1)
             if await anyio.to_thread.run_sync(self._acknowledged, info, abandon_on_cancel=True):
-                await self._store.mark_sent(event.seq)
-                self.sent += 1
                 return
             logger.info("event %s not acknowledged yet; sending it again", event.event_id)
 

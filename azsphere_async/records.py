@@ -3,8 +3,10 @@
 :class:`RecordStore` writes each run (one board, plugged in once), each of its steps with
 timing and result, and the board's identity (device ID, serial number, OS, images) as they
 happen: the database is in WAL mode and every write is its own transaction, so a crash or a
-power cut loses at most the step in flight. Events for the line's broker go into an outbox
-table in the same transaction as the record they describe (see :mod:`azsphere_async.outbox`).
+power cut loses at most the step in flight. Events for the line's broker and webhooks go into
+an outbox table in the same transaction as the record they describe, each target with its own
+delivery position (:mod:`azsphere_async.records_outbox`; sent by :mod:`azsphere_async.outbox`
+and :mod:`azsphere_async.webhook`).
 
 SQLite runs in a worker thread (``anyio.to_thread``), one call at a time, so the event loop
 never blocks on the disk. A database that another program holds locked, or a full disk, raises
@@ -25,9 +27,10 @@ from typing import Any, Final, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
-import attrs
 
+from . import records_outbox
 from .errors import AzsphereError
+from .records_outbox import OUTBOX_SCHEMA_VERSION, OutboxEvent
 from .records_reading import (
     OUTCOMES,
     RunOutcome,
@@ -90,15 +93,6 @@ CREATE TABLE IF NOT EXISTS steps (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS steps_by_run ON steps (run_id, position);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    topic TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (sent_at, seq);
 """
 
 
@@ -114,16 +108,6 @@ class RecordsUnavailableError(AzsphereError):
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
-
-
-@attrs.frozen
-class OutboxEvent:
-    """An event waiting to be published (or published): its stable ID, topic and payload."""
-
-    seq: int
-    event_id: str
-    topic: str
-    payload: str
 
 
 class RecordStore:
@@ -171,7 +155,16 @@ class RecordStore:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
+            version = records_outbox.schema_version(connection)
+            if version > OUTBOX_SCHEMA_VERSION:
+                raise RecordsUnavailableError(
+                    self.path,
+                    f"it was written by a newer azsphere-async (schema {version}; this one"
+                    f" knows {OUTBOX_SCHEMA_VERSION})",
+                    hint="run the station with that version, or give another --db",
+                )
             connection.executescript(_SCHEMA)
+            records_outbox.prepare_outbox(connection, _now())
             if self._max_bytes is not None:
                 page_size = connection.execute("PRAGMA page_size").fetchone()[0]
                 connection.execute(f"PRAGMA max_page_count={max(1, self._max_bytes // page_size)}")
@@ -345,23 +338,18 @@ class RecordStore:
 
     # ------------------------------------------------------------------ the outbox
 
-    async def unsent_events(self, limit: int = 100) -> list[OutboxEvent]:
-        """The oldest events not yet published, in the order they were written."""
+    async def unsent_events(self, target: str, limit: int = 100) -> list[OutboxEvent]:
+        """The oldest events ``target`` (a broker, a webhook) does not have yet, in order."""
+        return await self._run(lambda: records_outbox.pending(self._db(), target, limit))
 
-        def query() -> list[OutboxEvent]:
-            rows = self._db().execute(
-                "SELECT seq, event_id, topic, payload FROM outbox WHERE sent_at IS NULL"
-                " ORDER BY seq LIMIT ?",
-                (limit,),
-            )
-            return [OutboxEvent(*row) for row in rows]
+    async def mark_sent(self, target: str, seq: int) -> None:
+        """Record that ``target`` has every event up to ``seq``."""
+        statement = records_outbox.advance(target, seq, _now())
+        await self._run(lambda: self._transaction([statement]))
 
-        return await self._run(query)
-
-    async def mark_sent(self, seq: int) -> None:
-        """Record that the broker has the event ``seq``."""
-        sql = "UPDATE outbox SET sent_at = ? WHERE seq = ?"
-        await self._run(lambda: self._transaction([(sql, (_now(), seq))]))
+    async def backlog(self, target: str) -> int:
+        """How many events ``target`` does not have yet."""
+        return await self._run(lambda: records_outbox.backlog(self._db(), target))
 
     # ------------------------------------------------------------------ reading
 

@@ -10,6 +10,7 @@ import enum
 import ipaddress
 import math
 import re
+import urllib.parse
 import uuid
 from collections.abc import Iterable
 from typing import NamedTuple, TypeVar
@@ -27,6 +28,7 @@ __all__ = [
     "check_component_id",
     "check_concurrency",
     "check_hardware_address",
+    "check_http_url",
     "check_instance",
     "check_interface_name",
     "check_max_response_bytes",
@@ -43,6 +45,7 @@ __all__ = [
     "check_wifi_config_name",
     "mask",
     "shown_secret",
+    "shown_url",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
@@ -69,6 +72,34 @@ def mask(secret: str | bytes | None) -> str:
 def shown_secret(value: object, kind: str = "a value") -> str:
     """How a refused secret appears in a message: its length if it is a string, else ``kind``."""
     return mask(value) if isinstance(value, str) else f"{kind} (not shown)"
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be shown: scheme, host, port and path, never credentials or a query."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "a URL that does not parse (not shown)"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def check_http_url(value: object, argument: str) -> str:
+    """An ``http://`` or ``https://`` URL with a host (shown without credentials or query)."""
+    if isinstance(value, str):
+        try:
+            parts = urllib.parse.urlsplit(value)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - raises on a port that is no number or out of range
+        except ValueError:
+            usable = False
+        if usable and value.isprintable() and " " not in value:
+            return value
+        raise InvalidArgumentError(argument, _shown(shown_url(value)), "an http:// or https:// URL")
+    given = f"a {type(value).__name__} (not shown)"
+    raise InvalidArgumentError(argument, given, "an http:// or https:// URL (a string)")
 
 
 def _shown(value: object) -> str:

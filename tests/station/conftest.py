@@ -1,4 +1,4 @@
-"""Fixtures of the station's tests: a real MQTT broker."""
+"""Fixtures of the station's tests: a real MQTT broker, a real webhook endpoint."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.station.broker_helpers import Mosquitto
+from tests.station.webhook_helpers import WebhookEndpoint
 
 
 @pytest.fixture
@@ -17,3 +18,11 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     mosquitto.start()
     yield mosquitto
     mosquitto.stop()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[WebhookEndpoint]:
+    """An HTTP webhook endpoint on a loopback port of its own, stopped after the test."""
+    served = WebhookEndpoint()
+    yield served
+    served.stop()

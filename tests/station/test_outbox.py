@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 
-from azsphere_async.outbox import BrokerSettings, MqttPublisher
+from azsphere_async.outbox import MQTT_TARGET, BrokerSettings, MqttPublisher
 from azsphere_async.records import RecordStore
 from tests.station.broker_helpers import LineConsumer, Mosquitto
 from tests.station.station_helpers import wait_for
@@ -32,10 +32,10 @@ async def test_events_wait_while_the_broker_is_down_and_arrive_in_order(
                     await store.add_events(
                         [(f"azsphere/st/board-{board}", {"n": n, "board": board})]
                     )
-                assert len(await store.unsent_events()) >= 9
+                assert len(await store.unsent_events(MQTT_TARGET)) >= 9
                 await anyio.to_thread.run_sync(broker.start)
                 await wait_for(lambda: publisher.sent == 15, "all fifteen sent")
-                assert await store.unsent_events() == []
+                assert await store.unsent_events(MQTT_TARGET) == []
                 await wait_for(lambda: len(distinct_ids(consumer)) == 15, "the consumer has all")
                 group.cancel_scope.cancel()
     finally:

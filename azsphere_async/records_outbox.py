@@ -1,0 +1,134 @@
+"""The outbox of the records database: every event in order, and how far each target has them.
+
+The station appends each event to the ``outbox`` table in the same transaction as the record
+it describes. Every target that delivers them (the MQTT broker, each webhook) has its own
+delivery position in ``outbox_positions``: the ``seq`` of the last event it has. A target
+delivers in order, so its position says all there is to know, and targets never wait for one
+another. ``seq`` is ``AUTOINCREMENT``: never reused, so a position never points at a newer
+event than the one delivered. A target the database has not seen before starts at the
+beginning: it gets every event the outbox holds, oldest first (as a broker added later did).
+
+Schema versions (``PRAGMA user_version``): 0, the first outbox, had one ``sent_at`` per event
+(one target, the broker); 1 has a position per target. Opening a version 0 database migrates
+it in one transaction: the broker's position is the end of the events it had acknowledged,
+and ``sent_at`` goes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+import attrs
+
+__all__ = [
+    "OUTBOX_SCHEMA_VERSION",
+    "OutboxEvent",
+    "advance",
+    "backlog",
+    "pending",
+    "prepare_outbox",
+    "schema_version",
+]
+
+OUTBOX_SCHEMA_VERSION: Final = 1
+"""The newest schema this library writes (``PRAGMA user_version``)."""
+
+LEGACY_BROKER_TARGET: Final = "mqtt"
+"""The name the first outbox's one target (the broker) has after the migration."""
+
+_TABLES: Final = (
+    """CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS outbox_positions (
+        target TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+)
+
+
+@attrs.frozen
+class OutboxEvent:
+    """An event of the outbox: its place (``seq``), stable ID, topic and JSON payload."""
+
+    seq: int
+    event_id: str
+    topic: str
+    payload: str
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The schema version the database says it has (0 for a new or a first-outbox one)."""
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def prepare_outbox(db: sqlite3.Connection, now: str) -> None:
+    """Create the outbox tables, or migrate a first-outbox database, in one transaction."""
+    if schema_version(db) >= OUTBOX_SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+        for statement in _TABLES:
+            db.execute(statement)
+        if "sent_at" in columns:
+            _migrate_sent_at(db, now)
+        db.execute(f"PRAGMA user_version = {OUTBOX_SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _migrate_sent_at(db: sqlite3.Connection, now: str) -> None:
+    # The broker took events in order: what it acknowledged ends before the first unsent.
+    (delivered,) = db.execute(
+        "SELECT coalesce((SELECT min(seq) - 1 FROM outbox WHERE sent_at IS NULL),"
+        " (SELECT max(seq) FROM outbox), 0)"
+    ).fetchone()
+    if delivered > 0:
+        db.execute(
+            "INSERT INTO outbox_positions (target, seq, updated_at) VALUES (?, ?, ?)",
+            (LEGACY_BROKER_TARGET, delivered, now),
+        )
+    db.execute("DROP INDEX IF EXISTS outbox_unsent")
+    db.execute("ALTER TABLE outbox DROP COLUMN sent_at")
+
+
+_AFTER_POSITION: Final = "seq > coalesce((SELECT seq FROM outbox_positions WHERE target = ?), 0)"
+
+
+def pending(db: sqlite3.Connection, target: str, limit: int) -> list[OutboxEvent]:
+    """The oldest ``limit`` events ``target`` does not have yet, in order."""
+    rows = db.execute(
+        f"SELECT seq, event_id, topic, payload FROM outbox WHERE {_AFTER_POSITION}"
+        " ORDER BY seq LIMIT ?",
+        (target, limit),
+    )
+    return [OutboxEvent(*row) for row in rows]
+
+
+def backlog(db: sqlite3.Connection, target: str) -> int:
+    """How many events ``target`` does not have yet."""
+    count: int = db.execute(
+        f"SELECT count(*) FROM outbox WHERE {_AFTER_POSITION}", (target,)
+    ).fetchone()[0]
+    return count
+
+
+def advance(target: str, seq: int, now: str) -> tuple[str, tuple[str, int, str]]:
+    """The statement that records ``target`` has every event up to ``seq`` (never moving back)."""
+    return (
+        "INSERT INTO outbox_positions (target, seq, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (target) DO UPDATE SET seq = max(seq, excluded.seq),"
+        " updated_at = excluded.updated_at",
+        (target, seq, now),
+    )
