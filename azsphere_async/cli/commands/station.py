@@ -17,7 +17,7 @@ from rich.live import Live
 from ...errors import InvalidArgumentError
 from ...hotplug import HotplugEvent, watch_attached
 from ...options import ClientOptions
-from ...outbox import BrokerSettings, MqttPublisher
+from ...outbox import BrokerSettings
 from ...recipe import PreparedRecipe
 from ...records import DEFAULT_RECORDS_PATH, RecordStore
 from ...station import Operation, Station
@@ -28,11 +28,20 @@ from ...station_serials import (
     SerialSource,
     check_serial_command,
 )
+from ...webhook import WebhookSettings
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ..output import Output
 from ..recipe_input import read_recipe, refuse_recipe
 from ..running import run
+from ..station_delivery import (
+    WEBHOOK_TOKEN_ENV,
+    event_senders,
+    flush,
+    notify_all,
+    report_delivery,
+    webhook_settings,
+)
 from ..station_view import render_station, slot_line
 
 __all__ = ["BROKER_PASSWORD_ENV", "StationSettings", "run_station", "station"]
@@ -42,7 +51,8 @@ BROKER_PASSWORD_ENV: Final = "AZSPHERE_BROKER_PASSWORD"
 
 
 class StationSettings:
-    """How the station runs: records, broker, serials, polling (the command's options)."""
+    """How the station runs: records, broker, webhooks, serials, polling (the command's
+    options)."""
 
     def __init__(
         self,
@@ -50,6 +60,7 @@ class StationSettings:
         db: Path = Path(DEFAULT_RECORDS_PATH),
         name: str = "station",
         broker: BrokerSettings | None = None,
+        webhooks: Sequence[WebhookSettings] = (),
         scan_serials: bool = False,
         serial_command: str | Sequence[str] | None = None,
         serial_timeout: float = 30.0,
@@ -60,6 +71,7 @@ class StationSettings:
         self.db = db
         self.name = name
         self.broker = broker
+        self.webhooks = webhooks
         self.scan_serials = scan_serials
         self.serial_command = serial_command
         self.serial_timeout = serial_timeout
@@ -97,6 +109,18 @@ def _parse_broker(value: str | None) -> tuple[str, int] | None:
     "--broker-ca",
     type=click.Path(exists=True, dir_okay=False),
     help="Broker over TLS, verified with this CA.",
+)
+@click.option(
+    "--webhook",
+    "webhooks",
+    metavar="URL",
+    multiple=True,
+    help=f"POST events to this URL too (repeatable); a bearer token in ${WEBHOOK_TOKEN_ENV}.",
+)
+@click.option(
+    "--webhook-ca",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Verify https webhooks with this CA file only (default: the system's CAs).",
 )
 @click.option(
     "--scan-serials",
@@ -137,6 +161,8 @@ def station(
     broker: str | None,
     broker_user: str | None,
     broker_ca: str | None,
+    webhooks: tuple[str, ...],
+    webhook_ca: str | None,
     scan_serials: bool,
     serial_command: str | None,
     yes_irreversible: bool,
@@ -148,7 +174,8 @@ def station(
     in flight; a second Ctrl-C stops at once (they are recorded as interrupted).
 
     Serial numbers come from --scan-serials, --serial-command, or else the recipe's
-    [station] serial_command; the command line wins over the recipe."""
+    [station] serial_command; the command line wins over the recipe. Events also go to every
+    --webhook; credentials or a token in its URL are never shown, only its host and path."""
     if scan_serials and serial_command:
         raise click.UsageError(
             "--scan-serials and --serial-command are two ways to one end: choose one"
@@ -166,6 +193,7 @@ def station(
             password=os.environ.get(BROKER_PASSWORD_ENV),
             tls_ca=broker_ca,
         ),
+        webhooks=webhook_settings(webhooks, webhook_ca),
         scan_serials=scan_serials,
         serial_command=serial_command,
         poll=poll,
@@ -244,7 +272,7 @@ async def run_station(
     out = app.output
     secrets = recipe_secrets(prepared) if prepared is not None else []
     async with RecordStore(settings.db, secrets=secrets) as store:
-        publisher = MqttPublisher(store, settings.broker) if settings.broker else None
+        senders = event_senders(store, settings.broker, settings.webhooks)
         serials = _serial_source(settings, out)
         with _live(out) as refresh:
             station = Station(
@@ -258,15 +286,15 @@ async def run_station(
                 if settings.detach_verdict is None
                 else settings.detach_verdict,
                 on_change=refresh,
-                on_outbox=publisher.notify if publisher else None,
+                on_outbox=notify_all(senders),
             )
             refresh(station)
             if on_start is not None:
                 on_start(station)
             stopped_hard = False
             async with anyio.create_task_group() as group:
-                if publisher is not None:
-                    group.start_soon(publisher.run)
+                for sender in senders:
+                    group.start_soon(sender.run)
                 if isinstance(serials, SerialScanner):
                     group.start_soon(_read_scans, serials)
 
@@ -295,7 +323,9 @@ async def run_station(
 
                     group.start_soon(stop_when_told)
                 await _run_until_drained(station, events)
+                await flush(store, senders)
                 group.cancel_scope.cancel()
+        await report_delivery(out, store, senders)
     if out.interactive:  # on a pipe each slot's result was a line already
         for view in station.slots.values():
             if view.state != "idle":
