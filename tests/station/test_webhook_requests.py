@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 import respx
 
@@ -68,6 +70,40 @@ async def test_a_redirect_is_not_followed_but_held_and_shown_without_its_query(
     assert "308 Permanent Redirect" in publisher.problem
     assert "it points to https://mes2.example/v2/events" in publisher.problem
     assert QUERY_TOKEN not in publisher.problem
+
+
+async def test_a_retry_after_is_honoured_over_a_shorter_backoff(tmp_path: Path) -> None:
+    async with RecordStore(tmp_path / "records.db") as store:
+        await store.add_events([EVENT])
+        settings = WebhookSettings("https://mes.example/events", retry_min=0.01, retry_max=0.05)
+        times: list[float] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            times.append(time.monotonic())
+            if len(times) == 1:
+                return httpx.Response(429, headers={"Retry-After": "1"})
+            return httpx.Response(204)
+
+        with respx.mock(assert_all_called=True) as router:
+            router.post("https://mes.example/events").mock(side_effect=answer)
+            async with publishing(store, settings) as publisher:
+                await wait_for(lambda: publisher.sent == 1, "taken after the wait it asked for")
+    assert len(times) == 2
+    assert times[1] - times[0] >= 0.95  # not the 0.05 s backoff
+
+
+async def test_a_refusal_that_echoes_the_secrets_is_shown_without_them(tmp_path: Path) -> None:
+    async with RecordStore(tmp_path / "records.db") as store:
+        await store.add_events([EVENT])
+        url = with_secrets("https://mes.example/events")
+        settings = WebhookSettings(url, retry_min=0.01, retry_max=0.05)
+        echo = f"no such line: {url} (token={QUERY_TOKEN}, password {PASSWORD})"
+        with respx.mock(assert_all_called=True) as router:
+            router.post(host="mes.example").respond(400, text=echo)
+            async with publishing(store, settings) as publisher:
+                await wait_for(lambda: publisher.held, "held")
+    assert "it refuses the event: 400 Bad Request: no such line: https://" in publisher.problem
+    assert_no_secrets(publisher.problem, repr(publisher))
 
 
 @pytest.mark.parametrize(

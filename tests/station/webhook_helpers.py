@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -57,6 +58,15 @@ def assert_no_secrets(*texts: str) -> None:
     assert not found, f"secrets shown: {found}"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Connections that fail (a client refusing the certificate, a reset) are no news."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 @attrs.frozen
 class Received:
     """One request the endpoint got, and what it answered."""
@@ -69,16 +79,20 @@ class Received:
 
 
 class WebhookEndpoint:
-    """An HTTP/1.1 endpoint on 127.0.0.1 that records what it is sent (see the module)."""
+    """An HTTP/1.1 endpoint on 127.0.0.1 that records what it is sent (see the module);
+    over TLS with ``tls`` (a server context), plain HTTP without."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls
+        self.body = b""
+        """What it answers with (else ``{"status": N}``)."""
         self._lock = threading.Lock()
         self._requests: list[Received] = []
         self.status = 200
         self.next_statuses: list[int] = []
         self.stall_next = 0
         self._released = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _QuietServer | None = None
         self._connections: set[socket.socket] = set()
         self.port = 0
         self.start()
@@ -86,7 +100,8 @@ class WebhookEndpoint:
     @property
     def url(self) -> str:
         """Its URL, ``/events``."""
-        return f"http://127.0.0.1:{self.port}/events"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/events"
 
     def start(self) -> None:
         """Listen (again, on the same port after :meth:`stop`)."""
@@ -96,6 +111,8 @@ class WebhookEndpoint:
             protocol_version = "HTTP/1.1"
 
             def setup(self) -> None:
+                if isinstance(self.request, ssl.SSLSocket):
+                    self.request.do_handshake()  # here, not in the accepting thread
                 super().setup()
                 with endpoint._lock:
                     endpoint._connections.add(self.connection)
@@ -111,8 +128,11 @@ class WebhookEndpoint:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
+        server = _QuietServer(("127.0.0.1", self.port), Handler)
+        if self._tls is not None:
+            server.socket = self._tls.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.port = server.server_address[1]
         self._server = server
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
@@ -148,7 +168,7 @@ class WebhookEndpoint:
             self._released.wait(30)
             handler.close_connection = True
             return
-        answer = json.dumps({"status": status}).encode()
+        answer = self.body or json.dumps({"status": status}).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(answer)))
