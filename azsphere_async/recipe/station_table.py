@@ -67,4 +67,7 @@ class RecipeStation:
         program = self.serial_command[0]
         if "/" not in program or Path(program).is_absolute():
             return self
-        return attrs.evolve(self, serial_command=(str(base / program), *self.serial_command[1:]))
+        moved = str(base / program)
+        # Still a path, not a name to look up on PATH ("./serial.sh" from the folder ".").
+        moved = moved if "/" in moved else f"./{moved}"
+        return attrs.evolve(self, serial_command=(moved, *self.serial_command[1:]))

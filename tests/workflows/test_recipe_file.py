@@ -338,3 +338,13 @@ def test_the_station_table_names_the_serial_number_command(tmp_path: Path) -> No
         RecipeStation(serial_command="mes-serial")  # one string: which part is the program?
     with pytest.raises(InvalidArgumentError, match="at most 3600"):
         RecipeStation(serial_command=["a"], serial_timeout=float("inf"))
+
+
+def test_a_serial_program_beside_a_recipe_named_from_its_folder_stays_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_recipe(tmp_path, '[station]\nserial_command = ["./serial.sh", "-v"]\n')
+    station = load_recipe("line.toml").station
+    assert station is not None
+    assert station.serial_command == ("./serial.sh", "-v")  # never looked up on PATH

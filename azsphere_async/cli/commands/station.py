@@ -91,7 +91,12 @@ def _parse_broker(value: str | None) -> tuple[str, int] | None:
     return host, int(port)
 
 
-@click.command()
+@click.command(
+    epilog="Without boards, in another terminal: `azsphere-async mock --devices 4 --dcs-port "
+    "48990 --unplugged --plug-control --ca-file ca.pem`, and type `plug 1`, `unplug 1` "
+    "there; here: `azsphere-async --ca ca.pem --dcs-url http://127.0.0.1:48990 station "
+    "RECIPE --restart-grace 5`."
+)
 @click.argument("recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--db",
