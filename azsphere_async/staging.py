@@ -60,10 +60,11 @@ _READ_BLOCK: Final = 1024 * 1024
 # Positional reads (not on Windows), and Linux's flag for a read that never waits for the disk.
 _PREADV: Final = hasattr(os, "preadv")
 _NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else None
-#: Seconds between progress reports (and one when the upload begins, and at the end). Each
-#: report costs about 35 us of CPU (a timer, a TCP_INFO read, the callback) and the reporting
-#: task about 150 us per upload; the upload itself costs the client about 6 ms per MB, so
-#: over a 1 MB/s link two reports a second keep progress near 2 % of the client's CPU.
+#: Seconds between progress reports (and one when the upload begins, and at the end). In a
+#: fleet's deploy (``benchmarks/``: deploy, which counts the CPU where it is spent) a report
+#: costs about 6 us from the shared ticker and 10-15 us on its own, and each of the ticker's
+#: wake-ups about 0.2 ms with the event loop's share; a 2 MiB deploy costs the client about
+#: 9 ms per board, so over 1 MB/s links progress takes about 2 % of the client's CPU.
 PROGRESS_INTERVAL: Final = 0.5
 
 

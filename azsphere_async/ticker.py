@@ -5,7 +5,9 @@ seconds while the request runs, so something must wake up that often. For one up
 a task of its own (:func:`report_while`). A fleet's uploads share one
 (:func:`shared_progress_reports`, which :func:`~azsphere_async.deploy.deploy_fleet` uses):
 a task per board costs about 150 us of CPU per upload to start and stop, several per cent of
-what a 1 MB upload over a 1 MB/s link costs the client (``benchmarks/``: deploy).
+what a 1 MB upload over a 1 MB/s link costs the client (``benchmarks/``: deploy). The shared
+one costs about 0.3 ms per fleet deploy to start and stop, and each wake-up about 0.2 ms
+(the event loop's share included), whatever the fleet's size.
 """
 
 from __future__ import annotations
