@@ -11,7 +11,7 @@ import click
 
 from ..errors import InvalidArgumentError
 from ..outbox import BrokerSettings, MqttPublisher, OutboxSender
-from ..records import RecordStore
+from ..records import RecordStore, RecordsUnavailableError
 from ..webhook import WebhookPublisher, WebhookSettings
 from .output import Output
 
@@ -72,19 +72,36 @@ def notify_all(senders: Sequence[OutboxSender]) -> Callable[[], None] | None:
     return notify
 
 
-async def flush(store: RecordStore, senders: Sequence[OutboxSender]) -> None:
+async def flush(out: Output, store: RecordStore, senders: Sequence[OutboxSender]) -> None:
     """Wait (up to :data:`FLUSH_LIMIT` seconds) until every target has every event."""
     with anyio.move_on_after(FLUSH_LIMIT):
+        told = False
         for sender in senders:
             sender.notify()
-            while await store.backlog(sender.target):  # noqa: ASYNC110 - it is on disk
+            while await _backlog(store, sender):
+                if not told:
+                    out.note(
+                        f"Sending the events left (up to {FLUSH_LIMIT:g} s; Ctrl-C again: stop"
+                        " now, they wait in the outbox)"
+                    )
+                    told = True
                 await anyio.sleep(0.05)
+
+
+async def _backlog(store: RecordStore, sender: OutboxSender) -> int | None:
+    try:
+        return await store.backlog(sender.target)
+    except RecordsUnavailableError:
+        return None  # cannot be told now; the events stay in the outbox all the same
 
 
 async def report_delivery(out: Output, store: RecordStore, senders: Sequence[OutboxSender]) -> None:
     """One line per target: every event sent, or how many wait in the outbox, and why."""
     for sender in senders:
-        waiting = await store.backlog(sender.target)
+        waiting = await _backlog(store, sender)
+        if waiting is None:
+            out.message(f"{sender.shown}: cannot tell what waits (the records cannot be read)")
+            continue
         if not waiting:
             out.message(f"{sender.shown}: every event sent")
             continue

@@ -1,14 +1,20 @@
 """``azsphere-async station RECIPE --webhook URL``: a real process, a real endpoint, a secret in
-the URL that is used and never shown."""
+the URL that is used and never shown; what a stopping station says of the events left."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import anyio
 import pytest
 from click.testing import CliRunner
 
+from azsphere_async.cli import station_delivery
 from azsphere_async.cli.app import cli
+from azsphere_async.cli.output import Output
+from azsphere_async.cli.station_delivery import event_senders, webhook_settings
+from azsphere_async.records import RecordStore
 from tests.station.station_helpers import CommandProcess
 from tests.station.test_station_command import RECIPE, finished_runs
 from tests.station.webhook_helpers import (
@@ -16,6 +22,7 @@ from tests.station.webhook_helpers import (
     QUERY_TOKEN,
     WebhookEndpoint,
     assert_no_secrets,
+    numbered,
     with_secrets,
 )
 from tests.threaded_fleet import ThreadedFleet
@@ -75,3 +82,27 @@ def test_a_bad_webhook_is_refused_before_anything_starts_without_its_secrets(
     assert expected in result.output
     assert_no_secrets(result.output)
     assert not db.exists()
+
+
+async def test_a_stopping_station_waits_a_little_for_its_targets_then_says_what_waits(
+    endpoint: WebhookEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(station_delivery, "FLUSH_LIMIT", 0.5)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = Output(stdout=stdout, stderr=stderr)
+    settings = webhook_settings([with_secrets(endpoint.url)], None)
+    await anyio.to_thread.run_sync(endpoint.stop)  # down as the station stops
+    async with RecordStore(tmp_path / "records.db") as store:
+        senders = event_senders(store, None, settings)
+        await store.add_events(numbered(0, 3))
+        async with anyio.create_task_group() as group:
+            group.start_soon(senders[0].run)
+            await station_delivery.flush(out, store, senders)  # gives up after FLUSH_LIMIT
+            group.cancel_scope.cancel()
+        await station_delivery.report_delivery(out, store, senders)
+    shown = f"webhook http://127.0.0.1:{endpoint.port}/events"
+    said = stdout.getvalue() + stderr.getvalue()
+    assert "Sending the events left (up to 0.5 s" in said
+    assert f"{shown}: 3 events wait in the outbox (cannot reach it: " in said
+    assert "they go, in order, when the station runs again" in said
+    assert_no_secrets(said)

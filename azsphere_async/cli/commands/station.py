@@ -328,7 +328,7 @@ async def run_station(
 
                     group.start_soon(stop_when_told)
                 await _run_until_drained(station, events)
-                await flush(store, senders)
+                await flush(out, store, senders)
                 group.cancel_scope.cancel()
         await report_delivery(out, store, senders)
     if out.interactive:  # on a pipe each slot's result was a line already
