@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from azsphere_async.cli.app import cli
-from azsphere_async.records import RecordStore, RecordsUnavailableError, RunQuery
+from azsphere_async.records import RecordStore, RecordsUnavailableError, RunOutcome, RunQuery
 from azsphere_async.records_export import export_runs
 
 DEVICE = "a" * 128
+STYLE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 async def record_one(store: RecordStore, *, fail: bool = False) -> int:
@@ -161,3 +163,48 @@ def test_the_records_command_queries_and_exports(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     assert "no records database" in missing.output
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_the_records_table_fits_the_terminal_and_keeps_the_reason_readable(
+    tmp_path: Path, width: int
+) -> None:
+    path = tmp_path / "records.db"
+    reason = "verify: os: 23.10, expected 24.03; update the board's OS"
+
+    async def fill() -> None:
+        async with RecordStore(path) as store:
+            ended: list[tuple[RunOutcome, str]] = [
+                ("failed", reason),
+                ("interrupted", "the board was unplugged"),
+            ]
+            for outcome, detail in ended:
+                run = await store.start_run(
+                    station="st1",
+                    recipe="line.toml",
+                    slot="3",
+                    address="127.0.0.2:1",
+                    device_id=DEVICE,
+                )
+                await store.finish_run(run, outcome, 4.5, detail)
+
+    anyio.run(fill)
+    env = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "0", "COLUMNS": str(width), "NO_COLOR": "1"}
+    result = CliRunner().invoke(cli, ["records", "--db", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    lines = [STYLE.sub("", line).rstrip() for line in result.output.splitlines()]
+    assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
+    header = next(i for i, line in enumerate(lines) if "Started (UTC)" in line)
+    for name in ("Slot", "Device", "Outcome", "Detail"):
+        assert name in lines[header]  # headers whole, never folded
+    assert any("INTERRUPTED" in line for line in lines)
+    start = lines[header].index("Detail")
+    rows = [line for line in lines[header + 2 :] if line.strip() and "run(s)" not in line]
+    folded = " ".join(line[start:].strip() for line in rows if len(line) > start)
+    assert reason in folded  # folded between words, nothing lost
+    if width == 200:
+        assert DEVICE[:70] in result.output  # most of the ID where there is room
+        assert "Steps" in lines[header]
+        assert "Seconds" in lines[header]
+    else:
+        assert "Not shown at 80 columns: Steps, Seconds." in " ".join(lines)

@@ -95,22 +95,23 @@ def records(
 
 def show_runs(out: Output, runs: list[RunRecord]) -> None:
     """The runs as a table, one row per run (``records`` and the station demo)."""
+    # At 80 columns the detail keeps room to be read; Steps, then Seconds, then Serial give way.
     out.table(
         [
             Column("Started (UTC)", "started", no_wrap=True),
-            Column("Slot", "slot"),
-            Column("Device", "device", no_wrap=True),
-            Column("Serial", "serial"),
-            Column("Outcome", "outcome"),
-            Column("Steps", "steps", justify="right"),
-            Column("Seconds", "elapsed", justify="right"),
-            Column("Detail", "detail"),
+            Column("Slot", "slot", no_wrap=True),
+            Column("Device", "device", no_wrap=True, cut=True, min_width=9),
+            Column("Serial", "serial", no_wrap=True, cut=True, min_width=6, priority=1),
+            Column("Outcome", "outcome", no_wrap=True),
+            Column("Steps", "steps", justify="right", no_wrap=True, priority=3),
+            Column("Seconds", "elapsed", justify="right", no_wrap=True, priority=2),
+            Column("Detail", "detail", min_width=16),
         ],
         [
             {
                 "started": run.started_at[:19].replace("T", " "),
                 "slot": run.slot,
-                "device": run.device_id[:16] + "...",
+                "device": run.device_id,
                 "serial": run.serial or "-",
                 "outcome": run.outcome.upper(),
                 "steps": str(len(run.steps)),
