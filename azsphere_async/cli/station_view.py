@@ -1,20 +1,24 @@
-"""The station's live view: a panel per slot (connection path) with a big pass or fail."""
+"""The station's live view: a panel per slot (connection path) with a big pass or fail;
+on a pipe, a plain line per finished slot."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Final
 
 from rich.align import Align
 from rich.console import Group, RenderableType
+from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from ..station import SlotView, Station
 from .formatting import printable
+from .output import Output
 
-__all__ = ["render_station", "slot_line"]
+__all__ = ["StationDisplay", "render_station", "slot_line"]
 
 # Each state: the big word, and the style that fills the slot's panel.
 _LOOK: Final[dict[str, tuple[str, str]]] = {
@@ -85,3 +89,38 @@ def slot_line(view: SlotView) -> str:
 
 def _slot_order(slot: str) -> tuple[int, str]:
     return (int(slot), "") if slot.isdigit() else (1 << 30, slot)
+
+
+class StationDisplay:
+    """The live view on a terminal; on a pipe, a line per finished slot (a context manager
+    whose value is the function that shows the station now)."""
+
+    def __init__(self, out: Output) -> None:
+        self._out = out
+        self._live: Live | None = None
+        self._shown: dict[str, str] = {}
+        self._said_stopping = False
+
+    def __enter__(self) -> Callable[[Station], None]:
+        if self._out.interactive:
+            self._live = Live(console=self._out.console, auto_refresh=False, transient=False)
+            self._live.start()
+        return self._refresh
+
+    def _refresh(self, station: Station) -> None:
+        if self._live is not None:
+            self._live.update(render_station(station), refresh=True)
+            return
+        if station.draining and not self._said_stopping:
+            self._said_stopping = True
+            self._out.note("Stopping: finishing the boards in flight (Ctrl-C again: stop now)")
+        for slot, view in station.slots.items():
+            if view.state in ("passed", "failed", "interrupted", "refused", "not taken"):
+                line = slot_line(view)
+                if self._shown.get(slot) != line:
+                    self._shown[slot] = line
+                    self._out.message(line)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()

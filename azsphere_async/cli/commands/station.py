@@ -12,7 +12,6 @@ from typing import Final
 
 import anyio
 import click
-from rich.live import Live
 
 from ...errors import InvalidArgumentError
 from ...hotplug import HotplugEvent, watch_attached
@@ -42,7 +41,7 @@ from ..station_delivery import (
     report_delivery,
     webhook_settings,
 )
-from ..station_view import render_station, slot_line
+from ..station_view import StationDisplay, slot_line
 
 __all__ = ["BROKER_PASSWORD_ENV", "StationSettings", "run_station", "station"]
 
@@ -279,7 +278,7 @@ async def run_station(
     async with RecordStore(settings.db, secrets=secrets) as store:
         senders = event_senders(store, settings.broker, settings.webhooks)
         serials = _serial_source(settings, out)
-        with _live(out) as refresh:
+        with StationDisplay(out) as refresh:
             station = Station(
                 operation,
                 store,
@@ -372,37 +371,3 @@ async def _read_scans(scanner: SerialScanner) -> None:
     """Barcode scans from standard input, one a line, until it ends."""
     async for line in anyio.wrap_file(sys.stdin):
         scanner.scan(line)
-
-
-class _live:
-    """The live view on a terminal; on a pipe, one line per finished slot."""
-
-    def __init__(self, out: Output) -> None:
-        self._out = out
-        self._live: Live | None = None
-        self._shown: dict[str, str] = {}
-        self._said_stopping = False
-
-    def __enter__(self) -> Callable[[Station], None]:
-        if self._out.interactive:
-            self._live = Live(console=self._out.console, auto_refresh=False, transient=False)
-            self._live.start()
-        return self._refresh
-
-    def _refresh(self, station: Station) -> None:
-        if self._live is not None:
-            self._live.update(render_station(station), refresh=True)
-            return
-        if station.draining and not self._said_stopping:
-            self._said_stopping = True
-            self._out.note("Stopping: finishing the boards in flight (Ctrl-C again: stop now)")
-        for slot, view in station.slots.items():
-            if view.state in ("passed", "failed", "interrupted", "refused", "not taken"):
-                line = slot_line(view)
-                if self._shown.get(slot) != line:
-                    self._shown[slot] = line
-                    self._out.message(line)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.stop()
