@@ -84,6 +84,11 @@ class Output:
         )
         self.debug = debug
         self.mode: Mode = "json" if json_mode else ("rich" if self.console.is_terminal else "plain")
+        self.live_on_stdout = False
+        """Set while a live display is drawn on stdout: lines for stderr that go to the same
+        terminal are printed through stdout's console, above the display. (Rich hands a stderr
+        console's writes straight to the terminal, where the display's next redraw covers
+        them: a warning would be lost.)"""
 
     @property
     def json_mode(self) -> bool:
@@ -101,6 +106,8 @@ class Output:
         self, console: Console, parts: Sequence[Part], style: str | None = None, indent: int = 0
     ) -> None:
         text = assemble(parts, style or "")
+        if self.live_on_stdout and console is self.err_console and console.is_terminal:
+            console = self.console
         if console.is_terminal:
             console.print(Padding(text, (0, 0, 0, indent)) if indent else text)
         else:

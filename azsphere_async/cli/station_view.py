@@ -105,6 +105,7 @@ class StationDisplay:
         if self._out.interactive:
             self._live = Live(console=self._out.console, auto_refresh=False, transient=False)
             self._live.start()
+            self._out.live_on_stdout = True  # warnings (a webhook held) above the view
         return self._refresh
 
     def _refresh(self, station: Station) -> None:
@@ -123,4 +124,5 @@ class StationDisplay:
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
+            self._out.live_on_stdout = False
             self._live.stop()
