@@ -61,7 +61,7 @@ class DeploySettings(TypedDict, total=False):
 
     ``start``: start an application after installing it (``False`` installs it with
     ``appControlMode: Manual``; default ``True``). ``chunk_size``: bytes per chunk of the
-    upload (default 256 KiB). ``restart_timeout``: seconds to wait for a board that the
+    upload (default 512 KiB). ``restart_timeout``: seconds to wait for a board that the
     install restarts (default 120).
     """
 

@@ -6,8 +6,8 @@ it is a valid package) as ``PUT /update/stage``, from a process of its own, into
 - a bare TLS sink (``benchmarks._sink``, its own process): what the client itself costs;
 - the mock device as users run it (``python -m azsphere_async.mock``, its own process).
 
-Clients: the library (``stage_image`` through ``DeviceClient``'s session, default 64 KiB
-chunks), a raw asyncio TLS socket writing 256 KiB chunks (the limit of one Python TLS
+Clients: the library (``stage_image`` through ``DeviceClient``'s session, its default
+chunk size), a raw asyncio TLS socket writing 256 KiB chunks (the limit of one Python TLS
 connection), ``curl -T``, and Microsoft's ``azuresphere-device-api`` (reads the whole file).
 A chunk-size sweep runs the library (and the raw pump) from 64 KiB to 4 MiB into the sink.
 """
