@@ -64,13 +64,18 @@ class Mosquitto:
                 if self.process.poll() is not None:
                     pytest.fail(f"mosquitto exited with {self.process.returncode}")
                 time.sleep(0.05)
+        self.stop()  # a broker that never listened is not left running
         pytest.fail("mosquitto did not listen within 30 s")
 
     def stop(self) -> None:
         """Stop it (it saves its sessions and queued messages on the way out)."""
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
             self.process = None
 
 
