@@ -147,6 +147,7 @@ class MqttPublisher(OutboxSender):
         super().__init__(store, MQTT_TARGET, shown=f"broker {settings.host}:{settings.port}")
         self.settings = settings
         self._connected = threading.Event()
+        self.problem = "not connected"  # until the broker accepts the connection
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,

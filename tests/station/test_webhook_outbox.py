@@ -89,6 +89,7 @@ async def test_a_broker_and_a_webhook_each_get_every_event_at_their_own_pace(
                 group.start_soon(webhook.run)
                 await store.add_events(numbered(0, 3))
                 await wait_for(lambda: mqtt.sent == webhook.sent == 3, "both have three")
+                assert mqtt.problem == webhook.problem == ""
                 await anyio.to_thread.run_sync(broker.stop)  # the broker down...
                 for n in range(3, 8):
                     await store.add_events(numbered(n, n + 1))
@@ -96,6 +97,7 @@ async def test_a_broker_and_a_webhook_each_get_every_event_at_their_own_pace(
                     mqtt.notify()
                 await wait_for(lambda: webhook.sent == 8, "the webhook has all eight")  # ...not it
                 assert mqtt.sent == 3
+                await wait_for(lambda: mqtt.problem == "not connected", "it says why")
                 assert await store.backlog(MQTT_TARGET) == 5
                 await anyio.to_thread.run_sync(endpoint.stop)  # now the endpoint down
                 await anyio.to_thread.run_sync(broker.start)
