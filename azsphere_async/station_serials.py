@@ -17,7 +17,7 @@ import shlex
 import shutil
 import subprocess
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final, Protocol
 
 import anyio
@@ -193,14 +193,22 @@ class CommandSerials:
     (``station``) in its environment and nothing on its standard input; its first line of
     output, with exit status 0, is the serial number. ``timeout``: seconds it may take (then
     it is killed). The program is checked when this is made (:func:`check_serial_command`).
+    ``withheld``: secret values (Wi-Fi keys, passwords, tokens); a variable of the station's
+    environment that holds one is not passed on to the command.
     """
 
     def __init__(
-        self, command: str | Sequence[str], *, timeout: float = 30.0, station: str = "station"
+        self,
+        command: str | Sequence[str],
+        *,
+        timeout: float = 30.0,
+        station: str = "station",
+        withheld: Iterable[str] = (),
     ) -> None:
         self.command = check_serial_command(command)
         self._timeout = timeout
         self._station = station
+        self._withheld = frozenset(value for value in withheld if value)
         self._bound = _Bindings()
 
     @property
@@ -213,7 +221,7 @@ class CommandSerials:
         if bound is not None:
             return bound  # the same board again: the command is not asked for another
         env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if value not in self._withheld},
             "AZSPHERE_DEVICE_ID": device_id,
             "AZSPHERE_SLOT": slot,
             "AZSPHERE_STATION": self._station,

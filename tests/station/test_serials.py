@@ -48,6 +48,22 @@ async def test_the_command_is_given_the_board_and_its_first_line_is_the_serial(
     assert CommandSerials(f"{PYTHON} -c 'print(7)'").command == (PYTHON, "-c", "print(7)")
 
 
+async def test_the_command_never_sees_the_stations_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINE_WIFI_KEY", "correct-horse-battery")
+    monkeypatch.setenv("AZSPHERE_BROKER_PASSWORD", "broker-pw-7731")
+    monkeypatch.setenv("LINE_NAME", "line3")
+    command = script(
+        tmp_path,
+        "held = [n for n, v in os.environ.items() if '7731' in v or 'horse' in v]\n"
+        "print(os.environ['LINE_NAME'] + ':' + ','.join(held))\n",
+    )
+    serials = CommandSerials(command, withheld=["correct-horse-battery", "broker-pw-7731", ""])
+    # Everything else of the station's environment is passed on.
+    assert await serials.serial_for("A" * 128, "1") == "line3:"
+
+
 async def test_a_failing_or_silent_command_fails_with_why(tmp_path: Path) -> None:
     failing = script(
         tmp_path, "print('MES: no serial for this board', file=sys.stderr)\nsys.exit(3)"

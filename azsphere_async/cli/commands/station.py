@@ -277,7 +277,7 @@ async def run_station(
     secrets = recipe_secrets(prepared) if prepared is not None else []
     async with RecordStore(settings.db, secrets=secrets) as store:
         senders = event_senders(store, settings.broker, settings.webhooks)
-        serials = _serial_source(settings, out)
+        serials = _serial_source(settings, out, secrets)
         with StationDisplay(out) as refresh:
             station = Station(
                 operation,
@@ -357,12 +357,21 @@ async def _run_until_drained(station: Station, events: AsyncIterator[HotplugEven
         group.cancel_scope.cancel()
 
 
-def _serial_source(settings: StationSettings, out: Output) -> SerialSource | None:
+def _serial_source(
+    settings: StationSettings, out: Output, secrets: list[str]
+) -> SerialSource | None:
     if settings.scan_serials:
         return SerialScanner(on_refused=lambda serial, why: out.error(f"serial {serial}: {why}"))
     if settings.serial_command:
+        # The command gets the station's environment without the variables holding its secrets.
+        withheld = [*secrets, *(w.token or "" for w in settings.webhooks)]
+        if settings.broker is not None and settings.broker.password:
+            withheld.append(settings.broker.password)
         return CommandSerials(
-            settings.serial_command, timeout=settings.serial_timeout, station=settings.name
+            settings.serial_command,
+            timeout=settings.serial_timeout,
+            station=settings.name,
+            withheld=withheld,
         )
     return None
 
