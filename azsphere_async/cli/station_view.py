@@ -51,32 +51,107 @@ def _panel(view: SlotView) -> Panel:
     return Panel(Group(*lines), title=title, border_style=style.split(" on ")[-1])
 
 
-def render_station(station: Station, *, columns: int = 4) -> RenderableType:
-    """Every slot's panel in a grid, with the station's totals and troubles under it."""
+# A slot's panel is 8 lines high, up to about 12 with a step or a reason folded in it.
+_PANEL_LINES: Final = 12
+# A slot's cell in the compact grid: "    40 NOT TAKEN", and a space.
+_CELL_WIDTH: Final = 18
+_NOT_PASSED: Final = ("failed", "refused", "not taken", "interrupted")
+_ACTIVE: Final = ("running", "serial")
+
+
+def render_station(
+    station: Station, *, columns: int = 4, width: int = 80, height: int | None = None
+) -> RenderableType:
+    """Every slot's panel in a grid, with the station's totals and troubles under it.
+
+    When the panels would not fit ``height`` lines, a compact view instead: the totals and
+    troubles first, a small cell per slot (every slot, its state in its colour), then a line
+    for each slot that did not pass and, room allowing, for each one at work; a failure is
+    never below the fold.
+    """
+    slots = [station.slots[slot] for slot in sorted(station.slots, key=_slot_order)]
+    rows = -(-len(slots) // columns)
+    if height is not None and rows * _PANEL_LINES + 4 > height:
+        return _compact(station, slots, width, height)
     grid = Table.grid(expand=True, padding=(0, 1))
     for _ in range(columns):
         grid.add_column(ratio=1)
-    panels = [_panel(station.slots[slot]) for slot in sorted(station.slots, key=_slot_order)]
+    panels = [_panel(view) for view in slots]
     for start in range(0, len(panels), columns):
         row = panels[start : start + columns]
         grid.add_row(*row, *([""] * (columns - len(row))))
+    parts: list[RenderableType] = [grid, _status(station), *_troubles(station)]
+    if not panels:
+        parts.insert(0, Text("Plug a board in.", style="bold"))
+    return Group(*parts)
+
+
+def _status(station: Station) -> Text:
     counts = station.counts
-    status = Text(
+    return Text(
         f"{station.name}: {counts['passed']} passed, {counts['failed']} failed, "
         f"{counts['interrupted']} interrupted, {station.in_flight} in flight"
     )
-    parts: list[RenderableType] = [grid, status]
-    if not panels:
-        parts.insert(0, Text("Plug a board in.", style="bold"))
+
+
+def _troubles(station: Station) -> list[Text]:
+    lines = []
     if station.halted:
         halted = printable(station.halted)
-        parts.append(Text(f"TAKING NO NEW BOARDS: {halted}", style="bold white on red"))
+        lines.append(Text(f"TAKING NO NEW BOARDS: {halted}", style="bold white on red"))
     if station.dcs_problem:
         problem = printable(station.dcs_problem)
-        parts.append(Text(f"NO BOARD LIST: {problem}", style="bold white on red"))
+        lines.append(Text(f"NO BOARD LIST: {problem}", style="bold white on red"))
     if station.draining:
-        parts.append(Text("Finishing the boards in flight (Ctrl-C again to stop now)"))
-    return Group(*parts)
+        lines.append(Text("Finishing the boards in flight (Ctrl-C again to stop now)"))
+    return lines
+
+
+def _compact(station: Station, slots: list[SlotView], width: int, height: int) -> RenderableType:
+    top: list[RenderableType] = [_status(station), *_troubles(station)]
+    per_row = max(1, width // _CELL_WIDTH)
+    grid = Table.grid(padding=(0, 0))
+    for _ in range(per_row):
+        grid.add_column(width=_CELL_WIDTH, no_wrap=True)
+    cells = []
+    for view in slots:
+        word, style = _LOOK[view.state]
+        cells.append(Text(f"{printable(view.slot)[:6]:>6} {word:<10}", style=style))
+    for start in range(0, len(cells), per_row):
+        grid.add_row(*cells[start : start + per_row])
+    room = height - len(top) - -(-len(cells) // per_row) - 1
+    lines: list[Text] = []
+    used = 0
+    for state_names, what in ((_NOT_PASSED, "not passed"), (_ACTIVE, "at work")):
+        views = [view for view in slots if view.state in state_names]
+        for index, view in enumerate(views):
+            # A reason folds onto more lines; a slot at work keeps to one.
+            row = _slot_row(view, fold=state_names is _NOT_PASSED)
+            needs = -(-row.cell_len // width) if state_names is _NOT_PASSED else 1
+            last = index == len(views) - 1
+            if used + needs > room - (0 if last else 1):
+                lines.append(Text(f"  ... {len(views) - index} more {what}", style="bold"))
+                used += 1
+                break
+            lines.append(row)
+            used += needs
+    return Group(*top, grid, *lines)
+
+
+def _slot_row(view: SlotView, *, fold: bool) -> Text:
+    word, style = _LOOK[view.state]
+    row = Text(f"slot {printable(view.slot)} ")
+    row.append(f" {word} ", style=style)
+    if view.device_id:
+        row.append(f" {printable(view.device_id[:8])}…")
+    if view.state in _ACTIVE and view.started:
+        step = f" · {printable(view.step)}" if view.step else ""
+        row.append(f" {time.monotonic() - view.started:.1f} s{step}")
+    if view.detail:
+        row.append(f" {printable(view.detail)}", style="italic")
+    row.no_wrap = not fold
+    row.overflow = "fold" if fold else "ellipsis"
+    return row
 
 
 def slot_line(view: SlotView) -> str:
@@ -110,7 +185,9 @@ class StationDisplay:
 
     def _refresh(self, station: Station) -> None:
         if self._live is not None:
-            self._live.update(render_station(station), refresh=True)
+            size = self._out.console.size
+            drawn = render_station(station, width=size.width, height=size.height)
+            self._live.update(drawn, refresh=True)
             return
         if station.draining and not self._said_stopping:
             self._said_stopping = True
