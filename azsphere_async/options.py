@@ -70,7 +70,9 @@ class Timeouts:
     """Time limits in seconds, per phase of a request; ``None`` means no limit.
 
     ``connect``: TCP and TLS set-up. ``write``: each write of the request (so a stalled upload
-    fails). ``read``: each wait for answer bytes (so a board that never answers fails).
+    fails; a write always has the whole limit, and a stalled one fails within a sixteenth
+    more, a second at most, as the deadline is moved on only now and then). ``read``: each
+    wait for answer bytes (so a board that never answers fails).
     ``pool``: waiting for the board's one connection while other calls use it.
     ``operation``: the whole call, retries included. Each limit must be a positive, finite
     number of seconds or ``None``.
