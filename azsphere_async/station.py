@@ -212,6 +212,9 @@ class Station:
         self._idle = anyio.Event()
         self._idle.set()
         self._interruption = "the board was unplugged"
+        # A board plugged into a slot whose pulled board is still being recorded waits here.
+        self._waiting: dict[str, HotplugEvent] = {}
+        self._group: anyio.abc.TaskGroup | None = None
 
     # ------------------------------------------------------------------ view
 
@@ -278,6 +281,7 @@ class Station:
         Cancelled (Ctrl-C), every board in flight is recorded as interrupted before it returns.
         """
         async with anyio.create_task_group() as group:
+            self._group = group
             try:
                 async for event in events:
                     self._handle(event, group)
@@ -312,6 +316,7 @@ class Station:
         detached = self._detached.pop(slot, None)
         if detached is not None:
             detached.set()
+        self._waiting.pop(slot, None)
         flight = self._in_flight.get(slot)
         if flight is not None:
             flight[0].cancel()
@@ -332,6 +337,9 @@ class Station:
                 device_id=event.device_id,
                 detail=f"the same board is being provisioned at slot {elsewhere[0]}",
             )
+            return
+        if slot in self._in_flight and slot not in self._detached and not self.draining:
+            self._waiting[slot] = event  # taken once the pulled board's run is recorded
             return
         if self.draining or self.halted or slot in self._in_flight:
             why = "the station is stopping" if self.draining else self.halted or "slot busy"
@@ -397,6 +405,14 @@ class Station:
             with anyio.CancelScope(shield=True):
                 await self._finish(run, outcome, detail, started)
                 del self._in_flight[slot]
+                waiting = self._waiting.pop(slot, None)
+                group = self._group
+                if (
+                    waiting is not None
+                    and group is not None
+                    and not group.cancel_scope.cancel_called
+                ):
+                    self._on_attached(waiting, group)
                 done.set()
                 if not self._in_flight:
                     self._idle.set()

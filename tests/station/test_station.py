@@ -199,3 +199,34 @@ async def test_the_same_board_listed_twice_is_refused_at_the_second_slot(tmp_pat
             await wait_for(lambda: slot_state(station, "1") == "passed", "slot 1 passed")
             group.cancel_scope.cancel()
         assert [run.slot for run in await store.runs()] == ["1"]
+
+
+async def test_a_board_plugged_in_again_while_its_pulled_run_is_recorded_is_taken(
+    tmp_path: Path,
+) -> None:
+    operation = LineOperation()
+    async with (
+        MockFleet(1, CONFIG) as mock,
+        RecordStore(tmp_path / "records.db") as store,
+    ):
+        device_id, address = mock[0].state.device_id, mock.addresses[0]
+        operation.hold(device_id)
+        options = ClientOptions(ca=mock.ssl_context())
+        station = Station(operation, store, name="st1", options=options)
+        send, receive = anyio.create_memory_object_stream[HotplugEvent](8)
+        attached = HotplugEvent("attached", device_id, "1", address)
+        async with anyio.create_task_group() as group:
+            group.start_soon(station.run, receive)
+            await send.send(attached)
+            await wait_for(lambda: operation.started.count(device_id) == 1, "the first run")
+            # Pulled and plugged in again at once: the second board arrives while the first
+            # run is still being recorded, and is taken when it is (not "slot busy").
+            send.send_nowait(HotplugEvent("detached", device_id, "1", address))
+            send.send_nowait(attached)
+            await wait_for(lambda: operation.started.count(device_id) == 2, "the board again")
+            operation.release(device_id)  # the first run was held until it was pulled
+            await wait_for(lambda: slot_state(station, "1") == "passed", "the second run passed")
+            station.drain()
+            send.close()
+        runs = await store.runs()
+    assert [run.outcome for run in runs] == ["interrupted", "passed"]
