@@ -31,6 +31,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from ._redaction import hidden
 from .records import OutboxEvent, RecordStore, RecordsUnavailableError
 
 if TYPE_CHECKING:
@@ -48,10 +49,6 @@ MQTT_TARGET: Final = "mqtt"
 _ACK_TIMEOUT: Final = 5.0
 
 
-def _hidden(value: str | None) -> str:
-    return "None" if value is None else "'***'"
-
-
 @attrs.frozen
 class BrokerSettings:
     """Where the line's broker is and how to log in (``password`` never shown)."""
@@ -60,7 +57,7 @@ class BrokerSettings:
     port: int = 1883
     client_id: str = attrs.field(factory=lambda: f"azsphere-station-{uuid.uuid4().hex[:12]}")
     username: str | None = None
-    password: str | None = attrs.field(default=None, repr=_hidden)
+    password: str | None = attrs.field(default=None, repr=hidden)
     tls_ca: str | None = None
     """A CA file to verify the broker with: TLS on (usually port 8883)."""
     keepalive: int = 30

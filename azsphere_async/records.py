@@ -29,6 +29,7 @@ import anyio
 import anyio.to_thread
 
 from . import records_outbox
+from ._redaction import redact
 from .errors import AzsphereError
 from .records_outbox import OUTBOX_SCHEMA_VERSION, OutboxEvent
 from .records_reading import (
@@ -129,7 +130,7 @@ class RecordStore:
         self.path = str(path)
         self._timeout = timeout
         self._max_bytes = max_bytes
-        self._secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+        self._secrets = tuple(secrets)
         self._connection: sqlite3.Connection | None = None
         self._limiter = anyio.CapacityLimiter(1)
 
@@ -214,9 +215,7 @@ class RecordStore:
         return self._connection
 
     def _clean(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
     def _transaction(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
         db = self._db()

@@ -48,6 +48,7 @@ import anyio
 import attrs
 import httpx
 
+from ._redaction import hidden, redact
 from ._version import __version__
 from .errors import InvalidArgumentError
 from .outbox import OutboxSender
@@ -66,10 +67,6 @@ _BODY_READ: Final = 64 * 1024
 """How much of an answer's body is read (the rest is not waited for)."""
 
 
-def _hidden(value: str | None) -> str:
-    return "None" if value is None else "'***'"
-
-
 @attrs.frozen
 class WebhookSettings:
     """Where the webhook is, how it is trusted and how patiently it is retried.
@@ -82,7 +79,7 @@ class WebhookSettings:
 
     url: str = attrs.field(repr=lambda url: repr(shown_url(url)))
     ca_file: str | None = None
-    token: str | None = attrs.field(default=None, repr=_hidden)
+    token: str | None = attrs.field(default=None, repr=hidden)
     timeout: float = 10.0
     retry_min: float = 0.5
     retry_max: float = 30.0
@@ -189,9 +186,7 @@ class WebhookPublisher(OutboxSender):
         return f"<WebhookPublisher {self.settings.shown} sent={self.sent}>"
 
     def _clean(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
     async def run(self, *, poll: float = 0.5) -> None:
         """POST every event of the outbox, in order, each until the endpoint takes it."""
