@@ -364,7 +364,7 @@ def _serial_source(
         return SerialScanner(on_refused=lambda serial, why: out.error(f"serial {serial}: {why}"))
     if settings.serial_command:
         # The command gets the station's environment without the variables holding its secrets.
-        withheld = [*secrets, *(w.token or "" for w in settings.webhooks)]
+        withheld = [*secrets, *(secret for w in settings.webhooks for secret in w.secrets)]
         if settings.broker is not None and settings.broker.password:
             withheld.append(settings.broker.password)
         return CommandSerials(
