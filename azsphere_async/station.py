@@ -215,6 +215,7 @@ class Station:
         # A board plugged into a slot whose pulled board is still being recorded waits here.
         self._waiting: dict[str, HotplugEvent] = {}
         self._group: anyio.abc.TaskGroup | None = None
+        """The task group of :meth:`run`, where each board's run is started."""
 
     # ------------------------------------------------------------------ view
 
@@ -284,7 +285,7 @@ class Station:
             self._group = group
             try:
                 async for event in events:
-                    self._handle(event, group)
+                    self._handle(event)
                     if self.draining and not self._in_flight:
                         break
                 await self._idle.wait()
@@ -299,7 +300,7 @@ class Station:
         self.draining = True
         self._changed()
 
-    def _handle(self, event: HotplugEvent, group: anyio.abc.TaskGroup) -> None:
+    def _handle(self, event: HotplugEvent) -> None:
         if event.kind == "service_lost":
             self.dcs_problem = event.detail or "the Device Communication Service does not answer"
             self._changed()
@@ -309,7 +310,7 @@ class Station:
         elif event.kind == "detached":
             self._on_detached(event)
         elif event.kind == "attached":
-            self._on_attached(event, group)
+            self._on_attached(event)
 
     def _on_detached(self, event: HotplugEvent) -> None:
         slot = event.connection_path
@@ -323,7 +324,7 @@ class Station:
         else:
             self._show(slot, state="idle", device_id="", serial=None, step="", detail="")
 
-    def _on_attached(self, event: HotplugEvent, group: anyio.abc.TaskGroup) -> None:
+    def _on_attached(self, event: HotplugEvent) -> None:
         slot = event.connection_path
         elsewhere = [
             other
@@ -350,7 +351,8 @@ class Station:
         self._in_flight[slot] = (scope, done, None)
         self._detached[slot] = anyio.Event()
         self._idle = anyio.Event()
-        group.start_soon(self._provision, event, scope, done)
+        assert self._group is not None  # set by run(), which handles every event
+        self._group.start_soon(self._provision, event, scope, done)
 
     # ------------------------------------------------------------------ one board
 
@@ -412,7 +414,7 @@ class Station:
                     and group is not None
                     and not group.cancel_scope.cancel_called
                 ):
-                    self._on_attached(waiting, group)
+                    self._on_attached(waiting)
                 done.set()
                 if not self._in_flight:
                     self._idle.set()
