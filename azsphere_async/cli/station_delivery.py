@@ -10,9 +10,9 @@ import anyio
 import click
 
 from ..errors import InvalidArgumentError
-from ..outbox import BrokerSettings, MqttPublisher, OutboxSender
 from ..records import RecordStore, RecordsUnavailableError
-from ..webhook import WebhookPublisher, WebhookSettings
+from ..station.delivery import BrokerSettings, MqttPublisher, OutboxSender
+from ..station.webhook import WebhookPublisher, WebhookSettings
 from .output import Output
 
 __all__ = [

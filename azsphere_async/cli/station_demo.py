@@ -21,13 +21,13 @@ from typing import Final
 
 import anyio
 
-from ..hotplug import watch_attached
 from ..mock import MockDeviceConfig, MockFleet
 from ..options import ClientOptions
 from ..recipe import load_recipe, prepare_recipe
 from ..records import query_records
 from ..station import Station
-from ..station_recipe import recipe_operation
+from ..station.hotplug import watch_attached
+from ..station.recipe import recipe_operation
 from .commands.records import show_runs
 from .commands.station import StationSettings, run_station
 from .context import AppContext

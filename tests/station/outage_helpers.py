@@ -13,12 +13,12 @@ from typing import Any
 import anyio
 
 from azsphere_async import ClientOptions
-from azsphere_async.hotplug import watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
-from azsphere_async.outbox import OutboxSender
 from azsphere_async.records import RecordStore, RunRecord
-from azsphere_async.records_outbox import backlog
+from azsphere_async.records.outbox import backlog
 from azsphere_async.station import Station
+from azsphere_async.station.delivery import OutboxSender
+from azsphere_async.station.hotplug import watch_attached
 from tests.station.station_helpers import GRACE, LineOperation, slot_state, wait_for
 
 

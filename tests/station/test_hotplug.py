@@ -12,8 +12,8 @@ import pytest
 import respx
 
 from azsphere_async import ClientOptions
-from azsphere_async.hotplug import HotplugEvent, watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
+from azsphere_async.station.hotplug import HotplugEvent, watch_attached
 from tests.station.station_helpers import PluggedMockProcess
 
 GRACE = 1.5  # longer than the 0.2 s restarts below

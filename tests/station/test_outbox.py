@@ -7,8 +7,8 @@ from typing import Any
 
 import anyio
 
-from azsphere_async.outbox import MQTT_TARGET, BrokerSettings, MqttPublisher
 from azsphere_async.records import RecordStore
+from azsphere_async.station.delivery import MQTT_TARGET, BrokerSettings, MqttPublisher
 from tests.station.broker_helpers import LineConsumer, Mosquitto
 from tests.station.station_helpers import wait_for
 

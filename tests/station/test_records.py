@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from azsphere_async.cli.app import cli
 from azsphere_async.records import RecordStore, RecordsUnavailableError, RunOutcome, RunQuery
-from azsphere_async.records_export import export_runs
+from azsphere_async.records.export import export_runs
 
 DEVICE = "a" * 128
 STYLE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -14,11 +14,11 @@ import anyio
 import pytest
 
 from azsphere_async import ClientOptions, InvalidArgumentError
-from azsphere_async.hotplug import watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
 from azsphere_async.records import RecordStore
 from azsphere_async.station import Station
-from azsphere_async.station_serials import CommandSerials, SerialError, check_serial_command
+from azsphere_async.station.hotplug import watch_attached
+from azsphere_async.station.serials import CommandSerials, SerialError, check_serial_command
 from tests.station.station_helpers import LineOperation, slot_state, wait_for
 
 PYTHON = sys.executable

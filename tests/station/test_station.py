@@ -9,11 +9,11 @@ from pathlib import Path
 import anyio
 
 from azsphere_async import ClientOptions
-from azsphere_async.hotplug import HotplugEvent, watch_attached
 from azsphere_async.mock import MockDeviceConfig, MockFleet
 from azsphere_async.records import RecordStore
 from azsphere_async.station import Station
-from azsphere_async.station_serials import SerialScanner
+from azsphere_async.station.hotplug import HotplugEvent, watch_attached
+from azsphere_async.station.serials import SerialScanner
 from tests.station.station_helpers import GRACE, LineOperation, slot_state, wait_for
 
 CONFIG = MockDeviceConfig(restart_downtime=0.2)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import anyio
 
-from azsphere_async.outbox import BrokerSettings, MqttPublisher
 from azsphere_async.records import RecordStore
+from azsphere_async.station.delivery import BrokerSettings, MqttPublisher
 from tests.station.broker_helpers import LineConsumer, Mosquitto
 from tests.station.outage_helpers import (
     assert_every_board_recorded_and_every_event_in_order,

@@ -11,9 +11,9 @@ from pathlib import Path
 import anyio
 
 from azsphere_async import ClientOptions
-from azsphere_async.hotplug import watch_attached
 from azsphere_async.records import RecordStore
 from azsphere_async.station import Station
+from azsphere_async.station.hotplug import watch_attached
 from tests.station.station_helpers import (
     LineOperation,
     PluggedMockProcess,

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from azsphere_async.records import RecordStore
-from azsphere_async.webhook import WebhookSettings
+from azsphere_async.station.webhook import WebhookSettings
 from tests.station.station_helpers import wait_for
 from tests.station.webhook_helpers import WebhookEndpoint, fast, numbered, publishing
 

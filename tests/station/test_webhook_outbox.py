@@ -10,9 +10,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from azsphere_async.outbox import MQTT_TARGET, BrokerSettings, MqttPublisher
 from azsphere_async.records import RecordStore, RecordsUnavailableError
-from azsphere_async.webhook import WebhookPublisher, WebhookSettings
+from azsphere_async.station.delivery import MQTT_TARGET, BrokerSettings, MqttPublisher
+from azsphere_async.station.webhook import WebhookPublisher, WebhookSettings
 from tests.station.broker_helpers import LineConsumer, Mosquitto
 from tests.station.station_helpers import wait_for
 from tests.station.webhook_helpers import WebhookEndpoint, fast, numbered

@@ -17,7 +17,7 @@ import respx
 from azsphere_async import InvalidArgumentError
 from azsphere_async._version import __version__
 from azsphere_async.records import RecordStore
-from azsphere_async.webhook import WebhookSettings
+from azsphere_async.station.webhook import WebhookSettings
 from tests.station.station_helpers import wait_for
 from tests.station.webhook_helpers import (
     BEARER,

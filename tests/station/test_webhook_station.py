@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 
 from azsphere_async.records import RecordStore
-from azsphere_async.webhook import WebhookPublisher
+from azsphere_async.station.webhook import WebhookPublisher
 from tests.station.outage_helpers import (
     assert_every_board_recorded_and_every_event_in_order,
     outbox_events,

@@ -12,7 +12,7 @@ import trustme
 
 from azsphere_async import InvalidArgumentError
 from azsphere_async.records import RecordStore
-from azsphere_async.webhook import WebhookPublisher, WebhookSettings
+from azsphere_async.station.webhook import WebhookPublisher, WebhookSettings
 from tests.station.station_helpers import wait_for
 from tests.station.webhook_helpers import WebhookEndpoint, numbered, publishing
 

@@ -24,7 +24,7 @@ import anyio
 import attrs
 
 from azsphere_async.records import RecordStore
-from azsphere_async.webhook import WebhookPublisher, WebhookSettings
+from azsphere_async.station.webhook import WebhookPublisher, WebhookSettings
 
 
 def fast(url: str, *, timeout: float = 10.0) -> WebhookSettings:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ...records import DEFAULT_RECORDS_PATH, OUTCOMES, RunQuery, RunRecord, query_records
-from ...records_export import EXPORT_FORMATS, export_runs
+from ...records.export import EXPORT_FORMATS, export_runs
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_OK, EXIT_USAGE
 from ..output import Column, Output

@@ -14,20 +14,20 @@ import anyio
 import click
 
 from ...errors import InvalidArgumentError
-from ...hotplug import HotplugEvent, watch_attached
 from ...options import ClientOptions
-from ...outbox import BrokerSettings
 from ...recipe import PreparedRecipe
 from ...records import DEFAULT_RECORDS_PATH, RecordStore
 from ...station import Operation, Station
-from ...station_recipe import recipe_operation, recipe_secrets
-from ...station_serials import (
+from ...station.delivery import BrokerSettings
+from ...station.hotplug import HotplugEvent, watch_attached
+from ...station.recipe import recipe_operation, recipe_secrets
+from ...station.serials import (
     CommandSerials,
     SerialScanner,
     SerialSource,
     check_serial_command,
 )
-from ...webhook import WebhookSettings
+from ...station.webhook import WebhookSettings
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ..output import Output

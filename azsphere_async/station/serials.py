@@ -23,7 +23,7 @@ from typing import Final, Protocol
 import anyio
 from anyio.abc import ByteReceiveStream
 
-from .errors import AzsphereError, InvalidArgumentError
+from ..errors import AzsphereError, InvalidArgumentError
 
 __all__ = [
     "CommandSerials",

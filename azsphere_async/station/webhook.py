@@ -1,9 +1,10 @@
 """The station's events to an HTTP endpoint (a webhook), at least once, in order.
 
-:class:`WebhookPublisher` POSTs every event of the outbox (:mod:`azsphere_async.outbox`) to
-the URL of its :class:`WebhookSettings`, oldest first, one event per request, and moves its
-own delivery position (target ``webhook <scheme://host:port/path>``) past an event only when
-the endpoint answered it with a 2xx. A broker and any number of webhooks go at their own pace.
+:class:`WebhookPublisher` POSTs every event of the outbox
+(:mod:`azsphere_async.station.delivery`) to the URL of its :class:`WebhookSettings`, oldest
+first, one event per request, and moves its own delivery position (target
+``webhook <scheme://host:port/path>``) past an event only when the endpoint answered it with a
+2xx. A broker and any number of webhooks go at their own pace.
 
 The request: ``POST`` with the event as its JSON body (``Content-Type: application/json``;
 the object a broker gets, ``event_id`` included) and the event ID again in
@@ -48,12 +49,12 @@ import anyio
 import attrs
 import httpx
 
-from ._redaction import hidden, redact
-from ._version import __version__
-from .errors import InvalidArgumentError
-from .outbox import OutboxSender
-from .records import OutboxEvent, RecordStore
-from .validation import check_http_url, check_seconds, shown_url
+from .._redaction import hidden, redact
+from .._version import __version__
+from ..errors import InvalidArgumentError
+from ..records.store import OutboxEvent, RecordStore
+from ..validation import check_http_url, check_seconds, shown_url
+from .delivery import OutboxSender
 
 __all__ = ["WebhookPublisher", "WebhookSettings"]
 

@@ -4,7 +4,7 @@ Events are written to the outbox table of the records database in the same trans
 the record they describe (:class:`~azsphere_async.records.RecordStore`). An
 :class:`OutboxSender` sends them from there to one target, oldest first, one at a time, and
 moves that target's own delivery position past an event only once the target has it; each
-target (the broker, a webhook: :mod:`azsphere_async.webhook`) goes at its own pace. While a
+target (the broker, a webhook: :mod:`azsphere_async.station.webhook`) goes at its own pace. While a
 target is down its events wait in the outbox (across a restart of the station, too) and go
 out in order when it is back. A target that received an event but whose acknowledgement was
 lost gets it again: every event carries a stable ``event_id``, so a consumer recognises the
@@ -31,8 +31,8 @@ import anyio
 import anyio.to_thread
 import attrs
 
-from ._redaction import hidden
-from .records import OutboxEvent, RecordStore, RecordsUnavailableError
+from .._redaction import hidden
+from ..records.store import OutboxEvent, RecordStore, RecordsUnavailableError
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Final
 
-from .records import RunRecord
+from .store import RunRecord
 
 __all__ = ["EXPORT_FORMATS", "export_runs", "to_csv", "to_json_lines", "to_junit_xml"]
 

@@ -23,10 +23,10 @@ from typing import Final, Literal
 import anyio
 import attrs
 
-from .client import DeviceClient
-from .discovery import DEFAULT_DCS_URL, list_attached_devices, rescan_attached_devices
-from .errors import AzsphereError, DiscoveryError, MalformedResponseError
-from .options import ClientOptions
+from ..client import DeviceClient
+from ..discovery import DEFAULT_DCS_URL, list_attached_devices, rescan_attached_devices
+from ..errors import AzsphereError, DiscoveryError, MalformedResponseError
+from ..options import ClientOptions
 
 __all__ = ["HotplugEvent", "Identify", "identify_device", "watch_attached"]
 

@@ -5,8 +5,8 @@ timing and result, and the board's identity (device ID, serial number, OS, image
 happen: the database is in WAL mode and every write is its own transaction, so a crash or a
 power cut loses at most the step in flight. Events for the line's broker and webhooks go into
 an outbox table in the same transaction as the record they describe, each target with its own
-delivery position (:mod:`azsphere_async.records_outbox`; sent by :mod:`azsphere_async.outbox`
-and :mod:`azsphere_async.webhook`).
+delivery position (:mod:`azsphere_async.records.outbox`; sent by
+:mod:`azsphere_async.station.delivery` and :mod:`azsphere_async.station.webhook`).
 
 SQLite runs in a worker thread (``anyio.to_thread``), one call at a time, so the event loop
 never blocks on the disk. A database that another program holds locked, or a full disk, raises
@@ -28,11 +28,11 @@ from typing import Any, Final, Literal, TypeVar
 import anyio
 import anyio.to_thread
 
-from . import records_outbox
-from ._redaction import redact
-from .errors import AzsphereError
-from .records_outbox import OUTBOX_SCHEMA_VERSION, OutboxEvent
-from .records_reading import (
+from .._redaction import redact
+from ..errors import AzsphereError
+from . import outbox as outbox_table
+from .outbox import OUTBOX_SCHEMA_VERSION, OutboxEvent
+from .reading import (
     OUTCOMES,
     RunOutcome,
     RunQuery,
@@ -156,7 +156,7 @@ class RecordStore:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
-            version = records_outbox.schema_version(connection)
+            version = outbox_table.schema_version(connection)
             if version > OUTBOX_SCHEMA_VERSION:
                 raise RecordsUnavailableError(
                     self.path,
@@ -165,7 +165,7 @@ class RecordStore:
                     hint="run the station with that version, or give another --db",
                 )
             connection.executescript(_SCHEMA)
-            records_outbox.prepare_outbox(connection, _now())
+            outbox_table.prepare_outbox(connection, _now())
             if self._max_bytes is not None:
                 page_size = connection.execute("PRAGMA page_size").fetchone()[0]
                 connection.execute(f"PRAGMA max_page_count={max(1, self._max_bytes // page_size)}")
@@ -339,16 +339,16 @@ class RecordStore:
 
     async def unsent_events(self, target: str, limit: int = 100) -> list[OutboxEvent]:
         """The oldest events ``target`` (a broker, a webhook) does not have yet, in order."""
-        return await self._run(lambda: records_outbox.pending(self._db(), target, limit))
+        return await self._run(lambda: outbox_table.pending(self._db(), target, limit))
 
     async def mark_sent(self, target: str, seq: int) -> None:
         """Record that ``target`` has every event up to ``seq``."""
-        statement = records_outbox.advance(target, seq, _now())
+        statement = outbox_table.advance(target, seq, _now())
         await self._run(lambda: self._transaction([statement]))
 
     async def backlog(self, target: str) -> int:
         """How many events ``target`` does not have yet."""
-        return await self._run(lambda: records_outbox.backlog(self._db(), target))
+        return await self._run(lambda: outbox_table.backlog(self._db(), target))
 
     # ------------------------------------------------------------------ reading
 

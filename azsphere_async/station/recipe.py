@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from typing import Final
 
-from .applying import ApplyProgress, apply
-from .client import DeviceClient
-from .errors import AzsphereError
-from .recipe import PreparedRecipe
-from .records import StepOutcome
-from .station import BoardRun, Operation
+from ..applying import ApplyProgress, apply
+from ..client import DeviceClient
+from ..errors import AzsphereError
+from ..recipe import PreparedRecipe
+from ..records.store import StepOutcome
+from .runs import BoardRun, Operation
 
 __all__ = ["RecipeNotMet", "recipe_operation", "recipe_secrets"]
 
