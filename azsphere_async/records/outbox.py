@@ -8,10 +8,14 @@ another. ``seq`` is ``AUTOINCREMENT``: never reused, so a position never points 
 event than the one delivered. A target the database has not seen before starts at the
 beginning: it gets every event the outbox holds, oldest first (as a broker added later did).
 
+An event a target will never take (an endpoint that refuses it for good) can be skipped for
+that target only, by naming it (:func:`skip`): the target's position moves past it and
+``outbox_skipped`` keeps what was skipped, when, and why.
+
 Schema versions (``PRAGMA user_version``): 0, the first outbox, had one ``sent_at`` per event
-(one target, the broker); 1 has a position per target. Opening a version 0 database migrates
-it in one transaction: the broker's position is the end of the events it had acknowledged,
-and ``sent_at`` goes.
+(one target, the broker); 1 has a position per target; 2 adds ``outbox_skipped``. Opening an
+older database migrates it in one transaction: from version 0, the broker's position is the
+end of the events it had acknowledged, and ``sent_at`` goes.
 """
 
 from __future__ import annotations
@@ -21,17 +25,23 @@ from typing import Final
 
 import attrs
 
+from ..errors import InvalidArgumentError
+
 __all__ = [
     "OUTBOX_SCHEMA_VERSION",
     "OutboxEvent",
+    "TargetPosition",
     "advance",
     "backlog",
     "pending",
+    "positions",
     "prepare_outbox",
+    "register",
     "schema_version",
+    "skip",
 ]
 
-OUTBOX_SCHEMA_VERSION: Final = 1
+OUTBOX_SCHEMA_VERSION: Final = 2
 """The newest schema this library writes (``PRAGMA user_version``)."""
 
 LEGACY_BROKER_TARGET: Final = "mqtt"
@@ -50,6 +60,14 @@ _TABLES: Final = (
         seq INTEGER NOT NULL,
         updated_at TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS outbox_skipped (
+        target TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        skipped_at TEXT NOT NULL,
+        PRIMARY KEY (target, seq)
+    )""",
 )
 
 
@@ -61,6 +79,21 @@ class OutboxEvent:
     event_id: str
     topic: str
     payload: str
+
+
+@attrs.frozen
+class TargetPosition:
+    """How far one target (the broker, a webhook) is: the last event it has (``seq``, 0 for
+    none yet), when that last changed, how many events wait for it, the oldest of them, and
+    how many were skipped for it."""
+
+    target: str
+    seq: int
+    updated_at: str
+    waiting: int
+    next_event: OutboxEvent | None
+    next_created_at: str | None
+    skipped: int
 
 
 def schema_version(db: sqlite3.Connection) -> int:
@@ -132,3 +165,78 @@ def advance(target: str, seq: int, now: str) -> tuple[str, tuple[str, int, str]]
         " updated_at = excluded.updated_at",
         (target, seq, now),
     )
+
+
+def register(target: str, now: str) -> tuple[str, tuple[str, str]]:
+    """The statement that makes ``target`` known (at the beginning) if it is not yet, so
+    :func:`positions` lists it before it has taken its first event."""
+    return (
+        "INSERT INTO outbox_positions (target, seq, updated_at) VALUES (?, 0, ?)"
+        " ON CONFLICT (target) DO NOTHING",
+        (target, now),
+    )
+
+
+def positions(db: sqlite3.Connection) -> list[TargetPosition]:
+    """Every known target's position, by name (a database older than schema 2 has no skips)."""
+    skipped_table = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_skipped'"
+    ).fetchone()
+    rows = db.execute("SELECT target, seq, updated_at FROM outbox_positions ORDER BY target")
+    found: list[TargetPosition] = []
+    for target, seq, updated_at in rows.fetchall():
+        head = db.execute(
+            "SELECT seq, event_id, topic, payload, created_at FROM outbox WHERE seq > ?"
+            " ORDER BY seq LIMIT 1",
+            (seq,),
+        ).fetchone()
+        skipped = 0
+        if skipped_table:
+            (skipped,) = db.execute(
+                "SELECT count(*) FROM outbox_skipped WHERE target = ?", (target,)
+            ).fetchone()
+        found.append(
+            TargetPosition(
+                target=target,
+                seq=seq,
+                updated_at=updated_at,
+                waiting=backlog(db, target),
+                next_event=OutboxEvent(*head[:4]) if head else None,
+                next_created_at=head[4] if head else None,
+                skipped=skipped,
+            )
+        )
+    return found
+
+
+def skip(db: sqlite3.Connection, target: str, event_id: str, reason: str, now: str) -> OutboxEvent:
+    """Move ``target`` past the event ``event_id``, which must be the next it waits for, and
+    keep a note of it (why: ``reason``); one transaction. Other targets still get it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        known = [row[0] for row in db.execute("SELECT target FROM outbox_positions")]
+        if target not in known:
+            raise InvalidArgumentError(
+                "target", repr(target), "one of " + (", ".join(map(repr, sorted(known))) or "none")
+            )
+        waiting = pending(db, target, 1)
+        if not waiting or waiting[0].event_id != event_id:
+            now_next = repr(waiting[0].event_id) if waiting else "no event (it has them all)"
+            raise InvalidArgumentError(
+                "event",
+                repr(event_id),
+                f"the event {target} waits for next: {now_next}",
+            )
+        event = waiting[0]
+        db.execute(*advance(target, event.seq, now))
+        db.execute(
+            "INSERT INTO outbox_skipped (target, seq, event_id, reason, skipped_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (target, event.seq, event.event_id, reason, now),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return event

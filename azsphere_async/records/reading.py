@@ -1,19 +1,22 @@
 """Reading the records: the runs and steps as models, from a store or straight from the file.
 
-:func:`query_records` reads a database without writing to it, while a station writes to it
-(WAL lets readers and the writer work at once).
+:func:`query_records` and :func:`query_targets` read a database without writing to it, while a
+station writes to it (WAL lets readers and the writer work at once).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 import attrs
+
+from .outbox import TargetPosition, positions
 
 __all__ = [
     "OUTCOMES",
@@ -23,8 +26,11 @@ __all__ = [
     "StepOutcome",
     "StepRecord",
     "query_records",
+    "query_targets",
     "read_runs",
 ]
+
+T = TypeVar("T")
 
 RunOutcome = Literal["running", "passed", "failed", "interrupted"]
 StepOutcome = Literal["running", "passed", "failed", "skipped", "interrupted"]
@@ -131,14 +137,22 @@ def read_runs(db: sqlite3.Connection, query: RunQuery | None = None) -> list[Run
 async def query_records(path: str | Path, query: RunQuery | None = None) -> list[RunRecord]:
     """Read the runs in the database at ``path`` without writing to it (a station may be
     writing at the same time: WAL lets it)."""
+    return await _read_only(path, lambda db: read_runs(db, query))
 
-    def read() -> list[RunRecord]:
+
+async def query_targets(path: str | Path) -> list[TargetPosition]:
+    """Read how far each target of the outbox is, without writing to the database."""
+    return await _read_only(path, positions)
+
+
+async def _read_only(path: str | Path, read: Callable[[sqlite3.Connection], T]) -> T:
+    def opened() -> T:
         if not Path(path).is_file():
             raise FileNotFoundError(f"no records database at {path}")
         db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
         try:
-            return read_runs(db, query)
+            return read(db)
         finally:
             db.close()
 
-    return await anyio.to_thread.run_sync(read)
+    return await anyio.to_thread.run_sync(opened)

@@ -31,7 +31,7 @@ import anyio.to_thread
 from .._redaction import redact
 from ..errors import AzsphereError
 from . import outbox as outbox_table
-from .outbox import OUTBOX_SCHEMA_VERSION, OutboxEvent
+from .outbox import OUTBOX_SCHEMA_VERSION, OutboxEvent, TargetPosition
 from .reading import (
     OUTCOMES,
     RunOutcome,
@@ -54,6 +54,7 @@ __all__ = [
     "RunRecord",
     "StepOutcome",
     "StepRecord",
+    "TargetPosition",
     "query_records",
 ]
 
@@ -349,6 +350,26 @@ class RecordStore:
     async def backlog(self, target: str) -> int:
         """How many events ``target`` does not have yet."""
         return await self._run(lambda: outbox_table.backlog(self._db(), target))
+
+    async def add_target(self, target: str) -> None:
+        """Make ``target`` known (at the start of the outbox) if it is not yet: a sender does
+        when it starts, so :meth:`targets` lists it before it has taken an event."""
+        statement = outbox_table.register(target, _now())
+        await self._run(lambda: self._transaction([statement]))
+
+    async def targets(self) -> list[TargetPosition]:
+        """Every known target's position in the outbox."""
+        return await self._run(lambda: outbox_table.positions(self._db()))
+
+    async def skip_event(self, target: str, event_id: str, reason: str) -> OutboxEvent:
+        """Skip the event ``event_id`` for ``target`` only; it must be the next one it waits
+        for (:func:`~azsphere_async.records.outbox.skip`). Raises
+        :class:`~azsphere_async.errors.InvalidArgumentError` when it is not, or the target is
+        unknown."""
+        cleaned = self._clean(reason)
+        return await self._run(
+            lambda: outbox_table.skip(self._db(), target, event_id, cleaned, _now())
+        )
 
     # ------------------------------------------------------------------ reading
 

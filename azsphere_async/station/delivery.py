@@ -98,19 +98,29 @@ class OutboxSender:
         raise NotImplementedError
 
     async def _send_outbox(
-        self, deliver: Callable[[OutboxEvent], Awaitable[None]], poll: float
+        self, deliver: Callable[[OutboxEvent], Awaitable[bool]], poll: float
     ) -> None:
+        """Deliver event after event; ``deliver`` returns ``False`` for an event that was
+        skipped for this target meanwhile (:meth:`_still_waiting`): nothing to mark."""
         store, target = self._store, self.target
+        await self._records(partial(store.add_target, target), poll)
         while True:
             self._wake = anyio.Event()  # before looking: a notify during the look counts
             events = await self._records(partial(store.unsent_events, target), poll)
             for event in events:
-                await deliver(event)
+                if not await deliver(event):
+                    break  # the rest of this batch may be stale: look again
                 await self._records(partial(store.mark_sent, target, event.seq), poll)
                 self.sent += 1
             if not events:
                 with anyio.move_on_after(poll):
                     await self._wake.wait()
+
+    async def _still_waiting(self, event: OutboxEvent, poll: float) -> bool:
+        """Whether this target still waits for ``event`` (not skipped for it meanwhile:
+        ``azsphere-async outbox --skip``)."""
+        waiting = await self._records(partial(self._store.unsent_events, self.target, 1), poll)
+        return bool(waiting) and waiting[0].seq <= event.seq
 
     async def _records(self, call: Callable[[], Awaitable[T]], retry: float) -> T:
         while True:
@@ -193,13 +203,13 @@ class MqttPublisher(OutboxSender):
         self._client.disconnect()
         self._client.loop_stop()
 
-    async def _publish(self, event: OutboxEvent) -> None:
+    async def _publish(self, event: OutboxEvent) -> bool:
         while True:
             while not self._connected.is_set():
                 await anyio.to_thread.run_sync(self._connected.wait, 1.0, abandon_on_cancel=True)
             info = self._client.publish(event.topic, event.payload, qos=1)
             if await anyio.to_thread.run_sync(self._acknowledged, info, abandon_on_cancel=True):
-                return
+                return True
             logger.info("event %s not acknowledged yet; sending it again", event.event_id)
 
     @staticmethod

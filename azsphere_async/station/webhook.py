@@ -19,7 +19,10 @@ honoured). Any other answer (a 4xx; a 3xx, since redirects are not followed) say
 refuses the event as it is: the webhook is *held* (:attr:`WebhookPublisher.problem` says why,
 logged as an error), the event and every later one wait in the outbox, and it is offered again
 every ``retry_max`` seconds, so an endpoint put right gets everything, in order, without a
-restart of the station. No event is ever skipped.
+restart of the station. No event is skipped unless a person names it for this webhook
+(``azsphere-async outbox --skip``, :meth:`RecordStore.skip_event
+<azsphere_async.records.RecordStore.skip_event>`): at its next offer the webhook sees that and
+goes on with the next event.
 
 TLS: the system's CAs (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are honoured), or with
 ``ca_file`` that file's CAs only.
@@ -205,21 +208,32 @@ class WebhookPublisher(OutboxSender):
                 follow_redirects=False,
                 headers=headers,
             ) as client:
-                await self._send_outbox(partial(self._deliver, client), poll)
+                await self._send_outbox(partial(self._deliver, client, poll), poll)
         finally:
             httpx_logger.removeFilter(redact)
 
-    async def _deliver(self, client: httpx.AsyncClient, event: OutboxEvent) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, poll: float, event: OutboxEvent) -> bool:
         while True:
             answer = await self._post(client, event)
             if answer.delivered:
                 if self.problem:
                     logger.warning("webhook %s takes events again", self.settings.shown)
-                self.problem, self.held, self._failures, self._said = "", False, 0, ""
-                return
+                self._clear()
+                return True
             self._failures += 1
             self._report(event, answer)
             await anyio.sleep(self._delay(answer))
+            if not await self._still_waiting(event, poll):
+                logger.warning(
+                    "webhook %s: event %s was skipped for it; going on with the next",
+                    self.settings.shown,
+                    event.event_id,
+                )
+                self._clear()
+                return False
+
+    def _clear(self) -> None:
+        self.problem, self.held, self._failures, self._said = "", False, 0, ""
 
     async def _post(self, client: httpx.AsyncClient, event: OutboxEvent) -> _Answer:
         headers = {"Content-Type": "application/json", "Idempotency-Key": f'"{event.event_id}"'}
@@ -261,7 +275,8 @@ class WebhookPublisher(OutboxSender):
         if answer.refused:
             logger.error(
                 "webhook %s: %s (event %s); holding its events in the outbox, nothing skipped:"
-                " offered again every %g s until it takes them",
+                " offered again every %g s until it takes them (or it is skipped for this"
+                " webhook: azsphere-async outbox --skip)",
                 shown,
                 answer.problem,
                 event.event_id,

@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from azsphere_async.records import RecordStore, RecordsUnavailableError
+from azsphere_async.records import RecordStore, RecordsUnavailableError, query_targets
 from azsphere_async.station.delivery import MQTT_TARGET, BrokerSettings, MqttPublisher
 from azsphere_async.station.webhook import WebhookPublisher, WebhookSettings
 from tests.station.broker_helpers import LineConsumer, Mosquitto
@@ -54,7 +54,7 @@ async def test_a_first_outbox_database_migrates_and_the_broker_resumes_where_it_
             webhook = WebhookSettings("http://127.0.0.1:9/events").target
             assert await store.backlog(webhook) == 5  # a new target gets every event
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
         columns = [row[1] for row in db.execute("PRAGMA table_info(outbox)")]
     assert "sent_at" not in columns
     async with RecordStore(path) as store:
@@ -63,6 +63,25 @@ async def test_a_first_outbox_database_migrates_and_the_broker_resumes_where_it_
         await store.mark_sent(MQTT_TARGET, 2)  # a position never moves back
         (left,) = await store.unsent_events(MQTT_TARGET)
     assert (left.seq, json.loads(left.payload)["n"]) == (6, 5)  # seq goes on after the migration
+
+
+async def test_a_database_with_positions_but_no_skips_migrates_keeping_every_position(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "records.db"
+    async with RecordStore(path) as store:
+        await store.add_events(numbered(0, 3))
+        await store.mark_sent(MQTT_TARGET, 2)
+    with sqlite3.connect(path) as db:  # as schema 1 left it: positions, no skips table
+        db.execute("DROP TABLE outbox_skipped")
+        db.execute("PRAGMA user_version = 1")
+    (before,) = await query_targets(path)  # read without writing: no skips to count
+    assert (before.seq, before.waiting, before.skipped) == (2, 1, 0)
+    async with RecordStore(path) as store:
+        (after,) = await store.targets()
+        assert (after.seq, after.waiting, after.skipped) == (2, 1, 0)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
 
 
 async def test_a_database_of_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:

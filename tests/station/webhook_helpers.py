@@ -90,6 +90,8 @@ class WebhookEndpoint:
         self._requests: list[Received] = []
         self.status = 200
         self.next_statuses: list[int] = []
+        self.refused: dict[int, int] = {}
+        """Events (by their ``n``) it always answers with a status of their own."""
         self.stall_next = 0
         self._released = threading.Event()
         self._server: _QuietServer | None = None
@@ -158,6 +160,7 @@ class WebhookEndpoint:
             stall = self.stall_next > 0
             self.stall_next -= 1 if stall else 0
             status = self.next_statuses.pop(0) if self.next_statuses else self.status
+            status = self.refused.get(body.get("n", -1), status)
         url = urllib.parse.urlsplit(handler.path)
         headers = {name.lower(): value for name, value in handler.headers.items()}
         with self._lock:

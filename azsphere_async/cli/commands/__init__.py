@@ -19,6 +19,7 @@ from .logs import logs
 from .manufacturing import manufacturing_state
 from .mock import demo, mock
 from .network import network
+from .outbox import outbox
 from .plan import plan_command
 from .ready import ready
 from .records import records
@@ -46,6 +47,7 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     logs,
     station,
     records,
+    outbox,
     manufacturing_state,
     mock,
     demo,
