@@ -18,10 +18,17 @@ import httpx
 from ..discovery import DEFAULT_DCS_URL
 from ..errors import InvalidArgumentError
 from ..options import DEFAULT_CONCURRENCY
+from ..records import DEFAULT_RECORDS_PATH
 from ..validation import check_seconds
 from .context import AppContext
 
-__all__ = ["board_options", "checked", "selection_and_output_options", "state_choice"]
+__all__ = [
+    "board_options",
+    "checked",
+    "records_db_option",
+    "selection_and_output_options",
+    "state_choice",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -244,3 +251,16 @@ def state_choice(
         raise click.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
 
     return callback
+
+
+def records_db_option(help_text: str, name: str = "db_path") -> Callable[[F], F]:
+    """``--db FILE``: the station's records database (``station``, ``records``, ``outbox``),
+    stored as ``name``."""
+    return click.option(
+        "--db",
+        name,
+        default=DEFAULT_RECORDS_PATH,
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )

@@ -18,7 +18,6 @@ import click
 
 from ...errors import InvalidArgumentError
 from ...records import (
-    DEFAULT_RECORDS_PATH,
     OutboxEvent,
     RecordStore,
     TargetPosition,
@@ -29,19 +28,13 @@ from ..context import AppContext, pass_app
 from ..exit_status import EXIT_OK, EXIT_USAGE
 from ..output import Output
 from ..running import run
+from ..shared_options import records_db_option
 
 __all__ = ["outbox"]
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_RECORDS_PATH,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The station's records database.",
-)
+@records_db_option("The station's records database.")
 @click.option(
     "--skip",
     "skip_target",

@@ -7,25 +7,19 @@ from pathlib import Path
 
 import click
 
-from ...records import DEFAULT_RECORDS_PATH, OUTCOMES, RunQuery, RunRecord, query_records
+from ...records import OUTCOMES, RunQuery, RunRecord, query_records
 from ...records.export import EXPORT_FORMATS, export_runs
 from ..context import AppContext, pass_app
 from ..exit_status import EXIT_OK, EXIT_USAGE
 from ..output import Column, Output
 from ..running import run
+from ..shared_options import records_db_option
 
 __all__ = ["records", "show_runs"]
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_RECORDS_PATH,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The station's records database.",
-)
+@records_db_option("The station's records database.")
 @click.option("--device-id", help="Only this board's runs.")
 @click.option("--serial", help="Only runs bound to this serial number.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="Only runs that ended so.")

@@ -33,6 +33,7 @@ from ..exit_status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ..output import Output
 from ..recipe_input import read_recipe, refuse_recipe
 from ..running import run
+from ..shared_options import records_db_option
 from ..station_delivery import (
     WEBHOOK_TOKEN_ENV,
     event_senders,
@@ -97,13 +98,7 @@ def _parse_broker(value: str | None) -> tuple[str, int] | None:
     "RECIPE --restart-grace 5`."
 )
 @click.argument("recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--db",
-    default=DEFAULT_RECORDS_PATH,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The records database (SQLite; created if missing).",
-)
+@records_db_option("The records database (SQLite; created if missing).", name="db")
 @click.option("--name", default="station", show_default=True, help="This station's name.")
 @click.option("--broker", metavar="HOST[:PORT]", help="Publish events to this MQTT broker.")
 @click.option(
