@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
 import time
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from tests.reliability.reliability_helpers import (
 BIG_STORAGE = MockDeviceConfig(storage_capacity=256 * 1024 * 1024, restart_downtime=0.5)
 #: Slack on top of a time limit for proving that a call ended because of it, not by luck.
 SLACK = 2.0
+#: The receive buffer of a board that stops reading (a real board's window is a few KiB).
+BOARD_WINDOW = 64 * 1024
 
 
 def assert_lost_upload(error: BaseException, address: str, size: int) -> int:
@@ -272,6 +275,11 @@ async def test_an_upload_the_board_stops_reading_times_out_writing_with_the_byte
     async def answer_then_never_read(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int
     ) -> None:
+        # A board's receive window is small; left to itself, Linux grows a loopback
+        # receiver's buffer to more than the whole image when the first bytes are read fast.
+        writer.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_RCVBUF, BOARD_WINDOW
+        )
         await answer_status(reader, writer)
         await asyncio.Event().wait()
 
