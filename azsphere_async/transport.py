@@ -1,12 +1,13 @@
-"""The network under httpx: one keep-alive HTTP/1.1 connection over TLS, on anyio streams.
+"""The network under httpx: one keep-alive HTTP/1.1 connection over TLS, to one board.
 
 :class:`DeviceTransport` is the ``httpx.AsyncBaseTransport`` every
 :class:`~azsphere_async.session.DeviceSession` uses unless it is given another. It speaks
-HTTP/1.1 (:mod:`.wire`) over an anyio TLS stream (so it runs under asyncio and trio), holds exactly
-one connection, and hands it to one request at a time, first come first served. It does what
-a board needs and nothing else: no pool to search, no proxies, no HTTP/2, no connection
-attributes rebuilt per call. A request costs about a third of the CPU of httpx's default
-transport (``benchmarks/``: ``python -m benchmarks --only requests``).
+HTTP/1.1 (:mod:`.wire`) over a TLS link (:mod:`.links`: asyncio's own TLS transport under
+asyncio, anyio's TLS stream under trio), holds exactly one connection, and hands it to one
+request at a time, first come first served. It does what a board needs and nothing else: no
+pool to search, no proxies, no HTTP/2, no connection attributes rebuilt per call. A request
+costs about a third of the CPU of httpx's default transport (``benchmarks/``:
+``python -m benchmarks --only requests``).
 
 Time limits come from the request's ``timeout`` extension, as httpx sets it: ``connect``
 bounds TCP and TLS set-up, ``write`` each write, ``pool`` the wait for the connection, and
@@ -33,25 +34,13 @@ from typing import Final
 import anyio
 import httpcore
 import httpx
-from anyio.abc import SocketAttribute
-from anyio.streams.tls import TLSStream
 
+from .links import BROKEN, Link, LinkFailure, open_link
 from .wire import Answer, LocalWireError, WireError, request_head, take_head
 
 __all__ = ["DeviceTransport"]
 
-# Bytes asked of the TLS stream per read.
-_RECEIVE_SIZE: Final = 64 * 1024
 _HTTP11: Final = b"HTTP/1.1"
-
-# Errors of the TLS stream that mean the connection is gone.
-_BROKEN: Final = (
-    anyio.BrokenResourceError,
-    anyio.ClosedResourceError,
-    anyio.EndOfStream,
-    OSError,
-    ssl.SSLError,
-)
 
 
 def _patched_pool() -> bool:
@@ -78,20 +67,20 @@ def _deadline(seconds: float | None) -> anyio.CancelScope:
 
 
 class _Connection:
-    """One TLS connection, what has been received on it, and whether it is between requests."""
+    """One TLS link, what has been received on it, and whether it is between requests."""
 
-    def __init__(self, stream: TLSStream, sock: socket.socket) -> None:
-        self.stream = stream
-        self.socket = sock
-        self.buffer = bytearray()
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.socket = link.socket
+        self.buffer = link.buffer
         self.idle = True
 
     def reusable(self) -> bool:
         """Whether the connection can carry the next request."""
-        return self.idle and not self.buffer and not _readable(self.socket)
+        return self.idle and not self.buffer and self.link.open() and not _readable(self.socket)
 
     async def aclose(self) -> None:
-        await anyio.aclose_forcefully(self.stream)
+        await self.link.aclose()
 
 
 class DeviceTransport(httpx.AsyncBaseTransport):
@@ -164,29 +153,14 @@ class DeviceTransport(httpx.AsyncBaseTransport):
 
     async def _connect(self, request: httpx.Request, limit: float | None) -> _Connection:
         url = request.url
-        port = url.port or 443
         with _deadline(limit) as scope:
             try:
-                tcp = await anyio.connect_tcp(url.host, port)
-            except OSError as exc:
-                raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
-            try:
-                stream = await TLSStream.wrap(
-                    tcp,
-                    hostname=url.host,
-                    ssl_context=self._ssl_context,
-                    standard_compatible=False,
-                )
-            except (*_BROKEN, anyio.EndOfStream) as exc:
-                await anyio.aclose_forcefully(tcp)
-                detail = str(exc) or "the connection closed during the TLS handshake"
-                raise httpx.ConnectError(detail, request=request) from exc
-            except BaseException:
-                await anyio.aclose_forcefully(tcp)
-                raise
+                link = await open_link(url.host, url.port or 443, self._ssl_context, limit)
+            except LinkFailure as exc:
+                raise httpx.ConnectError(str(exc), request=request) from exc.__cause__
         if scope.cancelled_caught:
             raise httpx.ConnectTimeout("timed out connecting", request=request)
-        return _Connection(stream, tcp.extra(SocketAttribute.raw_socket))
+        return _Connection(link)
 
     async def _exchange(
         self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
@@ -283,9 +257,8 @@ async def _send(connection: _Connection, data: bytes | memoryview, request: http
     if not data:
         return
     try:
-        # A view goes straight to SSLObject.write, which takes any bytes-like object.
-        await connection.stream.send(data)  # type: ignore[arg-type]
-    except _BROKEN as exc:
+        await connection.link.send(data)
+    except BROKEN as exc:
         raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from exc
 
 
@@ -348,13 +321,9 @@ async def _receive(connection: _Connection, request: httpx.Request) -> bool:
     """Read the next bytes from the board into the buffer; ``False`` if it closed the
     connection (the caller bounds the time)."""
     try:
-        data = await connection.stream.receive(_RECEIVE_SIZE)
-    except anyio.EndOfStream:
-        return False
-    except _BROKEN as exc:
+        return await connection.link.receive()
+    except BROKEN as exc:
         raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
-    connection.buffer += data
-    return True
 
 
 class _Body(httpx.AsyncByteStream):

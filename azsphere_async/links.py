@@ -1,0 +1,304 @@
+"""The link under the transport: one TLS connection to a board, as the running event loop has it.
+
+:class:`~azsphere_async.transport.DeviceTransport` speaks HTTP/1.1 over a :class:`Link`: send
+bytes, receive the next bytes into the connection's buffer (or learn that the board closed it),
+the socket to read acknowledgements from (:mod:`.acknowledged`), close. :func:`open_link`
+connects one, the kind the running loop serves best:
+
+- under asyncio, asyncio's own TLS transport (``loop.create_connection(..., ssl=...)``) with a
+  small protocol of ours: a write encrypts and hands the bytes to the socket at once, and waits
+  only while the socket's buffer is full; received bytes go straight into the connection's
+  buffer. anyio's stream stack above the same transport (a TLS object of its own, a checkpoint
+  and a cancel scope per call, a task group to connect) cost about a tenth of an upload's CPU
+  and a third of a status sweep's per board (``benchmarks/``: staging, fanout);
+- under trio (or anything else anyio runs on), anyio's ``TLSStream`` over its TCP stream.
+
+Time limits and cancellation stay the caller's (anyio cancel scopes): a wait of either link is
+cancellable, and a link whose wait was cancelled is in no known state, so the caller closes it.
+Failures: :class:`LinkFailure` for a connection that could not be set up (its cause is the
+system's or the ssl module's error), and one of :data:`BROKEN` for a connection lost later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from typing import Final, Protocol, cast
+
+import anyio
+import sniffio
+from anyio.abc import SocketAttribute
+from anyio.streams.tls import TLSStream
+
+__all__ = ["BROKEN", "Link", "LinkFailure", "open_link"]
+
+# Bytes asked of anyio's TLS stream per read.
+_RECEIVE_SIZE: Final = 64 * 1024
+# Received bytes nobody has asked for yet beyond which asyncio stops reading the socket.
+_READ_AHEAD: Final = 256 * 1024
+# Bytes sent without waiting after which a send lets the event loop run other tasks.
+_YIELD_EVERY: Final = 4 * 1024 * 1024
+# asyncio bounds a TLS handshake on its own; the caller's connect limit is the bound.
+_HANDSHAKE_UNBOUNDED: Final = 365 * 24 * 3600.0
+# anyio's delay between attempts at a name's addresses (happy eyeballs, RFC 8305).
+_HAPPY_EYEBALLS_DELAY: Final = 0.25
+
+#: What a link's ``send`` and ``receive`` raise when the connection is lost.
+BROKEN: Final = (
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.EndOfStream,
+    OSError,
+    ssl.SSLError,
+)
+
+
+class LinkFailure(Exception):
+    """The connection could not be set up (TCP or TLS); the cause is the failure under it."""
+
+
+class Link(Protocol):
+    """One TLS connection to a board; used by one exchange at a time."""
+
+    buffer: bytearray
+    """Bytes received and not yet taken (the transport takes them off the front)."""
+    socket: socket.socket
+    """The connection's socket, for reading its state; never read from or written to."""
+
+    async def send(self, data: bytes | memoryview) -> None:
+        """Write ``data`` to the board. When it returns, nothing of ``data`` is kept (it was
+        encrypted or copied): the caller may refill the buffer it came from. Raises one of
+        :data:`BROKEN` if the connection is lost."""
+
+    async def receive(self) -> bool:
+        """Wait for more bytes in :attr:`buffer`; ``False`` once the board closed the
+        connection. Raises one of :data:`BROKEN` if the connection is lost."""
+
+    def open(self) -> bool:
+        """Whether nothing has told the link that the board closed or reset the connection."""
+
+    async def aclose(self) -> None:
+        """Close the connection at once (nothing more is sent)."""
+
+
+async def open_link(
+    host: str, port: int, ssl_context: ssl.SSLContext, limit: float | None = None
+) -> Link:
+    """Connect to ``host``:``port`` and set up TLS with ``ssl_context``; the caller bounds
+    the time (``limit`` is only that bound, so nothing below ends the handshake first)."""
+    if sniffio.current_async_library() == "asyncio":
+        return await _AsyncioLink.connect(host, port, ssl_context, limit)
+    return await _AnyioLink.connect(host, port, ssl_context)
+
+
+def _handshake_failure(exc: BaseException) -> str:
+    return str(exc) or "the connection closed during the TLS handshake"
+
+
+def _tcp_failure(exc: OSError) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _is_address(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
+
+
+class _AsyncioLink(asyncio.Protocol):
+    """asyncio's TLS transport, and the protocol that waits on it.
+
+    The TLS transport's write buffer limits are 1 byte and 0: it asks the protocol to pause
+    whenever it keeps anything (ciphertext the socket could not yet take, or plaintext it could
+    not yet encrypt), and to resume once it keeps nothing. So :meth:`send` returns only when
+    the transport holds nothing of the caller's bytes (the socket transport below holds
+    ciphertext, bounded by its own limits): the caller may refill the buffer they came from.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.socket = cast(socket.socket, None)
+        self._copies = True
+        self._transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._paused = False
+        self._unyielded = 0
+        self._reading_paused = False
+        self._eof = False
+        self._lost = False
+        self._error: BaseException | None = None
+
+    @classmethod
+    async def connect(
+        cls, host: str, port: int, ssl_context: ssl.SSLContext, limit: float | None
+    ) -> _AsyncioLink:
+        loop = asyncio.get_running_loop()
+        handshake = _HANDSHAKE_UNBOUNDED if limit is None else max(2 * limit, 1.0)
+        try:
+            transport, link = await loop.create_connection(
+                cls,
+                host,
+                port,
+                ssl=ssl_context,
+                server_hostname=host,
+                ssl_handshake_timeout=handshake,
+                happy_eyeballs_delay=None if _is_address(host) else _HAPPY_EYEBALLS_DELAY,
+            )
+        except ssl.SSLError as exc:
+            raise LinkFailure(_handshake_failure(exc)) from exc
+        except ConnectionResetError as exc:
+            # A bare reset is how asyncio says the board closed during the handshake.
+            detail = _tcp_failure(exc) if exc.args else _handshake_failure(exc)
+            raise LinkFailure(detail) from exc
+        except OSError as exc:
+            raise LinkFailure(_tcp_failure(exc)) from exc
+        transport.set_write_buffer_limits(high=1, low=0)
+        link.socket = cast(socket.socket, transport.get_extra_info("socket"))
+        # Only asyncio's own TLS transport is known to encrypt a write before it returns or
+        # to say, by pausing, that it kept something; elsewhere every chunk is copied.
+        link._copies = type(transport).__module__ != "asyncio.sslproto"
+        return link
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if len(buffer) > _READ_AHEAD and not self._reading_paused and self._transport:
+            self._reading_paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> None:
+        self._eof = True
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._error = exc
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._wake()
+
+    # Link
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _broken(self) -> BaseException:
+        if self._error is not None:
+            return self._error
+        return ConnectionResetError("the board closed the connection")
+
+    async def send(self, data: bytes | memoryview) -> None:
+        transport = self._transport
+        if self._lost or self._eof or transport is None:
+            # asyncio's TLS transport drops what is written once the board closed its side.
+            raise self._broken()
+        transport.write(bytes(data) if self._copies and not isinstance(data, bytes) else data)
+        if not self._paused:
+            # The kernel took it all: other tasks get a turn now and then all the same.
+            self._unyielded += len(data)
+            if self._unyielded >= _YIELD_EVERY:
+                self._unyielded = 0
+                await asyncio.sleep(0)
+            return
+        self._unyielded = 0
+        while self._paused:
+            if self._lost:
+                raise self._broken()
+            await self._wait()
+
+    async def receive(self) -> bool:
+        if self._reading_paused and self._transport is not None:
+            self._reading_paused = False
+            self._transport.resume_reading()
+        had = len(self.buffer)
+        while True:
+            if len(self.buffer) > had:
+                return True
+            if self._eof:
+                return False
+            if self._lost:
+                if self._error is not None:
+                    raise self._error
+                return False
+            await self._wait()
+
+    def open(self) -> bool:
+        return not (self._eof or self._lost)
+
+    async def aclose(self) -> None:
+        transport = self._transport
+        if transport is not None:
+            transport.abort()
+
+
+class _AnyioLink:
+    """anyio's TLS stream over its TCP stream (any event loop anyio runs on)."""
+
+    def __init__(self, stream: TLSStream, sock: socket.socket) -> None:
+        self.buffer = bytearray()
+        self.socket = sock
+        self._stream = stream
+        self._closed = False
+
+    @classmethod
+    async def connect(cls, host: str, port: int, ssl_context: ssl.SSLContext) -> _AnyioLink:
+        try:
+            tcp = await anyio.connect_tcp(host, port)
+        except OSError as exc:
+            raise LinkFailure(_tcp_failure(exc)) from exc
+        try:
+            stream = await TLSStream.wrap(
+                tcp, hostname=host, ssl_context=ssl_context, standard_compatible=False
+            )
+        except BROKEN as exc:
+            await anyio.aclose_forcefully(tcp)
+            raise LinkFailure(_handshake_failure(exc)) from exc
+        except BaseException:
+            await anyio.aclose_forcefully(tcp)
+            raise
+        return cls(stream, tcp.extra(SocketAttribute.raw_socket))
+
+    async def send(self, data: bytes | memoryview) -> None:
+        # A view goes straight to SSLObject.write, which encrypts it before send returns.
+        await self._stream.send(data)  # type: ignore[arg-type]
+
+    async def receive(self) -> bool:
+        try:
+            data = await self._stream.receive(_RECEIVE_SIZE)
+        except anyio.EndOfStream:
+            self._closed = True
+            return False
+        self.buffer += data
+        return True
+
+    def open(self) -> bool:
+        return not self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        await anyio.aclose_forcefully(self._stream)
