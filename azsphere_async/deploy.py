@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 
@@ -25,7 +25,7 @@ import attrs
 from .errors import DeploymentError, InvalidArgumentError
 from .imagepackage import ImagePackageInfo, inspect_image_in_thread, read_checked_package
 from .models import AppControlMode, AppState, ComponentDetails
-from .progress import Phase, tell
+from .progress import Phase, tell_now
 from .staging import (
     DEFAULT_CHUNK_SIZE,
     PROGRESS_INTERVAL,
@@ -128,7 +128,9 @@ async def deploy(
     package = staged.package
     assert package is not None  # staging a path or bytes always reads its metadata
 
-    await _tell_phase(progress, staged.bytes_sent, started, Phase.INSTALLING)
+    pending = _tell_phase(progress, staged.bytes_sent, started, Phase.INSTALLING)
+    if pending is not None:
+        await pending
     sent_at = anyio.current_time()
     answer = await client.sideload.install(
         app_control_mode=None if start else AppControlMode.MANUAL
@@ -136,7 +138,9 @@ async def deploy(
     restarted = bool(answer.restarting_system)
     if restarted:
         await client.device.wait_until_restarted(sent_at, restart_timeout)
-    await _tell_phase(progress, staged.bytes_sent, started, Phase.CONFIRMING)
+    pending = _tell_phase(progress, staged.bytes_sent, started, Phase.CONFIRMING)
+    if pending is not None:
+        await pending
     component: ComponentDetails | None = None
     app_state: AppState | None = None
     if package.is_application:
@@ -147,12 +151,14 @@ async def deploy(
     return Deployment(package, staged, component, app_state, restarted, elapsed)
 
 
-async def _tell_phase(
+def _tell_phase(
     progress: ProgressCallback | None, size: int, started: float, phase: Phase
-) -> None:
-    """Tell ``progress`` (if any) that the deploy begun at ``started`` entered ``phase``."""
-    if progress is not None:
-        await tell(progress, StageProgress(size, size, time.monotonic() - started, phase))
+) -> Awaitable[None] | None:
+    """Tell ``progress`` (if any) that the deploy begun at ``started`` entered ``phase``;
+    returns what is left to await of a coroutine function's call."""
+    if progress is None:
+        return None
+    return tell_now(progress, StageProgress(size, size, time.monotonic() - started, phase))
 
 
 async def _installed_component(client: DeviceClient, package: ImagePackageInfo) -> ComponentDetails:

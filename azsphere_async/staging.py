@@ -30,7 +30,7 @@ from .imagepackage import (
     inspect_image_in_thread,
     open_package_file,
 )
-from .progress import Phase, RateWindow, StageProgress, tell, tell_now
+from .progress import Phase, RateWindow, StageProgress, tell_now
 from .session import DeviceSession
 from .ticker import report_while
 from .validation import check_chunk_size, check_whole_number
@@ -63,10 +63,11 @@ _READ_BLOCK: Final = 1024 * 1024
 _PREADV: Final = hasattr(os, "preadv")
 _NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else None
 #: Seconds between progress reports (and one when the upload begins, and at the end). In a
-#: fleet's deploy (``benchmarks/``: deploy, which counts the CPU where it is spent) a report
-#: costs about 6 us from the shared ticker and 10-15 us on its own, and each of the ticker's
-#: wake-ups about 0.2 ms with the event loop's share; a 2 MiB deploy costs the client about
-#: 9 ms per board, so over 1 MB/s links progress takes about 2 % of the client's CPU.
+#: fleet's deploy (``benchmarks/``: deploy, which counts the CPU where it is spent, on a
+#: loaded 2-core machine) a report costs about 7-10 us, watching an upload about 20 us (its
+#: cancel scope), each of the ticker's wake-ups about 40 us with the event loop's share; a
+#: 2 MiB deploy over a 1 MB/s link costs the client about 8 ms per board, of which progress
+#: takes about 2 %.
 PROGRESS_INTERVAL: Final = 0.5
 
 
@@ -287,16 +288,12 @@ class _Meter:
             if self.phase is Phase.CONNECTING:
                 counter.begin()
                 self.phase = Phase.UPLOADING
-                await self.report()
+                pending = self.report_now()
+                if pending is not None:
+                    await pending
             counter.sending(len(chunk))
             yield chunk
             counter.sent()
-
-    async def report(self) -> None:
-        """Tell the callback (if there is one) where the upload is."""
-        pending = self.report_now()
-        if pending is not None:
-            await pending
 
     def report_now(self) -> Awaitable[None] | None:
         """Tell the callback (if there is one) where the upload is; returns what is left to
@@ -320,12 +317,14 @@ class _Meter:
         update = StageProgress(received, self.total, now - self.started, phase, rate, counter.exact)
         return tell_now(callback, update)
 
-    async def finish(self) -> None:
-        """The board answered: it has every byte."""
+    def finish(self) -> Awaitable[None] | None:
+        """The board answered: it has every byte. Tells the callback so; returns what is
+        left to await of a coroutine function's call."""
         self.phase = Phase.WAITING
-        if self.callback is not None:
-            elapsed = time.monotonic() - self.started
-            await tell(self.callback, StageProgress(self.total, self.total, elapsed, self.phase))
+        if self.callback is None:
+            return None
+        elapsed = time.monotonic() - self.started
+        return tell_now(self.callback, StageProgress(self.total, self.total, elapsed, self.phase))
 
 
 async def stage_image(
@@ -417,11 +416,15 @@ async def stage_image(
         if progress is None:
             await send()
         else:
-            await meter.report()
+            pending = meter.report_now()
+            if pending is not None:
+                await pending
             await report_while(meter, PROGRESS_INTERVAL, send)
     finally:
         meter.counter.close()
         if file_body is not None:
             file_body.close()  # also when the request failed before reading the body
-    await meter.finish()
+    pending = meter.finish()
+    if pending is not None:
+        await pending
     return StagedImage(package, size, time.monotonic() - meter.started)

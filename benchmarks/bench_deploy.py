@@ -54,7 +54,10 @@ def _counted_pct(sample: dict[str, Any], calibration: dict[str, float]) -> dict[
     """A run's counted progress CPU as % of its client CPU: in all, and by region (with the
     ticker's wake-ups, their count times the event loop's measured share of one)."""
     cpu = sample["cpu"]
-    wakeups = sample["steps"].get("ticker", 0) * calibration["wakeup_cpu_seconds"]
+    steps = sample["steps"]
+    wakeups = steps.get("ticker", 0) * calibration["wakeup_cpu_seconds"]
+    if "timer" in steps:  # an event loop timer's wake-ups (the ticker under asyncio)
+        wakeups += steps["timer"] * calibration["timer_wakeup_cpu_seconds"]
     shares = {name: sample["by_region"].get(name, 0.0) / cpu * 100 for name in _REGIONS}
     shares["wakeups"] = wakeups / cpu * 100
     shares["total"] = (sample["progress_cpu"] + wakeups) / cpu * 100
@@ -251,7 +254,12 @@ def run(ctx: Context) -> BenchResult:
                     "rss_growth_kib": out["rss_growth_kib"],
                     "calibration": {
                         key: out[key]
-                        for key in ("clock_read_seconds", "wakeup_cpu_seconds", "entry_cpu_seconds")
+                        for key in (
+                            "clock_read_seconds",
+                            "wakeup_cpu_seconds",
+                            "timer_wakeup_cpu_seconds",
+                            "entry_cpu_seconds",
+                        )
                     },
                 }
         # The mock's own accounting (requests by path for each board), printed as it stopped.

@@ -7,18 +7,22 @@ or 2 %. Instead, :class:`ProgressAccounting` wraps the library's progress machin
 benchmark, not library code) and reads the event loop thread's CPU clock
 (``time.thread_time``) on the way into and out of it:
 
-- every report of an upload's meter (``staging._Meter.report`` and ``report_now``: the
-  TCP_INFO read, the rate window, building the update, the progress callback and the
-  fleet's per-board wrapper) and its last one (``_Meter.finish``); a coroutine callback's
-  awaited part is not counted (the benchmark's callback is a plain function);
+- every report of an upload's meter (``staging._Meter.report_now``: the TCP_INFO read, the
+  rate window, building the update, the progress callback and the fleet's per-board wrapper)
+  and its last one (``_Meter.finish``); a coroutine callback's awaited part is not counted
+  (the benchmark's callback is a plain function);
 - the deploy's phase updates (``deploy._tell_phase``: installing, confirming);
 - ``report_while`` (an upload watched by the shared ticker) until the upload starts and from
-  its end (the shared ticker's path does not wait there);
-- the fleet's shared ticker: every step of its task (``ticker._Ticker.run``), and entering and
-  leaving ``shared_progress_reports`` (its task group, starting and cancelling the ticker);
-- each of the ticker's wake-ups' share of the event loop (the timer, the task's step, outside
-  any coroutine), not readable per wake-up: measured once by :func:`wakeup_cost` and counted
-  per wake-up.
+  its end (the cancel scope, registering with the ticker and arming its timer, leaving it);
+- the fleet's shared ticker: under asyncio, every call of its event loop timer's callback
+  (``ticker._TimerTicker.fire``: every upload's report, arming the timer again) and the task
+  that awaits coroutine callbacks' reports (``_TimerTicker.await_backlog``, step by step;
+  none with the benchmark's callback); elsewhere every step of its task
+  (``ticker._TaskTicker.run``); and entering and leaving ``shared_progress_reports``;
+- each of the ticker's wake-ups' share of the event loop (outside any callback or
+  coroutine), not readable per wake-up: measured once and counted per wake-up, for a timer
+  by :func:`timer_wakeup_cost` (per call of ``fire``), for a task by :func:`wakeup_cost` (per
+  step).
 
 Regions nest (a report inside a ticker step) and are counted once, from the outermost; a
 nested call only passes through its wrapper. A coroutine is counted step by step, so the time
@@ -39,7 +43,13 @@ from contextlib import AbstractAsyncContextManager, contextmanager
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["ProgressAccounting", "clock_read_cost", "entry_cost", "wakeup_cost"]
+__all__ = [
+    "ProgressAccounting",
+    "clock_read_cost",
+    "entry_cost",
+    "timer_wakeup_cost",
+    "wakeup_cost",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -136,8 +146,12 @@ class ProgressAccounting:
 
         return wrapper
 
-    def _counted_call(self, function: Callable[P, T], region: str) -> Callable[P, T]:
-        """A plain function counted whole (what it returns to await is not counted)."""
+    def _counted_call(
+        self, function: Callable[P, T], region: str, wakeup: str | None = None
+    ) -> Callable[P, T]:
+        """A plain function counted whole (what it returns to await is not counted); with
+        ``wakeup``, each call from outside a region is also counted as a wake-up of that
+        kind (an event loop timer's callback)."""
         cpu = self._cpu
 
         @functools.wraps(function)
@@ -145,6 +159,8 @@ class ProgressAccounting:
             cpu.calls[region] = cpu.calls.get(region, 0) + 1
             if cpu.inside:
                 return function(*args, **kwargs)
+            if wakeup is not None:
+                cpu.steps[wakeup] = cpu.steps.get(wakeup, 0) + 1
             state = cpu.switch(True, region)
             try:
                 return function(*args, **kwargs)
@@ -228,12 +244,21 @@ class ProgressAccounting:
         from azsphere_async import acknowledged, deploy, staging, ticker
 
         patches: list[tuple[Any, str, Any]] = [
-            (staging._Meter, "report", self._counted(staging._Meter.report, "report")),
             (staging._Meter, "report_now", self._counted_call(staging._Meter.report_now, "report")),
-            (staging._Meter, "finish", self._counted(staging._Meter.finish, "report")),
-            (deploy, "_tell_phase", self._counted(deploy._tell_phase, "phase")),
+            (staging._Meter, "finish", self._counted_call(staging._Meter.finish, "report")),
+            (deploy, "_tell_phase", self._counted_call(deploy._tell_phase, "phase")),
             (staging, "report_while", self._report_while(ticker.report_while)),
-            (ticker._Ticker, "run", self._counted(ticker._Ticker.run, "ticker")),
+            (ticker._TaskTicker, "run", self._counted(ticker._TaskTicker.run, "ticker")),
+            (
+                ticker._TimerTicker,
+                "fire",
+                self._counted_call(ticker._TimerTicker.fire, "ticker", wakeup="timer"),
+            ),
+            (
+                ticker._TimerTicker,
+                "await_backlog",
+                self._counted(ticker._TimerTicker.await_backlog, "ticker"),
+            ),
             (deploy, "shared_progress_reports", self._context(ticker.shared_progress_reports)),
             (
                 acknowledged.AcknowledgedCounter,
@@ -299,6 +324,36 @@ async def wakeup_cost(loop_cpu: Callable[[], float], wakeups: int = 200) -> floa
     total = loop_cpu() - before
     counted: float = accounting.take()["progress_cpu"]
     return max(0.0, total - counted) / wakeups
+
+
+async def timer_wakeup_cost(loop_cpu: Callable[[], float], wakeups: int = 200) -> float:
+    """CPU seconds of the event loop's share of one wake-up of an event loop timer
+    (``loop.call_later``), as the library's timer ticker uses it.
+
+    Run inside the event loop while nothing else is active: a callback re-arms itself on a
+    1 ms timer ``wakeups`` times; the process's CPU (``loop_cpu``) over the loop, less the CPU
+    inside the callbacks (counted as the accounting counts the ticker's), per wake-up.
+    """
+    accounting = ProgressAccounting()
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    left = wakeups
+
+    def fire() -> None:
+        nonlocal left
+        left -= 1
+        if left:
+            loop.call_later(0.001, counted)
+        else:
+            done.set_result(None)
+
+    counted = accounting._counted_call(fire, "timer", wakeup="timer")
+    before = loop_cpu()
+    loop.call_later(0.001, counted)
+    await done
+    total = loop_cpu() - before
+    spent: float = accounting.take()["progress_cpu"]
+    return max(0.0, total - spent) / wakeups
 
 
 async def entry_cost(entries: int = 2000) -> float:

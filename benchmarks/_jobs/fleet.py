@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 from .._loopback import require_loopback
-from .accounting import ProgressAccounting, clock_read_cost, entry_cost, wakeup_cost
+from .accounting import (
+    ProgressAccounting,
+    clock_read_cost,
+    entry_cost,
+    timer_wakeup_cost,
+    wakeup_cost,
+)
 from .measure import Params, Probe, Result, cpu_seconds, rss_kib
 from .official import official_client, point_official
 
@@ -146,8 +152,9 @@ def deploy_library(p: Params) -> Result:
     progress first said it had the whole image, and the CPU counted inside the library's
     progress machinery (:class:`~benchmarks._jobs.accounting.ProgressAccounting`, installed
     for every run). The job also measures the cost of one clock read, the event loop's share
-    of one timer wake-up and what the accounting counts of itself per region entered
-    (``clock_read_seconds``, ``wakeup_cpu_seconds``, ``entry_cpu_seconds``).
+    of one wake-up of a sleeping task and of an event loop timer, and what the accounting
+    counts of itself per region entered (``clock_read_seconds``, ``wakeup_cpu_seconds``,
+    ``timer_wakeup_cpu_seconds``, ``entry_cpu_seconds``).
     """
     addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
     from azsphere_async import DeviceClient, Fleet
@@ -180,6 +187,7 @@ def deploy_library(p: Params) -> Result:
             if not all(r.ok for r in warmed):
                 raise RuntimeError(f"warm-up deploy failed: {warmed[0].error!r}")
             calibration["wakeup_cpu_seconds"] = await wakeup_cost(cpu_seconds)
+            calibration["timer_wakeup_cpu_seconds"] = await timer_wakeup_cost(cpu_seconds)
             calibration["entry_cpu_seconds"] = await entry_cost()
             limits = p.get("concurrency") or [None] * len(p["runs"])
             for with_progress, limit in zip(p["runs"], limits, strict=True):

@@ -22,6 +22,7 @@ from azsphere_async import (
     DeviceClient,
     Fleet,
     NotFoundError,
+    Phase,
     Timeouts,
     TLSVerificationError,
 )
@@ -93,6 +94,15 @@ def test_device_client_and_fleet_under_trio(
         async with Fleet(addresses, ca=ca_file, timeout=limits) as fleet:
             results = await fleet.run(lambda d: d.image.get_images(), timeout=20)
             assert all(r.ok for r in results), [r.error for r in results]
+            # A fleet's deploy with progress: its uploads report from one ticker task.
+            phases: dict[str, list[Phase]] = {address: [] for address in addresses}
+            deployed = await fleet.deploy(
+                BLINK, progress=lambda address, update: phases[address].append(update.phase)
+            )
+            assert all(r.ok for r in deployed), [r.error for r in deployed]
+            for seen in phases.values():
+                assert seen[0] is Phase.CONNECTING
+                assert seen[-1] is Phase.CONFIRMING
             with anyio.move_on_after(0.2) as scope:  # cancellation under trio
                 await fleet.run(lambda d: anyio.sleep(10))
             assert scope.cancelled_caught

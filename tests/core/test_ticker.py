@@ -1,0 +1,162 @@
+"""The ticker that wakes uploads to report, under asyncio (an event loop timer) and trio (a
+task), shared by many uploads or one upload's own (no network: uploads are stand-ins that
+end when told to). Every wait is on a count of reports, never on the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack
+from typing import Any
+
+import anyio
+import pytest
+
+from azsphere_async.ticker import report_while, shared_progress_reports
+
+INTERVAL = 0.01
+
+backends = pytest.mark.parametrize("backend", ["asyncio", "trio"])
+
+
+class Refused(Exception):
+    pass
+
+
+class Upload:
+    """A stand-in for an upload's meter and request: reports count up; ``send`` waits until
+    told to end (or forever)."""
+
+    def __init__(self, *, fail_at: int | None = None, coroutine: bool = False) -> None:
+        self.reports = 0
+        self.awaited = 0
+        self.fail_at = fail_at
+        self.coroutine = coroutine
+        self.enough = anyio.Event()
+        self.wanted = 3
+        self.end = anyio.Event()
+        self.stopped = False
+
+    def _count(self) -> None:
+        self.reports += 1
+        if self.reports == self.fail_at:
+            raise Refused(self.reports)
+        if self.reports >= self.wanted:
+            self.enough.set()
+
+    def report_now(self) -> Awaitable[None] | None:
+        if not self.coroutine:
+            self._count()
+            return None
+
+        async def told() -> None:
+            await anyio.lowlevel.checkpoint()
+            self.awaited += 1
+            self._count()
+
+        return told()
+
+    async def send(self) -> None:
+        try:
+            await self.end.wait()
+        except anyio.get_cancelled_exc_class():
+            self.stopped = True
+            raise
+
+
+def run(backend: str, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``main`` under ``backend``; a ticker that stops waking fails it, not hangs it."""
+
+    async def limited() -> None:
+        with anyio.fail_after(30):
+            await main()
+
+    anyio.run(limited, backend=backend)
+
+
+@backends
+@pytest.mark.parametrize("coroutine", [False, True], ids=["plain", "coroutine"])
+def test_a_shared_ticker_wakes_every_watched_upload_until_it_ends(
+    backend: str, coroutine: bool
+) -> None:
+    uploads = [Upload(coroutine=coroutine) for _ in range(3)]
+
+    async def main() -> None:
+        async with shared_progress_reports(INTERVAL), anyio.create_task_group() as group:
+            for upload in uploads:
+                group.start_soon(report_while, upload, INTERVAL, upload.send)
+            for upload in uploads:
+                await upload.enough.wait()
+            uploads[0].end.set()
+            # Until the others end, the first is no longer woken.
+            for upload in uploads[1:]:
+                upload.wanted = upload.reports + 3
+                upload.enough = anyio.Event()
+            ended_at = uploads[0].reports
+            for upload in uploads[1:]:
+                await upload.enough.wait()
+            assert uploads[0].reports == ended_at
+            for upload in uploads[1:]:
+                upload.end.set()
+
+    run(backend, main)
+    assert all(u.reports >= 3 and not u.stopped for u in uploads)
+    if coroutine:
+        assert all(u.awaited == u.reports for u in uploads)
+
+
+@backends
+@pytest.mark.parametrize("coroutine", [False, True], ids=["plain", "coroutine"])
+@pytest.mark.parametrize("shared", [False, True], ids=["own", "shared"])
+def test_a_failing_callback_stops_its_upload_only_and_is_raised(
+    backend: str, coroutine: bool, shared: bool
+) -> None:
+    failing, other = Upload(fail_at=2, coroutine=coroutine), Upload(coroutine=coroutine)
+    raised: list[BaseException] = []
+    failed = anyio.Event()
+
+    async def watched(upload: Upload) -> None:
+        try:
+            await report_while(upload, INTERVAL, upload.send)
+        except Refused as exc:
+            raised.append(exc)
+            failed.set()
+
+    async def main() -> None:
+        async with AsyncExitStack() as stack:
+            if shared:
+                await stack.enter_async_context(shared_progress_reports(INTERVAL))
+            async with anyio.create_task_group() as group:
+                group.start_soon(watched, failing)
+                group.start_soon(watched, other)
+                await failed.wait()
+                await other.enough.wait()
+                other.end.set()
+
+    run(backend, main)
+    assert len(raised) == 1
+    assert failing.stopped
+    assert not other.stopped
+    assert failing.reports == 2  # not woken again once it failed
+
+
+@backends
+def test_an_upload_that_fails_itself_raises_its_own_error(backend: str) -> None:
+    class Lost(Exception):
+        pass
+
+    upload = Upload()
+
+    async def send() -> None:
+        await upload.enough.wait()
+        raise Lost
+
+    async def main() -> None:
+        for shared in (False, True):
+            upload.reports, upload.enough = 0, anyio.Event()
+            async with AsyncExitStack() as stack:
+                if shared:
+                    await stack.enter_async_context(shared_progress_reports(INTERVAL))
+                with pytest.raises(Lost):
+                    await report_while(upload, INTERVAL, send)
+
+    run(backend, main)
