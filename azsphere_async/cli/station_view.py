@@ -4,7 +4,7 @@ on a pipe, a plain line per finished slot."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from rich.align import Align
@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..station import SlotView, Station
+from ..station import OutboxSender, SlotView, Station, WebhookPublisher
 from .formatting import printable
 from .output import Output
 
@@ -60,9 +60,15 @@ _ACTIVE: Final = ("running", "serial")
 
 
 def render_station(
-    station: Station, *, columns: int = 4, width: int = 80, height: int | None = None
+    station: Station,
+    *,
+    columns: int = 4,
+    width: int = 80,
+    height: int | None = None,
+    senders: Sequence[OutboxSender] = (),
 ) -> RenderableType:
-    """Every slot's panel in a grid, with the station's totals and troubles under it.
+    """Every slot's panel in a grid, with the station's totals and troubles under it (the
+    troubles include each target of ``senders`` that does not take events now).
 
     When the panels would not fit ``height`` lines, a compact view instead: the totals and
     troubles first, a small cell per slot (every slot, its state in its colour), then a line
@@ -72,7 +78,7 @@ def render_station(
     slots = [station.slots[slot] for slot in sorted(station.slots, key=_slot_order)]
     rows = -(-len(slots) // columns)
     if height is not None and rows * _PANEL_LINES + 4 > height:
-        return _compact(station, slots, width, height)
+        return _compact(station, slots, width, height, senders)
     grid = Table.grid(expand=True, padding=(0, 1))
     for _ in range(columns):
         grid.add_column(ratio=1)
@@ -80,7 +86,7 @@ def render_station(
     for start in range(0, len(panels), columns):
         row = panels[start : start + columns]
         grid.add_row(*row, *([""] * (columns - len(row))))
-    parts: list[RenderableType] = [grid, _status(station), *_troubles(station)]
+    parts: list[RenderableType] = [grid, _status(station), *_troubles(station, senders)]
     if not panels:
         parts.insert(0, Text("Plug a board in.", style="bold"))
     return Group(*parts)
@@ -94,7 +100,7 @@ def _status(station: Station) -> Text:
     )
 
 
-def _troubles(station: Station) -> list[Text]:
+def _troubles(station: Station, senders: Sequence[OutboxSender]) -> list[Text]:
     lines = []
     if station.halted:
         halted = printable(station.halted)
@@ -102,13 +108,28 @@ def _troubles(station: Station) -> list[Text]:
     if station.dcs_problem:
         problem = printable(station.dcs_problem)
         lines.append(Text(f"NO BOARD LIST: {problem}", style="bold white on red"))
+    for sender in senders:
+        if not sender.problem:
+            continue
+        problem = printable(sender.problem)
+        if isinstance(sender, WebhookPublisher) and sender.held:
+            said = f"EVENTS HELD: {sender.shown}: {problem} (see azsphere-async outbox)"
+            lines.append(Text(said, style="bold black on yellow"))
+        else:
+            lines.append(Text(f"events wait: {sender.shown}: {problem}", style="yellow"))
     if station.draining:
         lines.append(Text("Finishing the boards in flight (Ctrl-C again to stop now)"))
     return lines
 
 
-def _compact(station: Station, slots: list[SlotView], width: int, height: int) -> RenderableType:
-    top: list[RenderableType] = [_status(station), *_troubles(station)]
+def _compact(
+    station: Station,
+    slots: list[SlotView],
+    width: int,
+    height: int,
+    senders: Sequence[OutboxSender],
+) -> RenderableType:
+    top: list[RenderableType] = [_status(station), *_troubles(station, senders)]
     per_row = max(1, width // _CELL_WIDTH)
     grid = Table.grid(padding=(0, 0))
     for _ in range(per_row):
@@ -168,10 +189,12 @@ def _slot_order(slot: str) -> tuple[int, str]:
 
 class StationDisplay:
     """The live view on a terminal; on a pipe, a line per finished slot (a context manager
-    whose value is the function that shows the station now)."""
+    whose value is the function that shows the station now). ``senders``: the event targets
+    whose troubles the view shows (on a pipe their warnings are logged lines already)."""
 
-    def __init__(self, out: Output) -> None:
+    def __init__(self, out: Output, senders: Sequence[OutboxSender] = ()) -> None:
         self._out = out
+        self._senders = senders
         self._live: Live | None = None
         self._shown: dict[str, str] = {}
         self._said_stopping = False
@@ -186,7 +209,9 @@ class StationDisplay:
     def _refresh(self, station: Station) -> None:
         if self._live is not None:
             size = self._out.console.size
-            drawn = render_station(station, width=size.width, height=size.height)
+            drawn = render_station(
+                station, width=size.width, height=size.height, senders=self._senders
+            )
             self._live.update(drawn, refresh=True)
             return
         if station.draining and not self._said_stopping:

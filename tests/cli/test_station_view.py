@@ -12,7 +12,14 @@ from rich.console import Console
 
 from azsphere_async.cli.station_view import render_station
 from azsphere_async.records import RecordStore
-from azsphere_async.station import SlotView, Station
+from azsphere_async.station import (
+    BrokerSettings,
+    MqttPublisher,
+    SlotView,
+    Station,
+    WebhookPublisher,
+    WebhookSettings,
+)
 
 REASON = "verify: os: 23.10, expected 24.03; update the board's OS"
 
@@ -76,3 +83,27 @@ def test_a_few_slots_get_their_big_panels(tmp_path: Path) -> None:
     assert "FAIL" in text
     assert "╭" in text  # panels, not the compact rows
     assert not any(line.startswith("slot 2 ") for line in lines)
+
+
+@pytest.mark.parametrize(("width", "boards"), [(80, 4), (80, 48), (200, 48)])
+def test_a_held_webhook_and_a_broker_away_show_in_the_view_whatever_its_size(
+    tmp_path: Path, width: int, boards: int
+) -> None:
+    store = RecordStore(tmp_path / "records.db")
+    webhook = WebhookPublisher(store, WebhookSettings("https://mes.example/line3/events"))
+    webhook.held = True
+    webhook.problem = "it refuses the event: 413 Request Entity Too Large"
+    broker = MqttPublisher(store, BrokerSettings("broker.example"))  # "not connected" yet
+    taking = WebhookPublisher(store, WebhookSettings("https://spare.example/events"))
+    station = station_with(tmp_path, boards, failed=1)
+    out = io.StringIO()
+    console = Console(file=out, width=width, height=40, color_system=None)
+    console.print(
+        render_station(station, width=width, height=40, senders=[broker, webhook, taking])
+    )
+    text = " ".join(out.getvalue().split())  # folded lines read as one
+    held = "EVENTS HELD: webhook https://mes.example/line3/events: it refuses the event: 413"
+    assert held in text
+    assert "(see azsphere-async outbox)" in text
+    assert "events wait: broker broker.example:1883: not connected" in text
+    assert "spare.example" not in text  # a target that takes events is no trouble

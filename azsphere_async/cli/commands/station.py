@@ -273,7 +273,7 @@ async def run_station(
     async with RecordStore(settings.db, secrets=secrets) as store:
         senders = event_senders(store, settings.broker, settings.webhooks)
         serials = _serial_source(settings, out, secrets)
-        with StationDisplay(out) as refresh:
+        with StationDisplay(out, senders) as refresh:
             station = Station(
                 operation,
                 store,
