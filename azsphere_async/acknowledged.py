@@ -129,6 +129,8 @@ class AcknowledgedCounter:
         """
         if not self.exact:
             return self.written
+        if self._last >= self.handed:  # all that was given is acknowledged: nothing to ask
+            return self._last
         sock = self._socket
         acked = _bytes_acked(sock) if sock is not None else None
         if acked is not None:

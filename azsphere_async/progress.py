@@ -148,7 +148,12 @@ class RateWindow:
         oldest = now - self._window
         while len(samples) > 2 and samples[1][0] <= oldest:
             samples.popleft()
-        return self.rate()
+        # rate(), with this sample the last (each board's meter calls this twice a second).
+        start, first = samples[0]
+        span = now - start
+        if span < _MIN_SPAN:
+            return None
+        return max(0, count - first) / span
 
     def reset(self) -> None:
         """Forget every sample (the measured flow starts afresh)."""

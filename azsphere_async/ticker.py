@@ -41,26 +41,36 @@ _Watch = tuple[anyio.CancelScope, list[Exception]]
 
 
 class _Ticker:
-    """Has every watched upload report every ``interval`` seconds (the wake-ups are a
-    subclass's: a task or a timer)."""
+    """Wakes every ``interval`` seconds and has watched uploads report: each at every
+    ``every``-th wake-up, a different share of them at each (the wake-ups are a subclass's:
+    a task or a timer)."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, every: int = 1) -> None:
         self.interval = interval
-        self.watched: dict[Reporter, _Watch] = {}
+        self.every = every
+        self.watched: dict[Reporter, tuple[int, _Watch]] = {}
+        self._turn = 0
+        self._slot = 0
 
     def watch(self, reporter: Reporter, watch: _Watch) -> None:
-        """Have ``reporter`` report at every wake-up from now on."""
-        self.watched[reporter] = watch
+        """Have ``reporter`` report from now on."""
+        slot = self._slot
+        self._slot = (slot + 1) % self.every
+        self.watched[reporter] = (slot, watch)
 
     def unwatch(self, reporter: Reporter) -> None:
         """Stop waking ``reporter``."""
         self.watched.pop(reporter, None)
 
     def report_all(self) -> list[tuple[Awaitable[object], _Watch]] | None:
-        """Have every watched upload report; returns the coroutine callbacks' reports left to
-        await (``None``: none; most callbacks are plain functions)."""
+        """Have the watched uploads whose turn it is report; returns the coroutine callbacks'
+        reports left to await (``None``: none; most callbacks are plain functions)."""
         pending: list[tuple[Awaitable[object], _Watch]] | None = None
-        for reporter, watch in list(self.watched.items()):
+        turn = self._turn
+        self._turn = (turn + 1) % self.every
+        for reporter, (slot, watch) in list(self.watched.items()):
+            if slot != turn:
+                continue
             try:
                 left = reporter.report_now()
             except Exception as exc:  # the caller's callback failed: stop that upload
@@ -108,15 +118,15 @@ class _TimerTicker(_Ticker):
     there are some; :meth:`close` cancels it with the timer.
     """
 
-    def __init__(self, interval: float, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(interval)
+    def __init__(self, interval: float, every: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(interval, every)
         self._loop = loop
         self._timer: asyncio.TimerHandle | None = None
         self._backlog: deque[tuple[Awaitable[object], _Watch]] = deque()
         self._awaiting: asyncio.Task[None] | None = None
 
     def watch(self, reporter: Reporter, watch: _Watch) -> None:
-        self.watched[reporter] = watch
+        super().watch(reporter, watch)
         if self._timer is None:
             self._timer = self._loop.call_later(self.interval, self.fire)
 
@@ -169,7 +179,7 @@ class _TimerTicker(_Ticker):
                 await asyncio.wait([awaiting])
 
 
-def _timer_ticker(interval: float) -> _TimerTicker | None:
+def _timer_ticker(interval: float, every: int = 1) -> _TimerTicker | None:
     """A timer ticker on this task's asyncio event loop (``None`` outside an asyncio task:
     under trio)."""
     try:
@@ -178,17 +188,21 @@ def _timer_ticker(interval: float) -> _TimerTicker | None:
         return None
     if asyncio.current_task(loop) is None:
         return None
-    return _TimerTicker(interval, loop)
+    return _TimerTicker(interval, every, loop)
 
 
 _SHARED: ContextVar[_Ticker | None] = ContextVar("azsphere_async_shared_ticker", default=None)
 
 
 @asynccontextmanager
-async def shared_progress_reports(interval: float) -> AsyncIterator[None]:
+async def shared_progress_reports(interval: float, *, every: int = 1) -> AsyncIterator[None]:
     """Within this block, uploads with progress (in this task and in tasks started inside it)
-    report from one shared ticker instead of a ticker each."""
-    timer = _timer_ticker(interval)
+    report from one shared ticker instead of a ticker each.
+
+    The ticker wakes every ``interval`` seconds; each upload reports at every ``every``-th
+    wake-up (every ``interval * every`` seconds), a different share of the uploads at each.
+    """
+    timer = _timer_ticker(interval, every)
     if timer is not None:
         token = _SHARED.set(timer)
         try:
@@ -197,7 +211,7 @@ async def shared_progress_reports(interval: float) -> AsyncIterator[None]:
             _SHARED.reset(token)
             await timer.aclose()
         return
-    ticker = _TaskTicker(interval)
+    ticker = _TaskTicker(interval, every)
     token = _SHARED.set(ticker)
     failure: Exception | None = None
     try:
@@ -218,7 +232,8 @@ async def shared_progress_reports(interval: float) -> AsyncIterator[None]:
 async def report_while(
     reporter: Reporter, interval: float, send: Callable[[], Awaitable[object]]
 ) -> None:
-    """Await ``send()`` while ``reporter`` reports every ``interval`` seconds.
+    """Await ``send()`` while ``reporter`` reports every ``interval`` seconds (or as the
+    shared ticker of an enclosing :func:`shared_progress_reports` has it report).
 
     A failure of the progress callback stops the upload and is raised (rather than what
     stopping it raised); so is one of ``send()``.
@@ -226,7 +241,7 @@ async def report_while(
     failures: list[Exception] = []
     shared = _SHARED.get()
     ticker: _Ticker | None
-    if shared is not None and shared.interval == interval:
+    if shared is not None:
         ticker, own = shared, False
     else:
         ticker, own = _timer_ticker(interval), True

@@ -192,8 +192,7 @@ class ProgressAccounting:
         async def counted(
             reporter: Any, interval: float, send: Callable[[], Awaitable[object]]
         ) -> None:
-            shared = ticker._SHARED.get()
-            if shared is None or shared.interval != interval:
+            if ticker._SHARED.get() is None:
                 # Its own ticker's task group awaits before and after the upload: the time
                 # other tasks run then would be counted.
                 raise RuntimeError("the accounting counts uploads under a shared ticker only")
@@ -215,13 +214,13 @@ class ProgressAccounting:
         return counted
 
     def _context(
-        self, original: Callable[[float], AbstractAsyncContextManager[None]]
-    ) -> Callable[[float], AbstractAsyncContextManager[None]]:
+        self, original: Callable[..., AbstractAsyncContextManager[None]]
+    ) -> Callable[..., AbstractAsyncContextManager[None]]:
         accounting = self
 
         class Counted(AbstractAsyncContextManager[None]):
-            def __init__(self, interval: float) -> None:
-                self._inner = original(interval)
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                self._inner = original(*args, **kwargs)
 
             async def __aenter__(self) -> None:
                 await _Steps(accounting._cpu, self._inner.__aenter__(), True, "ticker_setup")

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from azsphere_async.ticker import report_while, shared_progress_reports
+from azsphere_async.ticker import _TaskTicker, report_while, shared_progress_reports
 
 INTERVAL = 0.01
 
@@ -160,3 +160,17 @@ def test_an_upload_that_fails_itself_raises_its_own_error(backend: str) -> None:
                     await report_while(upload, INTERVAL, send)
 
     run(backend, main)
+
+
+async def test_with_every_other_wake_up_each_upload_reports_at_alternate_ones() -> None:
+    ticker = _TaskTicker(INTERVAL, every=2)
+    uploads = [Upload() for _ in range(5)]
+    for upload in uploads:
+        ticker.watch(upload, (anyio.CancelScope(), []))
+    told = []
+    for _ in range(6):
+        before = sum(u.reports for u in uploads)
+        assert ticker.report_all() is None
+        told.append(sum(u.reports for u in uploads) - before)
+    assert told == [3, 2, 3, 2, 3, 2]
+    assert [u.reports for u in uploads] == [3] * 5
