@@ -256,7 +256,11 @@ async def deploy_fleet(
             # One ticker wakes the boards' uploads to report, not one per board.
             boards = len(fleet) if only is None else len(only)
             every = 1 if boards <= _EVERY_OTHER_WAKEUP_ABOVE else 2
-            await stack.enter_async_context(shared_progress_reports(PROGRESS_INTERVAL, every=every))
+            # A board's deploy ends with its upload's failure: a failing callback's upload is
+            # stopped by cancelling the board's scope, not by a scope of its own.
+            await stack.enter_async_context(
+                shared_progress_reports(PROGRESS_INTERVAL, every=every, stops_boards=True)
+            )
         results = await stack.enter_async_context(
             fleet.as_completed(deploy_one, concurrency=concurrency, timeout=timeout, only=only)
         )

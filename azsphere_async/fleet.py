@@ -33,6 +33,7 @@ from .planning import Plan
 from .pool import SessionPool
 from .recipe import PreparedRecipe, Recipe
 from .staging import FleetProgressCallback
+from .ticker import BOARD_SCOPE
 from .validation import DeviceAddress, check_address, check_concurrency, check_optional_seconds
 
 __all__ = ["PROGRAMMING_ERRORS", "BoardResult", "Fleet"]
@@ -194,8 +195,12 @@ class Fleet:
                 if timeout is None:
                     value = await operation(client)
                 else:
-                    with anyio.fail_after(timeout):
-                        value = await operation(client)
+                    with anyio.fail_after(timeout) as scope:
+                        token = BOARD_SCOPE.set(scope)
+                        try:
+                            value = await operation(client)
+                        finally:
+                            BOARD_SCOPE.reset(token)
             except PROGRAMMING_ERRORS as bug:
                 bug.add_note(
                     f"raised by the fleet's operation on {address}: a bug in the operation, "

@@ -49,6 +49,7 @@ class _Ticker:
         self.interval = interval
         self.every = every
         self.watched: dict[Reporter, tuple[int, _Watch]] = {}
+        self.stops_boards = False
         self._turn = 0
         self._slot = 0
 
@@ -194,16 +195,33 @@ def _timer_ticker(interval: float, every: int = 1) -> _TimerTicker | None:
 _SHARED: ContextVar[_Ticker | None] = ContextVar("azsphere_async_shared_ticker", default=None)
 
 
+#: The cancel scope of the fleet board's operation that this task runs, where the board has a
+#: time limit (set by :class:`~azsphere_async.fleet.Fleet` around each board's operation).
+#: A fleet's deploy, which knows that nothing of a board's operation runs on once its upload
+#: has failed, has its shared ticker cancel this scope to stop an upload whose progress
+#: callback failed, instead of entering a cancel scope per upload (about 8 us of CPU hot,
+#: 20 us in a loaded fleet's deploy).
+BOARD_SCOPE: ContextVar[anyio.CancelScope | None] = ContextVar(
+    "azsphere_async_board_scope", default=None
+)
+
+
 @asynccontextmanager
-async def shared_progress_reports(interval: float, *, every: int = 1) -> AsyncIterator[None]:
+async def shared_progress_reports(
+    interval: float, *, every: int = 1, stops_boards: bool = False
+) -> AsyncIterator[None]:
     """Within this block, uploads with progress (in this task and in tasks started inside it)
     report from one shared ticker instead of a ticker each.
 
     The ticker wakes every ``interval`` seconds; each upload reports at every ``every``-th
     wake-up (every ``interval * every`` seconds), a different share of the uploads at each.
+    With ``stops_boards``, an upload whose callback fails is stopped by cancelling its fleet
+    board's scope (:data:`BOARD_SCOPE`, where there is one): only for operations that end
+    with the upload's failure.
     """
     timer = _timer_ticker(interval, every)
     if timer is not None:
+        timer.stops_boards = stops_boards
         token = _SHARED.set(timer)
         try:
             yield
@@ -212,6 +230,7 @@ async def shared_progress_reports(interval: float, *, every: int = 1) -> AsyncIt
             await timer.aclose()
         return
     ticker = _TaskTicker(interval, every)
+    ticker.stops_boards = stops_boards
     token = _SHARED.set(ticker)
     failure: Exception | None = None
     try:
@@ -240,28 +259,48 @@ async def report_while(
     """
     failures: list[Exception] = []
     shared = _SHARED.get()
-    ticker: _Ticker | None
-    if shared is not None:
-        ticker, own = shared, False
-    else:
-        ticker, own = _timer_ticker(interval), True
-    if ticker is None:
-        await _report_from_own_task(reporter, interval, send, failures)
+    if shared is None:
+        timer = _timer_ticker(interval)
+        if timer is None:
+            await _report_from_own_task(reporter, interval, send, failures)
+        else:
+            with anyio.CancelScope() as scope:
+                await _send_watched(timer, reporter, send, (scope, failures), own=True)
+    elif shared.stops_boards and (board := BOARD_SCOPE.get()) is not None:
+        try:
+            await _send_watched(shared, reporter, send, (board, failures), own=False)
+        except anyio.get_cancelled_exc_class():
+            if not failures:
+                raise
+            # The ticker cancelled the board's scope: the callback's failure is raised instead.
     else:
         with anyio.CancelScope() as scope:
-            ticker.watch(reporter, (scope, failures))
-            try:
-                await send()
-            except Exception:
-                if not failures:
-                    raise
-            finally:
-                if own:
-                    await ticker.aclose()
-                else:
-                    ticker.unwatch(reporter)
+            await _send_watched(shared, reporter, send, (scope, failures), own=False)
     if failures:
         raise failures[0]
+
+
+async def _send_watched(
+    ticker: _Ticker,
+    reporter: Reporter,
+    send: Callable[[], Awaitable[object]],
+    watch: _Watch,
+    *,
+    own: bool,
+) -> None:
+    """``send()`` with ``reporter`` watched by ``ticker`` (closed after, if ``own``). An error
+    of ``send()`` after the callback failed is not raised: the failure is."""
+    ticker.watch(reporter, watch)
+    try:
+        await send()
+    except Exception:
+        if not watch[1]:
+            raise
+    finally:
+        if own:
+            await ticker.aclose()
+        else:
+            ticker.unwatch(reporter)
 
 
 async def _report_from_own_task(

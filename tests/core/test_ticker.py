@@ -11,7 +11,12 @@ from typing import Any
 import anyio
 import pytest
 
-from azsphere_async.ticker import _TaskTicker, report_while, shared_progress_reports
+from azsphere_async.ticker import (
+    BOARD_SCOPE,
+    _TaskTicker,
+    report_while,
+    shared_progress_reports,
+)
 
 INTERVAL = 0.01
 
@@ -106,25 +111,33 @@ def test_a_shared_ticker_wakes_every_watched_upload_until_it_ends(
 
 @backends
 @pytest.mark.parametrize("coroutine", [False, True], ids=["plain", "coroutine"])
-@pytest.mark.parametrize("shared", [False, True], ids=["own", "shared"])
+@pytest.mark.parametrize("shared", ["own", "shared", "board-scopes"])
 def test_a_failing_callback_stops_its_upload_only_and_is_raised(
-    backend: str, coroutine: bool, shared: bool
+    backend: str, coroutine: bool, shared: str
 ) -> None:
+    """With board scopes, each upload runs as a fleet's board does, in a scope of its own
+    that the shared ticker cancels to stop it."""
     failing, other = Upload(fail_at=2, coroutine=coroutine), Upload(coroutine=coroutine)
     raised: list[BaseException] = []
     failed = anyio.Event()
 
     async def watched(upload: Upload) -> None:
         try:
-            await report_while(upload, INTERVAL, upload.send)
+            with anyio.CancelScope() as board:
+                token = BOARD_SCOPE.set(board)
+                try:
+                    await report_while(upload, INTERVAL, upload.send)
+                finally:
+                    BOARD_SCOPE.reset(token)
         except Refused as exc:
             raised.append(exc)
             failed.set()
 
     async def main() -> None:
         async with AsyncExitStack() as stack:
-            if shared:
-                await stack.enter_async_context(shared_progress_reports(INTERVAL))
+            if shared != "own":
+                reports = shared_progress_reports(INTERVAL, stops_boards=shared == "board-scopes")
+                await stack.enter_async_context(reports)
             async with anyio.create_task_group() as group:
                 group.start_soon(watched, failing)
                 group.start_soon(watched, other)

@@ -199,3 +199,28 @@ async def test_a_fleets_uploads_report_from_one_shared_task(image: Path) -> None
     for sent in seen.values():
         assert sent == sorted(sent)
         assert len({s * 4 // image.stat().st_size for s in sent}) >= 3  # reported mid-upload
+
+
+async def test_a_fleet_board_whose_callback_fails_mid_upload_stops_and_the_others_deploy(
+    image: Path,
+) -> None:
+    """The fleet's ticker stops that board's upload by cancelling the board's own scope."""
+
+    class Refused(Exception):
+        pass
+
+    async with MockFleet(2, ROOMY) as mock:
+        refused, other = mock.addresses
+        mock[0].link.set(bandwidth=200_000)
+        mock[1].link.set(bandwidth=1_000_000)
+
+        def refuse(address: str, update: StageProgress) -> None:
+            if address == refused and update.bytes_sent > 0:  # at a tick, mid-upload
+                raise Refused(update.bytes_sent)
+
+        async with Fleet(mock.addresses, ca=mock.ssl_context(), timeout=SLOW_LINK) as fleet:
+            results = {r.address: r for r in await fleet.deploy(image, progress=refuse, timeout=60)}
+        assert isinstance(results[refused].error, Refused)
+        assert results[other].ok, results[other].error
+        assert mock[0].stats.body_bytes_received < image.stat().st_size
+        assert mock[1].stats.body_bytes_received == image.stat().st_size
