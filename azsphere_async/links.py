@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from typing import Final, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 import anyio
 import sniffio
@@ -137,6 +137,10 @@ class _AsyncioLink(asyncio.Protocol):
     ) -> _AsyncioLink:
         loop = asyncio.get_running_loop()
         handshake = _HANDSHAKE_UNBOUNDED if limit is None else max(2 * limit, 1.0)
+        # Racing a name's addresses as anyio does; other loops (uvloop) refuse the argument.
+        racing: dict[str, Any] = {}
+        if isinstance(loop, asyncio.BaseEventLoop) and not _is_address(host):
+            racing["happy_eyeballs_delay"] = _HAPPY_EYEBALLS_DELAY
         try:
             transport, link = await loop.create_connection(
                 cls,
@@ -145,7 +149,7 @@ class _AsyncioLink(asyncio.Protocol):
                 ssl=ssl_context,
                 server_hostname=host,
                 ssl_handshake_timeout=handshake,
-                happy_eyeballs_delay=None if _is_address(host) else _HAPPY_EYEBALLS_DELAY,
+                **racing,
             )
         except ssl.SSLError as exc:
             raise LinkFailure(_handshake_failure(exc)) from exc

@@ -128,3 +128,22 @@ def test_a_refused_connection_is_a_link_failure_with_its_cause(backend: str) -> 
         with pytest.raises(LinkFailure) as caught:
             anyio.run(connect, backend=backend)
     assert isinstance(caught.value.__cause__, OSError)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_board_given_by_name_is_reached(backend: str) -> None:
+    # A name goes through the resolver (and, under asyncio, the race of its addresses).
+    async def greet(board: SlowBoard) -> bytes:
+        link = await open_link("localhost", board.port, board.client_context(), 10.0)
+        try:
+            await link.send(b"hello")
+            with anyio.fail_after(30):
+                while len(link.buffer) < 32:
+                    assert await link.receive()
+            return bytes(link.buffer)
+        finally:
+            await link.aclose()
+
+    with SlowBoard(5) as board:
+        answer = anyio.run(greet, board, backend=backend)
+    assert answer == hashlib.sha256(b"hello").digest() == board.digest
