@@ -13,7 +13,8 @@ benchmark, not library code) and reads the event loop thread's CPU clock
   (the benchmark's callback is a plain function);
 - the deploy's phase updates (``deploy._tell_phase``: installing, confirming);
 - ``report_while`` (an upload watched by the shared ticker) until the upload starts and from
-  its end (the cancel scope, registering with the ticker and arming its timer, leaving it);
+  its end (a cancel scope of its own, where it enters one; registering with the ticker and
+  arming its timer; leaving it);
 - the fleet's shared ticker: under asyncio, every call of its event loop timer's callback
   (``ticker._TimerTicker.fire``: every upload's report, arming the timer again) and the task
   that awaits coroutine callbacks' reports (``_TimerTicker.await_backlog``, step by step;
@@ -30,7 +31,10 @@ other tasks run while it waits is not counted. Each region counts about half of 
 clock reads (see :func:`clock_read_cost`) and a nested call its wrapper, so the figure errs
 high. Not counted: the board's acknowledgement counting
 (``AcknowledgedCounter.begin``/``close``), which runs with and without progress (it serves
-``bytes_sent`` in errors) and is counted separately, as ``acknowledgement_cpu``.
+``bytes_sent`` in errors) and is counted separately, as ``acknowledgement_cpu``; and the
+fleet publishing each board's cancel scope (``Fleet._run_one`` sets and resets
+``ticker.BOARD_SCOPE``: well under a microsecond per board), which every fleet operation with
+a time limit does, with or without progress.
 """
 
 from __future__ import annotations
