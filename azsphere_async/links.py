@@ -5,12 +5,14 @@ bytes, receive the next bytes into the connection's buffer (or learn that the bo
 the socket to read acknowledgements from (:mod:`.acknowledged`), close. :func:`open_link`
 connects one, the kind the running loop serves best:
 
-- under asyncio, asyncio's own TLS transport (``loop.create_connection(..., ssl=...)``) with a
-  small protocol of ours: a write encrypts and hands the bytes to the socket at once, and waits
-  only while the socket's buffer is full; received bytes go straight into the connection's
-  buffer. anyio's stream stack above the same transport (a TLS object of its own, a checkpoint
-  and a cancel scope per call, a task group to connect) cost about a tenth of an upload's CPU
-  and a third of a status sweep's per board (``benchmarks/``: staging, fanout);
+- under asyncio, asyncio's TCP transport with a small protocol of ours holding the ssl
+  module's TLS object (as asyncio's own TLS transport does, without the 256 KiB read buffer it
+  allocates per connection): a send encrypts and hands the records to the socket at once, and
+  waits only while the socket's buffer is full; received records are decrypted straight into
+  the connection's buffer. anyio's stream stack above the same transport (a TLS object of its
+  own, a checkpoint and a cancel scope per call, a task group to connect) cost about a tenth
+  of an upload's CPU and a third of a status sweep's per board (``benchmarks/``: staging,
+  fanout);
 - under trio (or anything else anyio runs on), anyio's ``TLSStream`` over its TCP stream.
 
 Time limits and cancellation stay the caller's (anyio cancel scopes): a wait of either link is
@@ -33,14 +35,12 @@ from anyio.streams.tls import TLSStream
 
 __all__ = ["BROKEN", "Link", "LinkFailure", "open_link"]
 
-# Bytes asked of anyio's TLS stream per read.
+# Plaintext bytes asked of a TLS object per read.
 _RECEIVE_SIZE: Final = 64 * 1024
 # Received bytes nobody has asked for yet beyond which asyncio stops reading the socket.
 _READ_AHEAD: Final = 256 * 1024
 # Bytes sent without waiting after which a send lets the event loop run other tasks.
 _YIELD_EVERY: Final = 4 * 1024 * 1024
-# asyncio bounds a TLS handshake on its own; the caller's connect limit is the bound.
-_HANDSHAKE_UNBOUNDED: Final = 365 * 24 * 3600.0
 # anyio's delay between attempts at a name's addresses (happy eyeballs, RFC 8305).
 _HAPPY_EYEBALLS_DELAY: Final = 0.25
 
@@ -82,13 +82,11 @@ class Link(Protocol):
         """Close the connection at once (nothing more is sent)."""
 
 
-async def open_link(
-    host: str, port: int, ssl_context: ssl.SSLContext, limit: float | None = None
-) -> Link:
-    """Connect to ``host``:``port`` and set up TLS with ``ssl_context``; the caller bounds
-    the time (``limit`` is only that bound, so nothing below ends the handshake first)."""
+async def open_link(host: str, port: int, ssl_context: ssl.SSLContext) -> Link:
+    """Connect to ``host``:``port`` and set up TLS with ``ssl_context`` (the caller bounds
+    the time)."""
     if sniffio.current_async_library() == "asyncio":
-        return await _AsyncioLink.connect(host, port, ssl_context, limit)
+        return await _AsyncioLink.connect(host, port, ssl_context)
     return await _AnyioLink.connect(host, port, ssl_context)
 
 
@@ -109,19 +107,24 @@ def _is_address(host: str) -> bool:
 
 
 class _AsyncioLink(asyncio.Protocol):
-    """asyncio's TLS transport, and the protocol that waits on it.
+    """asyncio's TCP transport, with the ssl module's TLS object in this protocol.
 
-    The TLS transport's write buffer limits are 1 byte and 0: it asks the protocol to pause
-    whenever it keeps anything (ciphertext the socket could not yet take, or plaintext it could
-    not yet encrypt), and to resume once it keeps nothing. So :meth:`send` returns only when
-    the transport holds nothing of the caller's bytes (the socket transport below holds
-    ciphertext, bounded by its own limits): the caller may refill the buffer they came from.
+    This is what asyncio's own TLS transport does, less what a board does not need: its
+    protocol (3.11) allocates and zero-fills a 256 KiB read buffer per connection, three times
+    what a connection of a 253-board sweep may cost in all (``benchmarks/``: fanout). A send
+    encrypts its bytes into the TLS object's outgoing buffer (so none of the caller's bytes are
+    kept once it returns: they may refill the buffer they came from), hands the records to
+    the socket transport, and waits only while the transport is above its high-water mark.
+    Received records are decrypted as they arrive, into :attr:`buffer`.
     """
 
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.socket = cast(socket.socket, None)
-        self._copies = True
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._tls: ssl.SSLObject | None = None
+        self._handshaking = True
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._paused = False
@@ -132,39 +135,76 @@ class _AsyncioLink(asyncio.Protocol):
         self._error: BaseException | None = None
 
     @classmethod
-    async def connect(
-        cls, host: str, port: int, ssl_context: ssl.SSLContext, limit: float | None
-    ) -> _AsyncioLink:
+    async def connect(cls, host: str, port: int, ssl_context: ssl.SSLContext) -> _AsyncioLink:
         loop = asyncio.get_running_loop()
-        handshake = _HANDSHAKE_UNBOUNDED if limit is None else max(2 * limit, 1.0)
         # Racing a name's addresses as anyio does; other loops (uvloop) refuse the argument.
         racing: dict[str, Any] = {}
         if isinstance(loop, asyncio.BaseEventLoop) and not _is_address(host):
             racing["happy_eyeballs_delay"] = _HAPPY_EYEBALLS_DELAY
         try:
-            transport, link = await loop.create_connection(
-                cls,
-                host,
-                port,
-                ssl=ssl_context,
-                server_hostname=host,
-                ssl_handshake_timeout=handshake,
-                **racing,
-            )
-        except ssl.SSLError as exc:
-            raise LinkFailure(_handshake_failure(exc)) from exc
-        except ConnectionResetError as exc:
-            # A bare reset is how asyncio says the board closed during the handshake.
-            detail = _tcp_failure(exc) if exc.args else _handshake_failure(exc)
-            raise LinkFailure(detail) from exc
+            transport, link = await loop.create_connection(cls, host, port, **racing)
         except OSError as exc:
             raise LinkFailure(_tcp_failure(exc)) from exc
-        transport.set_write_buffer_limits(high=1, low=0)
+        try:
+            link._tls = ssl_context.wrap_bio(link._incoming, link._outgoing, server_hostname=host)
+            await link._handshake()
+        except BROKEN as exc:
+            transport.abort()
+            raise LinkFailure(_handshake_failure(exc)) from exc
+        except BaseException:
+            transport.abort()
+            raise
         link.socket = cast(socket.socket, transport.get_extra_info("socket"))
-        # Only asyncio's own TLS transport is known to encrypt a write before it returns or
-        # to say, by pausing, that it kept something; elsewhere every chunk is copied.
-        link._copies = type(transport).__module__ != "asyncio.sslproto"
         return link
+
+    async def _handshake(self) -> None:
+        tls = self._tls
+        assert tls is not None
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+            while not self._incoming.pending:
+                if self._eof or self._lost:
+                    raise self._error or anyio.EndOfStream()
+                await self._wait()
+        self._handshaking = False
+        self._flush()
+        # Records that came with the handshake's last flight.
+        self._decrypt()
+
+    def _flush(self) -> None:
+        """Hand the TLS object's records to the socket transport."""
+        if self._outgoing.pending and self._transport is not None:
+            self._transport.write(self._outgoing.read())
+
+    def _decrypt(self) -> None:
+        """Decrypt what has arrived into :attr:`buffer`."""
+        tls = self._tls
+        assert tls is not None
+        buffer = self.buffer
+        try:
+            while True:
+                data = tls.read(_RECEIVE_SIZE)
+                if not data:  # the board's close_notify
+                    self._eof = True
+                    break
+                buffer += data
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLZeroReturnError:
+            self._eof = True
+        except ssl.SSLError as exc:
+            self._error = exc
+            if self._transport is not None:
+                self._transport.abort()
+        # A TLS 1.3 key update, say, is answered.
+        self._flush()
+        if len(buffer) > _READ_AHEAD and not self._reading_paused and self._transport:
+            self._reading_paused = True
+            self._transport.pause_reading()
 
     # asyncio.Protocol
 
@@ -172,20 +212,20 @@ class _AsyncioLink(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        if len(buffer) > _READ_AHEAD and not self._reading_paused and self._transport:
-            self._reading_paused = True
-            self._transport.pause_reading()
+        self._incoming.write(data)
+        if not self._handshaking:
+            self._decrypt()
         self._wake()
 
     def eof_received(self) -> None:
+        # Without a close_notify first (a board may just close): the end of the stream too.
         self._eof = True
         self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
-        self._error = exc
+        if self._error is None:
+            self._error = exc
         self._wake()
 
     def pause_writing(self) -> None:
@@ -217,11 +257,12 @@ class _AsyncioLink(asyncio.Protocol):
         return ConnectionResetError("the board closed the connection")
 
     async def send(self, data: bytes | memoryview) -> None:
-        transport = self._transport
-        if self._lost or self._eof or transport is None:
-            # asyncio's TLS transport drops what is written once the board closed its side.
+        transport, tls = self._transport, self._tls
+        if self._lost or self._error is not None or transport is None or tls is None:
             raise self._broken()
-        transport.write(bytes(data) if self._copies and not isinstance(data, bytes) else data)
+        # The TLS object encrypts all of it into its outgoing buffer (a memory BIO never fills).
+        tls.write(data)
+        transport.write(self._outgoing.read())
         if not self._paused:
             # The kernel took it all: other tasks get a turn now and then all the same.
             self._unyielded += len(data)
@@ -243,16 +284,14 @@ class _AsyncioLink(asyncio.Protocol):
         while True:
             if len(self.buffer) > had:
                 return True
-            if self._eof:
-                return False
-            if self._lost:
-                if self._error is not None:
-                    raise self._error
+            if self._error is not None:
+                raise self._error
+            if self._eof or self._lost:
                 return False
             await self._wait()
 
     def open(self) -> bool:
-        return not (self._eof or self._lost)
+        return not (self._eof or self._lost or self._error is not None)
 
     async def aclose(self) -> None:
         transport = self._transport

@@ -2,12 +2,12 @@
 
 :class:`DeviceTransport` is the ``httpx.AsyncBaseTransport`` every
 :class:`~azsphere_async.session.DeviceSession` uses unless it is given another. It speaks
-HTTP/1.1 (:mod:`.wire`) over a TLS link (:mod:`.links`: asyncio's own TLS transport under
-asyncio, anyio's TLS stream under trio), holds exactly one connection, and hands it to one
-request at a time, first come first served. It does what a board needs and nothing else: no
-pool to search, no proxies, no HTTP/2, no connection attributes rebuilt per call. A request
-costs about a third of the CPU of httpx's default transport (``benchmarks/``:
-``python -m benchmarks --only requests``).
+HTTP/1.1 (:mod:`.wire`) over a TLS link (:mod:`.links`: asyncio's TCP transport and the ssl
+module's TLS object under asyncio, anyio's TLS stream under trio), holds exactly one
+connection, and hands it to one request at a time, first come first served. It does what a
+board needs and nothing else: no pool to search, no proxies, no HTTP/2, no connection
+attributes rebuilt per call. A request costs about a third of the CPU of httpx's default
+transport (``benchmarks/``: ``python -m benchmarks --only requests``).
 
 Time limits come from the request's ``timeout`` extension, as httpx sets it: ``connect``
 bounds TCP and TLS set-up, ``write`` each write, ``pool`` the wait for the connection, and
@@ -155,7 +155,7 @@ class DeviceTransport(httpx.AsyncBaseTransport):
         url = request.url
         with _deadline(limit) as scope:
             try:
-                link = await open_link(url.host, url.port or 443, self._ssl_context, limit)
+                link = await open_link(url.host, url.port or 443, self._ssl_context)
             except LinkFailure as exc:
                 raise httpx.ConnectError(str(exc), request=request) from exc.__cause__
         if scope.cancelled_caught:

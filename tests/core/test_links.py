@@ -134,7 +134,7 @@ def test_a_refused_connection_is_a_link_failure_with_its_cause(backend: str) -> 
 def test_a_board_given_by_name_is_reached(backend: str) -> None:
     # A name goes through the resolver (and, under asyncio, the race of its addresses).
     async def greet(board: SlowBoard) -> bytes:
-        link = await open_link("localhost", board.port, board.client_context(), 10.0)
+        link = await open_link("localhost", board.port, board.client_context())
         try:
             await link.send(b"hello")
             with anyio.fail_after(30):
