@@ -22,6 +22,7 @@ each board report at every other wake-up (``every``), half of the boards at each
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -127,6 +128,9 @@ class _TimerTicker(_Ticker):
     def __init__(self, interval: float, every: int, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(interval, every)
         self._loop = loop
+        # The callbacks run in the context the ticker was made in (that of the block or the
+        # upload that made it), not in that of whichever upload armed the timer.
+        self._context = contextvars.copy_context()
         self._timer: asyncio.TimerHandle | None = None
         self._backlog: deque[tuple[Awaitable[object], _Watch]] = deque()
         self._awaiting: asyncio.Task[None] | None = None
@@ -134,7 +138,7 @@ class _TimerTicker(_Ticker):
     def watch(self, reporter: Reporter, watch: _Watch) -> None:
         super().watch(reporter, watch)
         if self._timer is None:
-            self._timer = self._loop.call_later(self.interval, self.fire)
+            self._timer = self._loop.call_later(self.interval, self.fire, context=self._context)
 
     def unwatch(self, reporter: Reporter) -> None:
         watched = self.watched
@@ -148,7 +152,7 @@ class _TimerTicker(_Ticker):
         self._timer = None
         pending = self.report_all()
         if self.watched:
-            self._timer = self._loop.call_later(self.interval, self.fire)
+            self._timer = self._loop.call_later(self.interval, self.fire, context=self._context)
         if pending is not None:
             self._backlog.extend(pending)
             if self._awaiting is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -19,6 +20,8 @@ from azsphere_async.ticker import (
 )
 
 INTERVAL = 0.01
+#: Set by each stand-in upload's task: the ticker's reports do not run in an upload's context.
+WHOSE: ContextVar[str | None] = ContextVar("whose", default=None)
 
 backends = pytest.mark.parametrize("backend", ["asyncio", "trio"])
 
@@ -40,9 +43,11 @@ class Upload:
         self.wanted = 3
         self.end = anyio.Event()
         self.stopped = False
+        self.contexts: set[str | None] = set()
 
     def _count(self) -> None:
         self.reports += 1
+        self.contexts.add(WHOSE.get())
         if self.reports == self.fail_at:
             raise Refused(self.reports)
         if self.reports >= self.wanted:
@@ -85,10 +90,14 @@ def test_a_shared_ticker_wakes_every_watched_upload_until_it_ends(
 ) -> None:
     uploads = [Upload(coroutine=coroutine) for _ in range(3)]
 
+    async def in_own_context(upload: Upload) -> None:
+        WHOSE.set(f"upload {uploads.index(upload)}")
+        await report_while(upload, INTERVAL, upload.send)
+
     async def main() -> None:
         async with shared_progress_reports(INTERVAL), anyio.create_task_group() as group:
             for upload in uploads:
-                group.start_soon(report_while, upload, INTERVAL, upload.send)
+                group.start_soon(in_own_context, upload)
             for upload in uploads:
                 await upload.enough.wait()
             uploads[0].end.set()
@@ -105,6 +114,7 @@ def test_a_shared_ticker_wakes_every_watched_upload_until_it_ends(
 
     run(backend, main)
     assert all(u.reports >= 3 and not u.stopped for u in uploads)
+    assert all(u.contexts == {None} for u in uploads)
     if coroutine:
         assert all(u.awaited == u.reports for u in uploads)
 
