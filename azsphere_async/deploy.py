@@ -53,7 +53,7 @@ _SHARED_PACKAGE_BYTES: Final = 4 * 1024 * 1024
 
 # Fleets of more than this many boards have each board report at every other wake-up of
 # their shared ticker (once a second), half of the boards at each wake-up: a report reads
-# the board's TCP_INFO and tells the callback (about 8 us on a loaded 2-core machine), so the
+# the board's TCP_INFO and tells the callback (about 10 us on a loaded 2-core machine), so the
 # ticker's work per second stays that of this many boards reporting twice a second. Rates
 # still come from a 5 s window, and a small fleet's view, a row per board, moves twice a second.
 _EVERY_OTHER_WAKEUP_ABOVE: Final = 32
