@@ -10,9 +10,9 @@ connects one, the kind the running loop serves best:
   allocates per connection): a send encrypts and hands the records to the socket at once, and
   waits only while the socket's buffer is full; received records are decrypted straight into
   the connection's buffer. anyio's stream stack above the same transport (a TLS object of its
-  own, a checkpoint and a cancel scope per call, a task group to connect) cost about a tenth
-  of an upload's CPU and a third of a status sweep's per board (``benchmarks/``: staging,
-  fanout);
+  own, a checkpoint and a cancel scope per call, a task group to connect) cost about a sixth
+  of an upload's CPU, a fifth of a small request's and a quarter of a connection's
+  (``benchmarks/README.md``, "Where the time went");
 - under trio (or anything else anyio runs on), anyio's ``TLSStream`` over its TCP stream.
 
 Time limits and cancellation stay the caller's (anyio cancel scopes): a wait of either link is
