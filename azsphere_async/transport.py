@@ -6,8 +6,8 @@ HTTP/1.1 (:mod:`.wire`) over a TLS link (:mod:`.links`: asyncio's TCP transport 
 module's TLS object under asyncio, anyio's TLS stream under trio), holds exactly one
 connection, and hands it to one request at a time, first come first served. It does what a
 board needs and nothing else: no pool to search, no proxies, no HTTP/2, no connection
-attributes rebuilt per call. A request costs about a third of the CPU of httpx's default
-transport (``benchmarks/``: ``python -m benchmarks --only requests``).
+attributes rebuilt per call. A small request through the library costs about a quarter of the
+CPU of one through a bare ``httpx.AsyncClient`` (``python -m benchmarks --only requests``).
 
 Time limits come from the request's ``timeout`` extension, as httpx sets it: ``connect``
 bounds TCP and TLS set-up, ``write`` each write, ``pool`` the wait for the connection, and
