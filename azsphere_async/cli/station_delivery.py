@@ -96,14 +96,21 @@ async def _backlog(store: RecordStore, sender: OutboxSender) -> int | None:
 
 
 async def report_delivery(out: Output, store: RecordStore, senders: Sequence[OutboxSender]) -> None:
-    """One line per target: every event sent, or how many wait in the outbox, and why."""
+    """One line per target: every event sent (or skipped for it by hand), or how many wait in
+    the outbox, and why."""
+    try:
+        skipped = {position.target: position.skipped for position in await store.targets()}
+    except RecordsUnavailableError:
+        skipped = {}
     for sender in senders:
         waiting = await _backlog(store, sender)
         if waiting is None:
             out.message(f"{sender.shown}: cannot tell what waits (the records cannot be read)")
             continue
         if not waiting:
-            out.message(f"{sender.shown}: every event sent")
+            count = skipped.get(sender.target, 0)
+            but = f" but {count} skipped for it by hand (azsphere-async outbox)" if count else ""
+            out.message(f"{sender.shown}: every event sent{but}")
             continue
         why = f" ({sender.problem})" if sender.problem else ""
         out.message(

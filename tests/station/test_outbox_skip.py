@@ -3,6 +3,7 @@ running webhook moves on; ``azsphere-async outbox`` shows every target and does 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sqlite3
@@ -13,9 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from azsphere_async.cli.app import cli
+from azsphere_async.cli.output import Output
+from azsphere_async.cli.station_delivery import report_delivery
 from azsphere_async.errors import InvalidArgumentError
 from azsphere_async.records import RecordStore, query_targets
-from azsphere_async.station.webhook import WebhookSettings
+from azsphere_async.station.webhook import WebhookPublisher, WebhookSettings
 from tests.station.station_helpers import wait_for
 from tests.station.webhook_helpers import WebhookEndpoint, numbered, publishing
 
@@ -119,3 +122,21 @@ def test_the_outbox_command_lists_targets_and_skips_a_named_event(tmp_path: Path
     assert missing.exit_code == 2
     assert "no records database" in missing.output
     assert not (tmp_path / "none.db").exists()
+
+
+async def test_a_stopping_station_says_when_events_were_skipped_for_a_target(
+    tmp_path: Path,
+) -> None:
+    stdout = io.StringIO()
+    out = Output(stdout=stdout, stderr=io.StringIO())
+    settings = WebhookSettings("https://mes.example/events")
+    async with RecordStore(tmp_path / "records.db") as store:
+        publisher = WebhookPublisher(store, settings)
+        await store.add_events(numbered(0, 2))
+        await store.add_target(settings.target)
+        first, second = await store.unsent_events(settings.target)
+        await store.skip_event(settings.target, first.event_id, "413")
+        await store.mark_sent(settings.target, second.seq)
+        await report_delivery(out, store, [publisher])
+    said = stdout.getvalue()
+    assert "webhook https://mes.example/events: every event sent but 1 skipped for it" in said
