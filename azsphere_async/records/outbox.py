@@ -21,6 +21,8 @@ end of the events it had acknowledged, and ``sent_at`` goes.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
 import attrs
@@ -39,6 +41,7 @@ __all__ = [
     "register",
     "schema_version",
     "skip",
+    "write_transaction",
 ]
 
 OUTBOX_SCHEMA_VERSION: Final = 2
@@ -96,6 +99,20 @@ class TargetPosition:
     skipped: int
 
 
+@contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (taking the write lock at once): committed when the block ends,
+    rolled back whole if it raises. ``db`` is in autocommit mode (``isolation_level=None``)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 def schema_version(db: sqlite3.Connection) -> int:
     """The schema version the database says it has (0 for a new or a first-outbox one)."""
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
@@ -106,19 +123,13 @@ def prepare_outbox(db: sqlite3.Connection, now: str) -> None:
     """Create the outbox tables, or migrate a first-outbox database, in one transaction."""
     if schema_version(db) >= OUTBOX_SCHEMA_VERSION:
         return
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(db):
         columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
         for statement in _TABLES:
             db.execute(statement)
         if "sent_at" in columns:
             _migrate_sent_at(db, now)
         db.execute(f"PRAGMA user_version = {OUTBOX_SCHEMA_VERSION}")
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 def _migrate_sent_at(db: sqlite3.Connection, now: str) -> None:
@@ -212,8 +223,7 @@ def positions(db: sqlite3.Connection) -> list[TargetPosition]:
 def skip(db: sqlite3.Connection, target: str, event_id: str, reason: str, now: str) -> OutboxEvent:
     """Move ``target`` past the event ``event_id``, which must be the next it waits for, and
     keep a note of it (why: ``reason``); one transaction. Other targets still get it."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(db):
         known = [row[0] for row in db.execute("SELECT target FROM outbox_positions")]
         if target not in known:
             raise InvalidArgumentError(
@@ -234,9 +244,4 @@ def skip(db: sqlite3.Connection, target: str, event_id: str, reason: str, now: s
             " VALUES (?, ?, ?, ?, ?)",
             (target, event.seq, event.event_id, reason, now),
         )
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
     return event

@@ -221,15 +221,9 @@ class RecordStore:
     def _transaction(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
         db = self._db()
         ids: list[int] = []
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with outbox_table.write_transaction(db):
             for sql, parameters in statements:
                 ids.append(db.execute(sql, parameters).lastrowid or 0)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
         return ids
 
     def _event(self, topic: str, payload: dict[str, Any]) -> tuple[str, Sequence[Any]]:
