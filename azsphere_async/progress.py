@@ -23,7 +23,6 @@ __all__ = [
     "Phase",
     "RateWindow",
     "StageProgress",
-    "tell",
     "tell_now",
 ]
 
@@ -259,12 +258,3 @@ def tell_now(
     if result is not None and inspect.isawaitable(result):
         return result
     return None
-
-
-async def tell(
-    callback: Callable[[StageProgress], Awaitable[None] | None], update: StageProgress
-) -> None:
-    """Call a progress callback, a plain function or a coroutine function."""
-    pending = tell_now(callback, update)
-    if pending is not None:
-        await pending

@@ -12,7 +12,6 @@ takes its time to answer.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
@@ -317,11 +316,8 @@ class _Meter:
                 # Not the first sample: that one holds the burst that filled the board's buffers.
                 rate = self._window.add(now, received)
             self._sampled = True
-        told = callback(
-            StageProgress(received, self.total, now - self.started, phase, rate, counter.exact)
-        )
-        # tell_now(), inline: most callbacks are plain functions, which return None.
-        return told if told is not None and inspect.isawaitable(told) else None
+        update = StageProgress(received, self.total, now - self.started, phase, rate, counter.exact)
+        return tell_now(callback, update)
 
     def finish(self) -> Awaitable[None] | None:
         """The board answered: it has every byte. Tells the callback so; returns what is
