@@ -28,7 +28,6 @@ from .models import AppControlMode, AppState, ComponentDetails
 from .progress import Phase, tell_now
 from .staging import (
     DEFAULT_CHUNK_SIZE,
-    PROGRESS_INTERVAL,
     FleetProgressCallback,
     ProgressCallback,
     StagedImage,
@@ -41,7 +40,14 @@ if TYPE_CHECKING:
     from .client import DeviceClient
     from .fleet import BoardResult, Fleet
 
-__all__ = ["DeploySettings", "DeployablePackage", "Deployment", "deploy", "deploy_fleet"]
+__all__ = [
+    "FLEET_PROGRESS_INTERVAL",
+    "DeploySettings",
+    "DeployablePackage",
+    "Deployment",
+    "deploy",
+    "deploy_fleet",
+]
 
 #: A path to an image package, or its bytes.
 DeployablePackage = str | os.PathLike[str] | bytes
@@ -51,12 +57,18 @@ DeployablePackage = str | os.PathLike[str] | bytes
 # memory stays flat whatever its size.
 _SHARED_PACKAGE_BYTES: Final = 4 * 1024 * 1024
 
-# Fleets of more than this many boards have each board report at every other wake-up of
-# their shared ticker (once a second), half of the boards at each wake-up: a report reads
-# the board's TCP_INFO and tells the callback (about 10 us on a loaded 2-core machine), so the
-# ticker's work per second stays that of this many boards reporting twice a second. Rates
-# still come from a 5 s window, and a small fleet's view, a row per board, moves twice a second.
-_EVERY_OTHER_WAKEUP_ABOVE: Final = 32
+#: Seconds between a board's progress reports in a fleet's deploy (a single upload's are
+#: :data:`~azsphere_async.staging.PROGRESS_INTERVAL` apart). Once a second, as ``dd`` and
+#: ``pv`` report: the ticker's wake-ups are most of what a small fleet's progress costs (each
+#: about 0.1 ms with its first report, caches cold; ``benchmarks/``: deploy), and rates still
+#: come from a 5 s window.
+FLEET_PROGRESS_INTERVAL: Final = 1.0
+
+# Fleets of more than this many boards spread their boards' reports over two wake-ups a
+# second, half of the boards at each, so that no wake-up holds the event loop for long (a
+# report reads the board's TCP_INFO and tells the callback: about 10 us on a loaded 2-core
+# machine); a large fleet's view then moves twice a second.
+_SPREAD_ABOVE: Final = 32
 
 # How long a deploy waits for a started application to report "running".
 _START_GRACE: Final = 10.0
@@ -230,8 +242,8 @@ async def deploy_fleet(
     results:``. The package and every setting (:class:`DeploySettings`) are checked once,
     before any board is contacted; ``progress`` hears ``(address, StageProgress)``, with each
     board's phase (:class:`~azsphere_async.progress.Phase`) and the bytes it received (during
-    the upload every :data:`~azsphere_async.staging.PROGRESS_INTERVAL` seconds, or every
-    second on fleets of more than 32 boards);
+    the upload every :data:`FLEET_PROGRESS_INTERVAL` seconds: once a second, where a single
+    upload reports twice);
     ``concurrency``, ``timeout`` and ``only`` are those of
     :meth:`~azsphere_async.fleet.Fleet.as_completed`. Leaving the block early cancels the
     boards still working.
@@ -255,11 +267,13 @@ async def deploy_fleet(
         if progress is not None:
             # One ticker wakes the boards' uploads to report, not one per board.
             boards = len(fleet) if only is None else len(only)
-            every = 1 if boards <= _EVERY_OTHER_WAKEUP_ABOVE else 2
+            every = 1 if boards <= _SPREAD_ABOVE else 2
             # A board's deploy ends with its upload's failure: a failing callback's upload is
             # stopped by cancelling the board's scope, not by a scope of its own.
             await stack.enter_async_context(
-                shared_progress_reports(PROGRESS_INTERVAL, every=every, stops_boards=True)
+                shared_progress_reports(
+                    FLEET_PROGRESS_INTERVAL / every, every=every, stops_boards=True
+                )
             )
         results = await stack.enter_async_context(
             fleet.as_completed(deploy_one, concurrency=concurrency, timeout=timeout, only=only)

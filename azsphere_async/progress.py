@@ -89,7 +89,7 @@ class StageProgress:
         recent_rate: float | None = None,
         acknowledged: bool = True,
     ) -> None:
-        # A deploy makes one per board twice a second: set through the slots' descriptors,
+        # A deploy makes one per board once a second: set through the slots' descriptors,
         # about a fifth cheaper than attrs' frozen __init__ (object.__setattr__ per field).
         _set_bytes_sent(self, bytes_sent)
         _set_total_bytes(self, total_bytes)
@@ -147,7 +147,7 @@ class RateWindow:
         oldest = now - self._window
         while len(samples) > 2 and samples[1][0] <= oldest:
             samples.popleft()
-        # rate(), with this sample the last (each board's meter calls this twice a second).
+        # rate(), with this sample the last (a fleet's every board, once a second).
         start, first = samples[0]
         span = now - start
         if span < _MIN_SPAN:

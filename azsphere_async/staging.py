@@ -299,8 +299,8 @@ class _Meter:
 
     def report_now(self) -> Awaitable[None] | None:
         """Tell the callback (if there is one) where the upload is; returns what is left to
-        await of a coroutine function's call. The shared ticker calls this for every board
-        twice a second, so it does no more than it must."""
+        await of a coroutine function's call. A fleet's shared ticker calls this for every board
+        once a second, so it does no more than it must."""
         callback = self.callback
         if callback is None:
             return None

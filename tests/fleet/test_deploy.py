@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections import defaultdict
@@ -16,8 +17,10 @@ from azsphere_async import (
     Fleet,
     ImagePackageError,
     InvalidArgumentError,
+    Phase,
     StageProgress,
 )
+from azsphere_async.deploy import FLEET_PROGRESS_INTERVAL
 from azsphere_async.mock import MockDevice, MockDeviceConfig, MockFleet
 from azsphere_async.models import AppState
 from tests.shared_data import BLINK, BLINK_ID, MUTABLE, big_package
@@ -163,3 +166,28 @@ async def test_fleet_deploy_flashes_every_board_with_per_board_progress() -> Non
     for result in results:
         assert result.value is not None
         assert result.value.app_state == AppState.RUNNING
+
+
+async def test_a_fleet_deploys_boards_report_once_a_second(tmp_path: Path) -> None:
+    """During the upload each board's progress comes once a second (FLEET_PROGRESS_INTERVAL),
+    where a single upload's comes twice: the spacing of the shared ticker's reports."""
+    image = big_package(tmp_path, 300_000)
+    async with (
+        MockFleet(2, BIG_STORAGE) as mock,
+        Fleet(mock.addresses, ca=mock.ssl_context()) as fleet,
+    ):
+        for device in mock:
+            device.link.set(bandwidth=100_000)
+        uploading: dict[str, list[float]] = defaultdict(list)
+
+        def progress(address: str, update: StageProgress) -> None:
+            if update.phase is Phase.UPLOADING:
+                uploading[address].append(update.elapsed)
+
+        results = await fleet.deploy(image, progress=progress)
+    assert all(r.ok for r in results), [r.error for r in results]
+    for address in mock.addresses:
+        ticks = uploading[address][1:]  # the first is the upload's beginning
+        assert len(ticks) >= 2, uploading[address]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+        assert min(gaps) >= 0.9 * FLEET_PROGRESS_INTERVAL, ticks
