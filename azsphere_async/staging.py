@@ -349,10 +349,11 @@ async def stage_image(
     :class:`~azsphere_async.errors.DeviceUnreachableError` whose ``bytes_sent`` counts the
     bytes the board acknowledged.
 
-    ``progress`` hears a :class:`StageProgress` when the upload begins (phase
-    ``uploading``), every :data:`PROGRESS_INTERVAL` seconds while the board receives it,
-    and while it has every byte but has not answered (``waiting``), and last with the whole
-    image received, once the board answered.
+    ``progress`` hears a :class:`StageProgress` first as it connects (phase ``connecting``;
+    not on a session already connected to the board, whose REST API version it knows), when
+    the upload begins (phase ``uploading``), every :data:`PROGRESS_INTERVAL` seconds while the
+    board receives it, and while it has every byte but has not answered (``waiting``), and
+    last with the whole image received, once the board answered.
     """
     chunk_size = check_chunk_size(chunk_size)
     # Views of the body's buffers rather than copies, where the connection is done with each
@@ -418,9 +419,12 @@ async def stage_image(
         if progress is None:
             await send()
         else:
-            pending = meter.report_now()
-            if pending is not None:
-                await pending
+            if session.rest_api_version is None or session.connection_socket() is None:
+                # It must connect (or learn the version) first. A board already connected
+                # starts receiving at once: its first report is the upload's beginning.
+                pending = meter.report_now()
+                if pending is not None:
+                    await pending
             await report_while(meter, PROGRESS_INTERVAL, send)
     finally:
         meter.counter.close()

@@ -95,6 +95,19 @@ async def test_phases_of_a_deploy_come_in_order(image: Path) -> None:
     assert {Phase.UPLOADING, Phase.WAITING, Phase.INSTALLING, Phase.CONFIRMING} <= set(phases)
 
 
+async def test_a_connected_boards_deploy_begins_uploading(image: Path) -> None:
+    """Its connection open and its version known, the board receives at once: the first
+    report is the upload's beginning (a new client's first is connecting: above)."""
+    async with MockDevice(ROOMY) as mock:
+        mock.link.set(bandwidth=2_000_000)
+        async with DeviceClient(mock.address, ca=mock.ssl_context(), timeout=SLOW_LINK) as client:
+            await client.device.get_status()
+            phases: list[Phase] = []
+            await client.deploy(image, progress=lambda p: phases.append(p.phase))
+            assert phases[0] is Phase.UPLOADING
+            assert {Phase.WAITING, Phase.INSTALLING, Phase.CONFIRMING} <= set(phases)
+
+
 @pytest.mark.parametrize("after", [4096, 64 * 1024, 512 * 1024])
 async def test_a_dropped_upload_reports_the_bytes_the_board_received(
     image: Path, after: int
