@@ -50,9 +50,35 @@ _REGIONS: Final = {
 }
 
 
+def _accounting_seconds(sample: dict[str, Any], calibration: dict[str, float]) -> float:
+    """What the accounting counted of itself in a run: each kind of entry into its regions
+    times that kind's cost as measured warm (``_jobs/accounting.py``), a lower bound."""
+    steps = sample["steps"]
+    coroutine_steps = steps.get("ticker", 0) + steps.get("ticker_setup", 0)
+    return float(
+        sample["entered"] * calibration["call_entry_cpu_seconds"]
+        + sample["nested"] * calibration["nested_call_cpu_seconds"]
+        + sample["calls"].get("report_while", 0) * calibration["report_while_cpu_seconds"]
+        + coroutine_steps * calibration["entry_cpu_seconds"]
+    )
+
+
+def _idle_call_seconds(samples: list[dict[str, Any]]) -> float | None:
+    """What one counted call of a report or phase update counts in the runs without
+    callbacks, where it returns at once: the accounting's cost at those places, cold."""
+    per_call = [
+        (s["by_region"].get("report", 0.0) + s["by_region"].get("phase", 0.0))
+        / (s["calls"].get("report", 0) + s["calls"].get("phase", 0))
+        for s in samples
+        if s["calls"].get("report", 0) + s["calls"].get("phase", 0)
+    ]
+    return median(per_call) if per_call else None
+
+
 def _counted_pct(sample: dict[str, Any], calibration: dict[str, float]) -> dict[str, float]:
     """A run's counted progress CPU as % of its client CPU: in all, and by region (with the
-    ticker's wake-ups, their count times the event loop's measured share of one)."""
+    ticker's wake-ups, their count times the event loop's measured share of one); the
+    accounting's own share of the count; and progress's CPU less that share (``net``)."""
     cpu = sample["cpu"]
     steps = sample["steps"]
     wakeups = steps.get("ticker", 0) * calibration["wakeup_cpu_seconds"]
@@ -61,6 +87,8 @@ def _counted_pct(sample: dict[str, Any], calibration: dict[str, float]) -> dict[
     shares = {name: sample["by_region"].get(name, 0.0) / cpu * 100 for name in _REGIONS}
     shares["wakeups"] = wakeups / cpu * 100
     shares["total"] = (sample["progress_cpu"] + wakeups) / cpu * 100
+    shares["accounting"] = _accounting_seconds(sample, calibration) / cpu * 100
+    shares["net"] = shares["total"] - shares["accounting"]
     return shares
 
 
@@ -141,18 +169,23 @@ def _progress_cost(
     calibration = raw["calibration"]
     counted = [_counted_pct(s, calibration) for s in raw["with_progress"]]
     totals = [c["total"] for c in counted]
+    nets = [c["net"] for c in counted]
     row["progress_cpu_pct"] = median(totals)
+    row["progress_cpu_net_pct"] = median(nets)
     result.targets.append(
         Target(
             f"progress's CPU, {n} boards",
             "< 2% of client CPU",
-            median(totals),
+            median(nets),
             2.0,
             higher_is_better=False,
             unit="%",
             baseline=f"the same runs' client CPU: {fmt(row['cpu_s'])} s",
-            spread=spread(totals),
-            note="thread CPU counted inside the progress machinery, per run with callbacks",
+            spread=spread(nets),
+            note=(
+                "thread CPU counted inside the progress machinery, per run with callbacks, "
+                f"less the accounting's own (measured warm); counted with it: {median(totals):.2f}%"
+            ),
         )
     )
     parts = ", ".join(
@@ -161,20 +194,33 @@ def _progress_cost(
     )
     reads = median([s["clock_reads"] for s in raw["with_progress"]])
     reads_pct = reads * calibration["clock_read_seconds"] / row["cpu_s"] * 100
-    # Each region entered from outside costs two clock reads; what one entry into a region
-    # that does nothing counts is what the accounting adds to the count per entry.
-    own_pct = reads / 2 * calibration["entry_cpu_seconds"] / row["cpu_s"] * 100
+    own = [c["accounting"] for c in counted]
+    entered = median([s["entered"] for s in raw["with_progress"]])
+    nested = median([s["nested"] for s in raw["with_progress"]])
     note = (
         f"{n} boards: progress's CPU counted per run with callbacks: "
         + ", ".join(f"{x:.2f}" for x in totals)
-        + f"% (median {median(totals):.2f}%: {parts}); per board "
-        f"{median(totals) / 100 * row['cpu_s'] / n * 1e6:.0f} us of "
-        f"{row['cpu_s'] / n * 1e3:.2f} ms. The accounting's own clock reads "
+        + f"% (median {median(totals):.2f}%: {parts}); less the accounting's own share: "
+        + ", ".join(f"{x:.2f}" for x in nets)
+        + f"% (median {median(nets):.2f}%); per board "
+        f"{median(nets) / 100 * row['cpu_s'] / n * 1e6:.0f} us of "
+        f"{row['cpu_s'] / n * 1e3:.2f} ms. The accounting's own share, {median(own):.2f}% "
+        f"of the client CPU, is each entry into its regions at its cost measured warm: "
+        f"{entered:.0f} calls counted from outside a region per run at "
+        f"{calibration['call_entry_cpu_seconds'] * 1e9:.0f} ns, {nested:.0f} inside one at "
+        f"{calibration['nested_call_cpu_seconds'] * 1e9:.0f} ns, each watched upload at "
+        f"{calibration['report_while_cpu_seconds'] * 1e9:.0f} ns, each coroutine step at "
+        f"{calibration['entry_cpu_seconds'] * 1e9:.0f} ns (in a deploy the code is colder, so "
+        "this is a lower bound and the figure still errs high); of it, its clock reads "
         f"({reads:.0f} per run, {calibration['clock_read_seconds'] * 1e9:.0f} ns each) are "
-        f"{reads_pct:.2f}% of the client CPU; of the count, about {own_pct:.2f}% is the "
-        f"accounting itself ({calibration['entry_cpu_seconds'] * 1e9:.0f} ns per region "
-        "entered, measured warm), left in."
+        f"{reads_pct:.2f}%."
     )
+    idle = _idle_call_seconds(raw["without_progress"])
+    if idle is not None:
+        note += (
+            " How low: in the runs without callbacks the same wrapped calls (reports and phase "
+            f"updates, which then return at once) counted {idle * 1e9:.0f} ns each."
+        )
     pairs = list(zip(raw["with_progress"], raw["without_progress"], strict=False))
     if pairs:
         # Adjacent pairs (with, without): each difference is free of the drift between pairs.
@@ -259,6 +305,9 @@ def run(ctx: Context) -> BenchResult:
                             "wakeup_cpu_seconds",
                             "timer_wakeup_cpu_seconds",
                             "entry_cpu_seconds",
+                            "call_entry_cpu_seconds",
+                            "nested_call_cpu_seconds",
+                            "report_while_cpu_seconds",
                         )
                     },
                 }
@@ -314,6 +363,7 @@ def run(ctx: Context) -> BenchResult:
                 ("callback_us", "us inside callbacks"),
                 ("whole_image_s", "progress at 100% after s"),
                 ("progress_cpu_pct", "progress CPU % (counted)"),
+                ("progress_cpu_net_pct", "less the accounting's own %"),
                 ("pair_difference_pct", "CPU with - without % (pairs)"),
                 ("ack_cpu_pct", "acknowledgement counting CPU %"),
             ],

@@ -28,8 +28,10 @@ benchmark, not library code) and reads the event loop thread's CPU clock
 Regions nest (a report inside a ticker step) and are counted once, from the outermost; a
 nested call only passes through its wrapper. A coroutine is counted step by step, so the time
 other tasks run while it waits is not counted. Each region counts about half of its own two
-clock reads (see :func:`clock_read_cost`) and a nested call its wrapper, so the figure errs
-high. Not counted: the board's acknowledgement counting
+clock reads (see :func:`clock_read_cost`) and a nested call its wrapper; what each kind of
+entry counts of the accounting itself is measured warm (:func:`call_entry_cost`,
+:func:`nested_call_cost`, :func:`report_while_cost`, :func:`entry_cost`), a lower bound of
+it, so the count less that still errs high. Not counted: the board's acknowledgement counting
 (``AcknowledgedCounter.begin``/``close``), which runs with and without progress (it serves
 ``bytes_sent`` in errors) and is counted separately, as ``acknowledgement_cpu``; and the
 fleet publishing each board's cancel scope (``Fleet._run_one`` sets and resets
@@ -49,8 +51,11 @@ from typing import Any, ParamSpec, TypeVar
 
 __all__ = [
     "ProgressAccounting",
+    "call_entry_cost",
     "clock_read_cost",
     "entry_cost",
+    "nested_call_cost",
+    "report_while_cost",
     "timer_wakeup_cost",
     "wakeup_cost",
 ]
@@ -71,6 +76,8 @@ class _ThreadCpu:
         self.calls: dict[str, int] = {}
         self.steps: dict[str, int] = {}
         self.clock_reads = 0
+        self.entered = 0  # calls of plain functions counted from outside any region
+        self.nested = 0  # calls of plain functions inside a region (their wrapper only)
 
     def switch(self, inside: bool, region: str) -> tuple[bool, str]:
         """Be inside (or outside) a counted region from now on; returns the previous state."""
@@ -162,7 +169,9 @@ class ProgressAccounting:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
             cpu.calls[region] = cpu.calls.get(region, 0) + 1
             if cpu.inside:
+                cpu.nested += 1
                 return function(*args, **kwargs)
+            cpu.entered += 1
             if wakeup is not None:
                 cpu.steps[wakeup] = cpu.steps.get(wakeup, 0) + 1
             state = cpu.switch(True, region)
@@ -293,9 +302,12 @@ class ProgressAccounting:
             "calls": dict(cpu.calls),
             "steps": dict(cpu.steps),
             "clock_reads": cpu.clock_reads,
+            "entered": cpu.entered,
+            "nested": cpu.nested,
             "acknowledgement_cpu": self._acknowledging,
         }
         cpu.spent, self._acknowledging, cpu.clock_reads = 0.0, 0.0, 0
+        cpu.entered = cpu.nested = 0
         for counts in (cpu.by_region, cpu.calls, cpu.steps):
             counts.clear()
         return taken
@@ -373,3 +385,66 @@ async def entry_cost(entries: int = 2000) -> float:
         await counted()
     spent: float = accounting.take()["progress_cpu"]
     return spent / entries
+
+
+def _nothing() -> None:
+    pass
+
+
+def call_entry_cost(calls: int = 2000) -> float:
+    """Counted CPU seconds of one call of a counted plain function that does nothing, from
+    outside any region: the accounting's own share of each report, phase update and timer
+    callback it counts, measured warm (in a deploy the code is colder: a lower bound)."""
+    accounting = ProgressAccounting()
+    counted = accounting._counted_call(_nothing, "nothing")
+    for _ in range(calls):
+        counted()
+    spent: float = accounting.take()["progress_cpu"]
+    return spent / calls
+
+
+def nested_call_cost(calls: int = 20_000) -> float:
+    """CPU seconds that the wrapper of a counted plain function adds to a call made inside a
+    counted region (each report of a ticker's wake-up): wrapped calls less as many bare ones,
+    measured warm."""
+    accounting = ProgressAccounting()
+    counted = accounting._counted_call(_nothing, "nothing")
+    accounting._cpu.switch(True, "outer")
+    started = time.thread_time()
+    for _ in range(calls):
+        counted()
+    wrapped = time.thread_time() - started
+    started = time.thread_time()
+    for _ in range(calls):
+        _nothing()
+    bare = time.thread_time() - started
+    return max(0.0, wrapped - bare) / calls
+
+
+async def report_while_cost(uploads: int = 2000) -> float:
+    """Counted CPU seconds of the accounting's own share of one watched upload: its
+    ``report_while`` wrapper (two regions, a closure and a coroutine), measured warm around a
+    ``report_while`` that only awaits its send, less what that one costs bare (with its
+    send's coroutine, which the wrapper's call does not count: so this errs low)."""
+    from azsphere_async import ticker
+
+    async def bare(reporter: Any, interval: float, send: Callable[[], Awaitable[object]]) -> None:
+        await send()
+
+    async def send() -> None:
+        pass
+
+    accounting = ProgressAccounting()
+    counted = accounting._report_while(bare)
+    token = ticker._SHARED.set(ticker._TaskTicker(1.0))  # as under a fleet's shared ticker
+    try:
+        for _ in range(uploads):
+            await counted(None, 1.0, send)
+    finally:
+        ticker._SHARED.reset(token)
+    spent: float = accounting.take()["progress_cpu"]
+    started = time.thread_time()
+    for _ in range(uploads):
+        await bare(None, 1.0, send)
+    alone = time.thread_time() - started
+    return max(0.0, spent - alone) / uploads

@@ -10,8 +10,11 @@ from pathlib import Path
 from .._loopback import require_loopback
 from .accounting import (
     ProgressAccounting,
+    call_entry_cost,
     clock_read_cost,
     entry_cost,
+    nested_call_cost,
+    report_while_cost,
     timer_wakeup_cost,
     wakeup_cost,
 )
@@ -153,8 +156,10 @@ def deploy_library(p: Params) -> Result:
     progress machinery (:class:`~benchmarks._jobs.accounting.ProgressAccounting`, installed
     for every run). The job also measures the cost of one clock read, the event loop's share
     of one wake-up of a sleeping task and of an event loop timer, and what the accounting
-    counts of itself per region entered (``clock_read_seconds``, ``wakeup_cpu_seconds``,
-    ``timer_wakeup_cpu_seconds``, ``entry_cpu_seconds``).
+    counts of itself (``clock_read_seconds``, ``wakeup_cpu_seconds``,
+    ``timer_wakeup_cpu_seconds``; per coroutine step ``entry_cpu_seconds``, per plain call
+    from outside a region ``call_entry_cpu_seconds`` and inside one
+    ``nested_call_cpu_seconds``, per watched upload ``report_while_cpu_seconds``).
     """
     addresses: list[str] = [require_loopback(a) for a in p["addresses"]]
     from azsphere_async import DeviceClient, Fleet
@@ -189,6 +194,9 @@ def deploy_library(p: Params) -> Result:
             calibration["wakeup_cpu_seconds"] = await wakeup_cost(cpu_seconds)
             calibration["timer_wakeup_cpu_seconds"] = await timer_wakeup_cost(cpu_seconds)
             calibration["entry_cpu_seconds"] = await entry_cost()
+            calibration["call_entry_cpu_seconds"] = call_entry_cost()
+            calibration["nested_call_cpu_seconds"] = nested_call_cost()
+            calibration["report_while_cpu_seconds"] = await report_while_cost()
             limits = p.get("concurrency") or [None] * len(p["runs"])
             for with_progress, limit in zip(p["runs"], limits, strict=True):
                 nonlocal calls, inside
