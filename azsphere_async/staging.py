@@ -62,14 +62,14 @@ _READ_BLOCK: Final = 1024 * 1024
 # Positional reads (not on Windows), and Linux's flag for a read that never waits for the disk.
 _PREADV: Final = hasattr(os, "preadv")
 _NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else None
-#: Seconds between progress reports (and one when the upload begins, and at the end). In a
-#: fleet's deploy (``benchmarks/``: deploy, which counts the CPU where it is spent, on a
-#: loaded 2-core machine) a report costs about 6-10 us (the first of each of the ticker's
-#: wake-ups about 50 us, its caches cold), watching an upload about 12 us (the board's cancel
-#: scope stops it; 20 us with a scope of its own), each wake-up about 40-50 us with the event
-#: loop's share. Over 1 MB/s links a 2 MiB deploy costs the client about 8 ms per board, of
-#: which progress takes about 2 %; at 128 boards over 250 KB/s links (512 KiB each, reported
-#: once a second) about 3.5 ms per board, of which about 2.6 %.
+#: Seconds between a single upload's progress reports (and one when the upload begins, and
+#: at the end); a fleet's deploy reports each board once a second
+#: (:data:`~azsphere_async.deploy.FLEET_PROGRESS_INTERVAL`). There (``benchmarks/``: deploy,
+#: which counts the CPU where it is spent, on a loaded 2-core machine) a report costs about
+#: 4-10 us, its caches cold, watching an upload about 8-12 us, and each of the ticker's
+#: wake-ups about 0.1 ms with its first report. Over 1 MB/s links a 2 MiB deploy costs the
+#: client about 7 ms per board, of which progress takes about 1.4-1.6 %; at 128 boards over
+#: 250 KB/s links (512 KiB each) about 2.8 ms per board, of which about 2.1-2.2 %.
 PROGRESS_INTERVAL: Final = 0.5
 
 
