@@ -171,7 +171,7 @@ async def test_fleet_deploy_flashes_every_board_with_per_board_progress() -> Non
 async def test_a_fleet_deploys_boards_report_once_a_second(tmp_path: Path) -> None:
     """During the upload each board's progress comes once a second (FLEET_PROGRESS_INTERVAL),
     where a single upload's comes twice: the spacing of the shared ticker's reports."""
-    image = big_package(tmp_path, 300_000)
+    image = big_package(tmp_path, 400_000)  # about 4 s: three or four ticks
     async with (
         MockFleet(2, BIG_STORAGE) as mock,
         Fleet(mock.addresses, ca=mock.ssl_context()) as fleet,
