@@ -68,8 +68,8 @@ _NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else Non
 #: which counts the CPU where it is spent, on a loaded 2-core machine) a report costs about
 #: 4-10 us, its caches cold, watching an upload about 8-12 us, and each of the ticker's
 #: wake-ups about 0.1 ms with its first report. Over 1 MB/s links a 2 MiB deploy costs the
-#: client about 7 ms per board, of which progress takes about 1.4-1.6 %; at 128 boards over
-#: 250 KB/s links (512 KiB each) about 2.8 ms per board, of which about 2.1-2.2 %.
+#: client about 7 ms per board, of which progress takes about 1.4-1.7 %; at 128 boards over
+#: 250 KB/s links (512 KiB each) about 2.8 ms per board, of which about 2.1-2.4 %.
 PROGRESS_INTERVAL: Final = 0.5
 
 
@@ -352,8 +352,9 @@ async def stage_image(
     ``progress`` hears a :class:`StageProgress` first as it connects (phase ``connecting``;
     not on a session already connected to the board, whose REST API version it knows), when
     the upload begins (phase ``uploading``), every :data:`PROGRESS_INTERVAL` seconds while the
-    board receives it, and while it has every byte but has not answered (``waiting``), and
-    last with the whole image received, once the board answered.
+    board receives it (in a fleet's deploy, as its shared ticker has it: once a second) and
+    while it has every byte but has not answered (``waiting``), and last with the whole image
+    received, once the board answered.
     """
     chunk_size = check_chunk_size(chunk_size)
     # Views of the body's buffers rather than copies, where the connection is done with each

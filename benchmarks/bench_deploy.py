@@ -211,9 +211,9 @@ def _progress_cost(
         f"{calibration['nested_call_cpu_seconds'] * 1e9:.0f} ns, each watched upload at "
         f"{calibration['report_while_cpu_seconds'] * 1e9:.0f} ns, each coroutine step at "
         f"{calibration['entry_cpu_seconds'] * 1e9:.0f} ns (in a deploy the code is colder, so "
-        "this is a lower bound and the figure still errs high); of it, its clock reads "
+        "this is a lower bound and the figure still errs high). Its clock reads in all "
         f"({reads:.0f} per run, {calibration['clock_read_seconds'] * 1e9:.0f} ns each) are "
-        f"{reads_pct:.2f}%."
+        f"{reads_pct:.2f}% of the client CPU, about half of each inside the count."
     )
     idle = _idle_call_seconds(raw["without_progress"])
     if idle is not None:
