@@ -135,21 +135,24 @@ async def deploy(
     takes three requests: stage, install, status. If the install restarts the device, this
     waits (up to ``restart_timeout`` seconds) for it to come back before confirming.
     ``progress`` hears the upload's progress (see :func:`~azsphere_async.staging.stage_image`),
-    then a :class:`StageProgress` as the phase becomes ``installing`` and ``confirming``.
+    whose last report (the board has every byte) says ``installing``, then a
+    :class:`StageProgress` as the phase becomes ``confirming``.
     """
     start = check_bool(start, "start")
     restart_timeout = check_seconds(restart_timeout, "restart_timeout")
     image = _checked_image(image)
     started = time.monotonic()
+    # The upload's last report (the board has every byte) says it is installing.
     staged = await client.sideload.stage(
-        image, progress=progress, chunk_size=chunk_size, package=package
+        image,
+        progress=progress,
+        chunk_size=chunk_size,
+        package=package,
+        next_phase=Phase.INSTALLING,
     )
     package = staged.package
     assert package is not None  # staging a path or bytes always reads its metadata
 
-    pending = _tell_phase(progress, staged.bytes_sent, started, Phase.INSTALLING)
-    if pending is not None:
-        await pending
     sent_at = anyio.current_time()
     answer = await client.sideload.install(
         app_control_mode=None if start else AppControlMode.MANUAL

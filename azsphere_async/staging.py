@@ -33,7 +33,7 @@ from .imagepackage import (
 from .progress import Phase, RateWindow, StageProgress, tell_now
 from .session import DeviceSession
 from .ticker import report_while
-from .validation import check_chunk_size, check_whole_number
+from .validation import check_choice, check_chunk_size, check_whole_number
 from .versions import V3_0
 
 __all__ = [
@@ -71,6 +71,9 @@ _NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else Non
 #: client about 7 ms per board, of which progress takes about 1.4-1.7 %; at 128 boards over
 #: 250 KB/s links (512 KiB each) about 2.8 ms per board, of which about 2.1-2.4 %.
 PROGRESS_INTERVAL: Final = 0.5
+
+# What an upload's last report may say comes next.
+_AFTER_UPLOAD: Final = (Phase.WAITING, Phase.INSTALLING, Phase.CONFIRMING)
 
 
 @attrs.frozen
@@ -319,10 +322,10 @@ class _Meter:
         update = StageProgress(received, self.total, now - self.started, phase, rate, counter.exact)
         return tell_now(callback, update)
 
-    def finish(self) -> Awaitable[None] | None:
-        """The board answered: it has every byte. Tells the callback so; returns what is
-        left to await of a coroutine function's call."""
-        self.phase = Phase.WAITING
+    def finish(self, phase: Phase) -> Awaitable[None] | None:
+        """The board answered: it has every byte. Tells the callback so, in ``phase``;
+        returns what is left to await of a coroutine function's call."""
+        self.phase = phase
         if self.callback is None:
             return None
         elapsed = time.monotonic() - self.started
@@ -337,6 +340,7 @@ async def stage_image(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     check: bool = True,
     package: ImagePackageInfo | None = None,
+    next_phase: Phase | str = Phase.WAITING,
 ) -> StagedImage:
     """Upload an image package to ``PUT /update/stage``, streamed, with progress.
 
@@ -354,9 +358,12 @@ async def stage_image(
     the upload begins (phase ``uploading``), every :data:`PROGRESS_INTERVAL` seconds while the
     board receives it (in a fleet's deploy, as its shared ticker has it: once a second) and
     while it has every byte but has not answered (``waiting``), and last with the whole image
-    received, once the board answered.
+    received, once the board answered: in phase ``next_phase``, what the caller goes on to do
+    (a deploy: ``installing``; by default ``waiting``), so that the end of the upload and the
+    next phase come as one report.
     """
     chunk_size = check_chunk_size(chunk_size)
+    next_phase = check_choice(next_phase, Phase, "next_phase", among=_AFTER_UPLOAD)
     # Views of the body's buffers rather than copies, where the connection is done with each
     # chunk before it asks for the next.
     lend = session.borrows_chunks
@@ -431,7 +438,7 @@ async def stage_image(
         meter.counter.close()
         if file_body is not None:
             file_body.close()  # also when the request failed before reading the body
-    pending = meter.finish()
+    pending = meter.finish(next_phase)
     if pending is not None:
         await pending
     return StagedImage(package, size, time.monotonic() - meter.started)

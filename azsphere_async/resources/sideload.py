@@ -7,6 +7,7 @@ import uuid
 
 from ..imagepackage import ImagePackageInfo
 from ..models import AppControlMode, InstallRequest, SystemRestart
+from ..progress import Phase
 from ..staging import DEFAULT_CHUNK_SIZE, ImageSource, ProgressCallback, StagedImage, stage_image
 from ..validation import check_choice, check_component_id
 from ..versions import V3_0
@@ -48,6 +49,7 @@ class SideloadResource(Resource):
         progress: ProgressCallback | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         package: ImagePackageInfo | None = None,
+        next_phase: Phase | str = Phase.WAITING,
     ) -> StagedImage:
         """Upload an image package without installing it, streamed, with progress.
 
@@ -55,8 +57,14 @@ class SideloadResource(Resource):
         known size. A path or bytes must be a readable image package; that is checked before
         the first byte goes out (``package`` is its metadata, if already read with
         :func:`~azsphere_async.imagepackage.inspect_image`). ``progress`` (sync or async)
-        receives a :class:`~azsphere_async.staging.StageProgress` now and then and at the end.
+        receives a :class:`~azsphere_async.staging.StageProgress` now and then and at the end,
+        that one in phase ``next_phase`` (say ``installing``, where the caller installs next).
         """
         return await stage_image(
-            self._session, image, progress=progress, chunk_size=chunk_size, package=package
+            self._session,
+            image,
+            progress=progress,
+            chunk_size=chunk_size,
+            package=package,
+            next_phase=next_phase,
         )

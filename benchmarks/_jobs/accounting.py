@@ -11,7 +11,8 @@ benchmark, not library code) and reads the event loop thread's CPU clock
   rate window, building the update, the progress callback and the fleet's per-board wrapper)
   and its last one (``_Meter.finish``); a coroutine callback's awaited part is not counted
   (the benchmark's callback is a plain function);
-- the deploy's phase updates (``deploy._tell_phase``: installing, confirming);
+- the deploy's phase update (``deploy._tell_phase``: confirming; the upload's last report
+  says installing);
 - ``report_while`` (an upload watched by the shared ticker) until the upload starts and from
   its end (a cancel scope of its own, where it enters one; registering with the ticker and
   arming its timer; leaving it);

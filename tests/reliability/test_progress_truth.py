@@ -18,6 +18,7 @@ from azsphere_async import (
     DeviceClient,
     DeviceUnreachableError,
     Fleet,
+    InvalidArgumentError,
     Phase,
     StageProgress,
     Timeouts,
@@ -87,12 +88,53 @@ async def test_phases_of_a_deploy_come_in_order(image: Path) -> None:
     async with MockDevice(ROOMY) as mock:
         mock.link.set(bandwidth=2_000_000)
         async with DeviceClient(mock.address, ca=mock.ssl_context(), timeout=SLOW_LINK) as client:
-            phases: list[Phase] = []
-            await client.deploy(image, progress=lambda p: phases.append(p.phase))
+            updates: list[StageProgress] = []
+            await client.deploy(image, progress=updates.append)
+    phases = [update.phase for update in updates]
     order = list(Phase)
     assert [order.index(p) for p in phases] == sorted(order.index(p) for p in phases)
     assert phases[0] is Phase.CONNECTING
-    assert {Phase.UPLOADING, Phase.WAITING, Phase.INSTALLING, Phase.CONFIRMING} <= set(phases)
+    assert {Phase.UPLOADING, Phase.INSTALLING, Phase.CONFIRMING} <= set(phases)
+    # The upload's last report, the board having every byte, is the one that says installing.
+    installing = updates[phases.index(Phase.INSTALLING)]
+    assert installing.bytes_sent == installing.total_bytes == image.stat().st_size
+    assert phases.count(Phase.INSTALLING) == 1
+
+
+async def test_a_board_slow_to_answer_the_upload_shows_waiting(image: Path) -> None:
+    """It has every byte and has not answered: the reports meanwhile say waiting, with the
+    whole image received, before the deploy goes on to install."""
+    async with MockDevice(ROOMY) as mock:
+        mock.faults.stall_next(2.0, path="/update/stage")
+        async with DeviceClient(mock.address, ca=mock.ssl_context(), timeout=SLOW_LINK) as client:
+            await client.device.get_status()
+            updates: list[StageProgress] = []
+            await client.deploy(image, progress=updates.append)
+    phases = [update.phase for update in updates]
+    waiting = [update for update in updates if update.phase is Phase.WAITING]
+    assert waiting, phases
+    assert all(update.bytes_sent == update.total_bytes for update in waiting)
+    assert phases.index(Phase.UPLOADING) < phases.index(Phase.WAITING)
+    assert phases.index(Phase.WAITING) < phases.index(Phase.INSTALLING)
+
+
+async def test_a_staged_uploads_last_report_says_what_comes_next(image: Path) -> None:
+    async with (
+        MockDevice(ROOMY) as mock,
+        DeviceClient(mock.address, ca=mock.ssl_context()) as client,
+    ):
+        alone: list[StageProgress] = []
+        await client.sideload.stage(image, progress=alone.append)
+        before_install: list[StageProgress] = []
+        await client.sideload.stage(image, progress=before_install.append, next_phase="installing")
+        requests = mock.stats.requests
+        with pytest.raises(InvalidArgumentError, match=r"next_phase.*'waiting'"):
+            await client.sideload.stage(image, next_phase=Phase.UPLOADING)
+        assert mock.stats.requests == requests
+    size = image.stat().st_size
+    assert alone[-1].phase is Phase.WAITING
+    assert before_install[-1].phase is Phase.INSTALLING
+    assert alone[-1].bytes_sent == before_install[-1].bytes_sent == size
 
 
 async def test_a_connected_boards_deploy_begins_uploading(image: Path) -> None:
@@ -105,7 +147,7 @@ async def test_a_connected_boards_deploy_begins_uploading(image: Path) -> None:
             phases: list[Phase] = []
             await client.deploy(image, progress=lambda p: phases.append(p.phase))
             assert phases[0] is Phase.UPLOADING
-            assert {Phase.WAITING, Phase.INSTALLING, Phase.CONFIRMING} <= set(phases)
+            assert {Phase.INSTALLING, Phase.CONFIRMING} <= set(phases)
 
 
 @pytest.mark.parametrize("after", [4096, 64 * 1024, 512 * 1024])
