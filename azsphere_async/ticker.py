@@ -61,13 +61,24 @@ class _Ticker:
 
     def watch(self, reporter: Reporter, watch: _Watch) -> None:
         """Have ``reporter`` report from now on."""
+        watched = self.watched
+        if not watched:
+            self._started_watching()
         slot = self._slot
         self._slot = (slot + 1) % self.every
-        self.watched[reporter] = (slot, watch)
+        watched[reporter] = (slot, watch)
 
     def unwatch(self, reporter: Reporter) -> None:
         """Stop waking ``reporter``."""
-        self.watched.pop(reporter, None)
+        watched = self.watched
+        if watched.pop(reporter, None) is not None and not watched:
+            self._stopped_watching()
+
+    def _started_watching(self) -> None:
+        """Something is watched, where nothing was (a subclass may start its wake-ups)."""
+
+    def _stopped_watching(self) -> None:
+        """Nothing is watched any more (a subclass may stop its wake-ups)."""
 
     def report_all(self) -> list[tuple[Awaitable[object], _Watch]] | None:
         """Have the watched uploads whose turn it is report; returns the coroutine callbacks'
@@ -135,15 +146,12 @@ class _TimerTicker(_Ticker):
         self._backlog: deque[tuple[Awaitable[object], _Watch]] = deque()
         self._awaiting: asyncio.Task[None] | None = None
 
-    def watch(self, reporter: Reporter, watch: _Watch) -> None:
-        super().watch(reporter, watch)
+    def _started_watching(self) -> None:
         if self._timer is None:
             self._timer = self._loop.call_later(self.interval, self.fire, context=self._context)
 
-    def unwatch(self, reporter: Reporter) -> None:
-        watched = self.watched
-        watched.pop(reporter, None)
-        if not watched and self._timer is not None:
+    def _stopped_watching(self) -> None:
+        if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
@@ -266,17 +274,11 @@ async def report_while(
     A failure of the progress callback stops the upload and is raised (rather than what
     stopping it raised); so is one of ``send()``.
     """
-    failures: list[Exception] = []
     shared = _SHARED.get()
-    if shared is None:
-        timer = _timer_ticker(interval)
-        if timer is None:
-            await _report_from_own_task(reporter, interval, send, failures)
-        else:
-            with anyio.CancelScope() as scope:
-                await _send_watched(timer, reporter, send, (scope, failures), own=True)
-    elif shared.stops_boards and (board := BOARD_SCOPE.get()) is not None:
-        # As _send_watched does, without a coroutine of its own (a fleet's every board).
+    failures: list[Exception] = []
+    if shared is not None and shared.stops_boards and (board := BOARD_SCOPE.get()) is not None:
+        # A fleet's every board: as _send_watched does, without a coroutine or a scope of its
+        # own (the code that runs for every board's upload, first).
         shared.watch(reporter, (board, failures))
         try:
             await send()
@@ -289,6 +291,13 @@ async def report_while(
                 raise
         finally:
             shared.unwatch(reporter)
+    elif shared is None:
+        timer = _timer_ticker(interval)
+        if timer is None:
+            await _report_from_own_task(reporter, interval, send, failures)
+        else:
+            with anyio.CancelScope() as scope:
+                await _send_watched(timer, reporter, send, (scope, failures), own=True)
     else:
         with anyio.CancelScope() as scope:
             await _send_watched(shared, reporter, send, (scope, failures), own=False)
