@@ -50,13 +50,22 @@ _REGIONS: Final = {
 }
 
 
-def _accounting_seconds(sample: dict[str, Any], calibration: dict[str, float]) -> float:
+def _accounting_seconds(
+    sample: dict[str, Any], calibration: dict[str, float], idle: float | None
+) -> float:
     """What the accounting counted of itself in a run: each kind of entry into its regions
-    times that kind's cost as measured warm (``_jobs/accounting.py``), a lower bound."""
+    times that kind's cost. For the reports and phase updates called from outside a region,
+    ``idle``: what the same calls counted in the runs without callbacks, where they return at
+    once (the accounting at those very places, cold, with the few lines that run either way);
+    for the rest, the cost measured warm (``_jobs/accounting.py``), a lower bound."""
     steps = sample["steps"]
     coroutine_steps = steps.get("ticker", 0) + steps.get("ticker_setup", 0)
+    timer_calls = steps.get("timer", 0)  # the ticker's timer callbacks, also entered calls
+    warm_call = calibration["call_entry_cpu_seconds"]
+    per_report = idle if idle is not None else warm_call
     return float(
-        sample["entered"] * calibration["call_entry_cpu_seconds"]
+        (sample["entered"] - timer_calls) * per_report
+        + timer_calls * warm_call
         + sample["nested"] * calibration["nested_call_cpu_seconds"]
         + sample["calls"].get("report_while", 0) * calibration["report_while_cpu_seconds"]
         + coroutine_steps * calibration["entry_cpu_seconds"]
@@ -75,7 +84,9 @@ def _idle_call_seconds(samples: list[dict[str, Any]]) -> float | None:
     return median(per_call) if per_call else None
 
 
-def _counted_pct(sample: dict[str, Any], calibration: dict[str, float]) -> dict[str, float]:
+def _counted_pct(
+    sample: dict[str, Any], calibration: dict[str, float], idle: float | None
+) -> dict[str, float]:
     """A run's counted progress CPU as % of its client CPU: in all, and by region (with the
     ticker's wake-ups, their count times the event loop's measured share of one); the
     accounting's own share of the count; and progress's CPU less that share (``net``)."""
@@ -87,7 +98,7 @@ def _counted_pct(sample: dict[str, Any], calibration: dict[str, float]) -> dict[
     shares = {name: sample["by_region"].get(name, 0.0) / cpu * 100 for name in _REGIONS}
     shares["wakeups"] = wakeups / cpu * 100
     shares["total"] = (sample["progress_cpu"] + wakeups) / cpu * 100
-    shares["accounting"] = _accounting_seconds(sample, calibration) / cpu * 100
+    shares["accounting"] = _accounting_seconds(sample, calibration, idle) / cpu * 100
     shares["net"] = shares["total"] - shares["accounting"]
     return shares
 
@@ -167,7 +178,8 @@ def _progress_cost(
     """The target on progress's CPU (counted in the runs with callbacks), and the cross-check:
     the client CPU of adjacent runs with and without callbacks, with its noise."""
     calibration = raw["calibration"]
-    counted = [_counted_pct(s, calibration) for s in raw["with_progress"]]
+    idle = _idle_call_seconds(raw["without_progress"])
+    counted = [_counted_pct(s, calibration, idle) for s in raw["with_progress"]]
     totals = [c["total"] for c in counted]
     nets = [c["net"] for c in counted]
     row["progress_cpu_pct"] = median(totals)
@@ -184,7 +196,9 @@ def _progress_cost(
             spread=spread(nets),
             note=(
                 "thread CPU counted inside the progress machinery, per run with callbacks, "
-                f"less the accounting's own (measured warm); counted with it: {median(totals):.2f}%"
+                "less the accounting's own (at reports and phase updates as the runs without "
+                f"callbacks count it, elsewhere measured warm); counted with it: "
+                f"{median(totals):.2f}%"
             ),
         )
     )
@@ -205,22 +219,25 @@ def _progress_cost(
         + f"% (median {median(nets):.2f}%); per board "
         f"{median(nets) / 100 * row['cpu_s'] / n * 1e6:.0f} us of "
         f"{row['cpu_s'] / n * 1e3:.2f} ms. The accounting's own share, {median(own):.2f}% "
-        f"of the client CPU, is each entry into its regions at its cost measured warm: "
-        f"{entered:.0f} calls counted from outside a region per run at "
-        f"{calibration['call_entry_cpu_seconds'] * 1e9:.0f} ns, {nested:.0f} inside one at "
+        f"of the client CPU, is each entry into its regions at its cost: "
+        f"{entered:.0f} calls counted from outside a region per run "
+        + (
+            f"(reports and phase updates: {idle * 1e9:.0f} ns each, what the same wrapped "
+            "calls counted in the runs without callbacks, where they return at once; the "
+            f"ticker's timer callbacks: {calibration['call_entry_cpu_seconds'] * 1e9:.0f} ns, "
+            "measured warm)"
+            if idle is not None
+            else f"({calibration['call_entry_cpu_seconds'] * 1e9:.0f} ns each, measured warm)"
+        )
+        + f", {nested:.0f} inside one at "
         f"{calibration['nested_call_cpu_seconds'] * 1e9:.0f} ns, each watched upload at "
         f"{calibration['report_while_cpu_seconds'] * 1e9:.0f} ns, each coroutine step at "
-        f"{calibration['entry_cpu_seconds'] * 1e9:.0f} ns (in a deploy the code is colder, so "
-        "this is a lower bound and the figure still errs high). Its clock reads in all "
-        f"({reads:.0f} per run, {calibration['clock_read_seconds'] * 1e9:.0f} ns each) are "
+        f"{calibration['entry_cpu_seconds'] * 1e9:.0f} ns (the last three measured warm: in a "
+        "deploy the code is colder, so they are lower bounds and the figure still errs high). "
+        f"Its clock reads in all ({reads:.0f} per run, "
+        f"{calibration['clock_read_seconds'] * 1e9:.0f} ns each) are "
         f"{reads_pct:.2f}% of the client CPU, about half of each inside the count."
     )
-    idle = _idle_call_seconds(raw["without_progress"])
-    if idle is not None:
-        note += (
-            " How low: in the runs without callbacks the same wrapped calls (reports and phase "
-            f"updates, which then return at once) counted {idle * 1e9:.0f} ns each."
-        )
     pairs = list(zip(raw["with_progress"], raw["without_progress"], strict=False))
     if pairs:
         # Adjacent pairs (with, without): each difference is free of the drift between pairs.

@@ -32,7 +32,9 @@ other tasks run while it waits is not counted. Each region counts about half of 
 clock reads (see :func:`clock_read_cost`) and a nested call its wrapper; what each kind of
 entry counts of the accounting itself is measured warm (:func:`call_entry_cost`,
 :func:`nested_call_cost`, :func:`report_while_cost`, :func:`entry_cost`), a lower bound of
-it, so the count less that still errs high. Not counted: the board's acknowledgement counting
+it, and for reports and phase updates also in the runs without callbacks, where the same
+wrapped calls return at once (``bench_deploy`` uses that); so the count less that still
+errs high. Not counted: the board's acknowledgement counting
 (``AcknowledgedCounter.begin``/``close``), which runs with and without progress (it serves
 ``bytes_sent`` in errors) and is counted separately, as ``acknowledgement_cpu``; and the
 fleet publishing each board's cancel scope (``Fleet._run_one`` sets and resets
