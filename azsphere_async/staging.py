@@ -66,10 +66,10 @@ _NOWAIT: Final[int | None] = getattr(os, "RWF_NOWAIT", None) if _PREADV else Non
 #: at the end); a fleet's deploy reports each board once a second
 #: (:data:`~azsphere_async.deploy.FLEET_PROGRESS_INTERVAL`). There (``benchmarks/``: deploy,
 #: which counts the CPU where it is spent, on a loaded 2-core machine) a report costs about
-#: 4-10 us, its caches cold, watching an upload about 8-12 us, and each of the ticker's
-#: wake-ups about 0.1 ms with its first report. Over 1 MB/s links a 2 MiB deploy costs the
-#: client about 7 ms per board, of which progress takes about 1.4-1.7 %; at 128 boards over
-#: 250 KB/s links (512 KiB each) about 2.8 ms per board, of which about 2.1-2.4 %.
+#: 5-9 us, its caches cold, watching an upload about 7 us, and each of the ticker's wake-ups
+#: about 0.1 ms with its first report. Over 1 MB/s links a 2 MiB deploy costs the client
+#: about 6 ms per board, of which progress takes about 1.5 % (8 boards) and 0.9 % (32); at
+#: 128 boards over 250 KB/s links (512 KiB each) about 2-2.4 ms per board, of which 1.8 %.
 PROGRESS_INTERVAL: Final = 0.5
 
 # What an upload's last report may say comes next.
