@@ -107,7 +107,6 @@ async def test_a_board_slow_to_answer_the_upload_shows_waiting(image: Path) -> N
     async with MockDevice(ROOMY) as mock:
         mock.faults.stall_next(2.0, path="/update/stage")
         async with DeviceClient(mock.address, ca=mock.ssl_context(), timeout=SLOW_LINK) as client:
-            await client.device.get_status()
             updates: list[StageProgress] = []
             await client.deploy(image, progress=updates.append)
     phases = [update.phase for update in updates]
